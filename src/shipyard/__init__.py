@@ -1,0 +1,3 @@
+"""Shipyard: a deployment toolkit built on Invoke, Fabric and Docker."""
+
+__version__ = "0.1.0"

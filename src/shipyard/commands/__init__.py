@@ -1,0 +1,1 @@
+"""Pure builders: each function returns an argv list and does no I/O."""

@@ -1,0 +1,124 @@
+"""argv builders for the docker CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+Argv = list[str]
+
+
+def image_ref(registry: str, namespace: str, service: str, tag: str) -> str:
+    return f"{registry}/{namespace}/{service}:{tag}"
+
+
+def build(context: str, dockerfile: str, tags: Sequence[str], *, build_args: Mapping[str, str] | None = None,
+          labels: Mapping[str, str] | None = None, target: str | None = None, pull: bool = False) -> Argv:
+    """Classic `docker build` (works with daemons that have no buildx); intermediate containers removed."""
+    argv = ["docker", "build", "--force-rm", "-f", dockerfile]
+    for tag in tags:
+        argv += ["-t", tag]
+    for key, value in sorted((build_args or {}).items()):
+        argv += ["--build-arg", f"{key}={value}"]
+    for key, value in sorted((labels or {}).items()):
+        argv += ["--label", f"{key}={value}"]
+    if target:
+        argv += ["--target", target]
+    if pull:
+        argv.append("--pull")
+    argv.append(context)
+    return argv
+
+
+def tag(source: str, target: str) -> Argv:
+    return ["docker", "tag", source, target]
+
+
+def push(ref: str) -> Argv:
+    return ["docker", "push", ref]
+
+
+def pull(ref: str) -> Argv:
+    return ["docker", "pull", ref]
+
+
+def image_exists(ref: str) -> Argv:
+    return ["docker", "image", "inspect", "--format", "{{.Id}}", ref]
+
+
+def remove_image(ref: str) -> Argv:
+    return ["docker", "image", "rm", ref]
+
+
+def run(image: str, *, name: str | None = None, detach: bool = True, network: str | None = None,
+        env: Mapping[str, str] | None = None, env_file: str | None = None,
+        ports: Sequence[str] = (), labels: Mapping[str, str] | None = None,
+        restart: str | None = None, init: bool = True, command: Sequence[str] = ()) -> Argv:
+    argv = ["docker", "run"]
+    if detach:
+        argv.append("--detach")
+    if name:
+        argv += ["--name", name]
+    if network:
+        argv += ["--network", network]
+    if init:
+        argv.append("--init")
+    if restart:
+        argv += ["--restart", restart]
+    for key in sorted(env or {}):
+        argv += ["--env", f"{key}={(env or {})[key]}"]
+    if env_file:
+        argv += ["--env-file", env_file]
+    for port in ports:
+        argv += ["--publish", port]
+    for key, value in sorted((labels or {}).items()):
+        argv += ["--label", f"{key}={value}"]
+    argv.append(image)
+    argv += list(command)
+    return argv
+
+
+def stop(name: str, timeout: int = 10) -> Argv:
+    return ["docker", "stop", "--time", str(timeout), name]
+
+
+def rm(name: str, force: bool = False) -> Argv:
+    return ["docker", "rm", *(["--force"] if force else []), name]
+
+
+def ps(filters: Mapping[str, str] | None = None, all: bool = True) -> Argv:
+    argv = ["docker", "ps", "--no-trunc", "--format", "{{json .}}"]
+    if all:
+        argv.append("--all")
+    for key, value in sorted((filters or {}).items()):
+        argv += ["--filter", f"{key}={value}"]
+    return argv
+
+
+def inspect(name: str) -> Argv:
+    return ["docker", "inspect", name]
+
+
+def logs(name: str, tail: int | None = None, follow: bool = False) -> Argv:
+    argv = ["docker", "logs"]
+    if tail is not None:
+        argv += ["--tail", str(tail)]
+    if follow:
+        argv.append("--follow")
+    argv.append(name)
+    return argv
+
+
+def exec_(name: str, command: Sequence[str], *, interactive: bool = False) -> Argv:
+    return ["docker", "exec", *(["-it"] if interactive else []), name, *command]
+
+
+def history(ref: str) -> Argv:
+    return ["docker", "history", "--no-trunc", "--format", "{{.CreatedBy}}", ref]
+
+
+def network_create(name: str) -> Argv:
+    return ["docker", "network", "create", name]
+
+
+def info() -> Argv:
+    return ["docker", "info", "--format", "{{.ServerVersion}}"]

@@ -1,0 +1,248 @@
+"""The typed model of shipyard.yaml. Pure data and validation; loading lives in loader.py."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+SECRET_NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+HOSTNAME_RE = re.compile(
+    r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+def is_host(value: str) -> bool:
+    """True for an IPv4/IPv6 address or an RFC 1123 host name."""
+    try:
+        ipaddress.ip_address(value)
+        return True
+    except ValueError:
+        return bool(HOSTNAME_RE.match(value)) and not value.replace(".", "").isdigit()
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_name(value: str, what: str) -> str:
+    if not NAME_RE.match(value):
+        raise ValueError(f"{what} must be lowercase letters, digits and '-', starting with a letter")
+    return value
+
+
+class Health(Strict):
+    """HTTP paths probed inside the container network."""
+
+    liveness: str = "/health"
+    readiness: str = "/ready"
+
+    @field_validator("liveness", "readiness")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("must be an absolute HTTP path starting with '/'")
+        return value
+
+
+class Service(Strict):
+    """One deployable image built from the monorepo."""
+
+    context: str = "."
+    dockerfile: str = "Dockerfile"
+    port: Port
+    health: Health = Health()
+    package: str | None = None
+    env: dict[str, str] = {}
+    secrets: list[str] = []
+    public: bool = False
+
+
+class Registry(Strict):
+    address: str
+    namespace: str
+    retain: Annotated[int, Field(ge=2, le=100)] = 5
+    insecure: bool = False
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        host, _, port = value.rpartition(":") if ":" in value else (value, "", "")
+        if not is_host(host) or (port and not port.isdigit()):
+            raise ValueError("must be a registry host, optionally with :port (for example ghcr.io or 127.0.0.1:5000)")
+        return value
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, value: str) -> str:
+        if not re.match(r"^[a-z0-9]+([._/-][a-z0-9]+)*$", value):
+            raise ValueError("must be a lowercase repository path such as acme or acme/shop")
+        return value
+
+
+class SecretRef(Strict):
+    """Where a secret's value comes from. The value itself never appears in shipyard.yaml."""
+
+    env: str | None = None
+    file: str | None = None
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SecretRef:
+        if (self.env is None) == (self.file is None):
+            raise ValueError("give exactly one of 'env' (an environment variable) or 'file' (a path outside git)")
+        return self
+
+
+class Host(Strict):
+    address: str
+    port: Port | None = None
+    name: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            address, port = value, None
+            if value.count(":") == 1:
+                address, _, raw = value.partition(":")
+                if not raw.isdigit():
+                    raise ValueError("not a host name or address (expected host or host:port)")
+                port = int(raw)
+            return {"address": address, "port": port}
+        return value
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        if not is_host(value):
+            raise ValueError("not a host name or address")
+        return value
+
+    @property
+    def label(self) -> str:
+        return self.name or (f"{self.address}:{self.port}" if self.port else self.address)
+
+
+class SSH(Strict):
+    user: str = "root"
+    port: Port = 22
+    key: str | None = None
+    known_hosts: str = "~/.ssh/known_hosts"
+    connect_timeout: Annotated[float, Field(gt=0, le=300)] = 10.0
+
+
+class Proxy(Strict):
+    kind: Literal["haproxy"] = "haproxy"
+    image: str = "haproxy:2.8"
+    http_port: Port = 80
+    bind: str = "0.0.0.0"  # noqa: S104 - a public entry point on a droplet is the point
+
+
+class DeployPolicy(Strict):
+    strategy: Literal["parallel", "rolling"] = "parallel"
+    batch_size: Annotated[int, Field(ge=1)] = 1
+    health_timeout: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    watch_window: Annotated[float, Field(ge=0, le=3600)] = 10.0
+    on_host_failure: Literal["abort", "continue"] = "abort"
+    pre_cutover: dict[str, str] = {}
+    require_approval: bool = False
+
+
+class Overrides(Strict):
+    """Per-environment changes to the project's services and registry (deep-merged)."""
+
+    services: dict[str, dict[str, Any]] = {}
+    registry: dict[str, Any] = {}
+
+
+class ComposeEnvironment(Strict):
+    target: Literal["compose"]
+    compose_files: list[str] = ["compose.yaml"]
+    project_name: str | None = None
+    overrides: Overrides = Overrides()
+
+
+class VmEnvironment(Strict):
+    target: Literal["vm"]
+    hosts: Annotated[list[Host], Field(min_length=1)]
+    ssh: SSH = SSH()
+    proxy: Proxy = Proxy()
+    deploy: DeployPolicy = DeployPolicy()
+    overrides: Overrides = Overrides()
+
+    @model_validator(mode="after")
+    def _unique_hosts(self) -> VmEnvironment:
+        seen: set[tuple[str, int]] = set()
+        for host in self.hosts:
+            key = (host.address, host.port or self.ssh.port)
+            if key in seen:
+                raise ValueError(f"host {host.label} is listed twice")
+            seen.add(key)
+        return self
+
+
+class KubernetesEnvironment(Strict):
+    target: Literal["kubernetes"]
+    context: str
+    namespace: str = "default"
+    overlay: str | None = None
+    chart: str | None = None
+    values: list[str] = []
+    release: str | None = None
+    overrides: Overrides = Overrides()
+
+    @model_validator(mode="after")
+    def _one_renderer(self) -> KubernetesEnvironment:
+        if (self.overlay is None) == (self.chart is None):
+            raise ValueError("give exactly one of 'overlay' (a Kustomize directory) or 'chart' (a Helm chart)")
+        if self.values and self.chart is None:
+            raise ValueError("'values' files only apply with 'chart'")
+        return self
+
+
+Environment = Annotated[
+    ComposeEnvironment | VmEnvironment | KubernetesEnvironment, Field(discriminator="target")
+]
+
+
+class ProjectConfig(Strict):
+    """The whole of shipyard.yaml."""
+
+    project: str
+    registry: Registry
+    services: Annotated[dict[str, Service], Field(min_length=1)]
+    secrets: dict[str, SecretRef] = {}
+    environments: dict[str, Environment] = {}
+    workspace: dict[str, Any] = {}
+
+    @field_validator("project")
+    @classmethod
+    def _project(cls, value: str) -> str:
+        return _check_name(value, "project name")
+
+    @field_validator("services")
+    @classmethod
+    def _service_names(cls, value: dict[str, Service]) -> dict[str, Service]:
+        for name in value:
+            _check_name(name, f"service name '{name}'")
+        return value
+
+    @field_validator("secrets")
+    @classmethod
+    def _secret_names(cls, value: dict[str, SecretRef]) -> dict[str, SecretRef]:
+        for name in value:
+            if not SECRET_NAME_RE.match(name):
+                raise ValueError(f"secret name '{name}' must be UPPER_SNAKE_CASE")
+        return value
+
+    @field_validator("environments")
+    @classmethod
+    def _env_names(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name in value:
+            _check_name(name, f"environment name '{name}'")
+        return value

@@ -1,0 +1,1 @@
+"""Facts: a command paired with a pure parser of its output."""

@@ -1,0 +1,70 @@
+"""Release identity: which commit is being shipped and what its images are called."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shipyard.commands import docker as docker_cmd
+from shipyard.commands import git as git_cmd
+from shipyard.config.schema import Registry
+from shipyard.errors import ReleaseError
+from shipyard.facts import git as git_facts
+from shipyard.run.base import CommandError, Runner
+
+SHORT = 12
+
+
+@dataclass(frozen=True)
+class Release:
+    sha: str
+    branch: str | None = None
+    version: str | None = None
+    dirty: bool = False
+
+    @property
+    def short_sha(self) -> str:
+        return self.sha[:SHORT]
+
+    @property
+    def tag(self) -> str:
+        """The image tag: the short SHA (a dirty tree gets a suffix so it never poses as the commit)."""
+        return f"{self.short_sha}-dirty" if self.dirty else self.short_sha
+
+    def image(self, registry: Registry, service: str) -> str:
+        return docker_cmd.image_ref(registry.address, registry.namespace, service, self.tag)
+
+    def extra_tags(self) -> list[str]:
+        tags = []
+        if self.branch:
+            tags.append(_tag_safe(self.branch))
+        if self.version:
+            tags.append(self.version)
+        return tags
+
+    def labels(self) -> dict[str, str]:
+        labels = {"org.opencontainers.image.revision": self.sha}
+        if self.version:
+            labels["org.opencontainers.image.version"] = self.version
+        return labels
+
+
+def _tag_safe(name: str) -> str:
+    out = "".join(c if c.isalnum() or c in "._-" else "-" for c in name)
+    return out.lstrip(".-")[:128] or "branch"
+
+
+def current(runner: Runner, *, cwd: str | None = None, allow_dirty: bool = False) -> Release:
+    """Read HEAD's identity. A dirty tree is refused unless allow_dirty."""
+    try:
+        sha = git_facts.parse_sha(runner.run(git_cmd.head_sha(), cwd=cwd, timeout=30).stdout)
+    except CommandError:
+        raise ReleaseError("no commit to release: this is not a git repository or it has no commits",
+                           hint="git init && git commit") from None
+    dirty_paths = git_facts.parse_dirty(runner.run(git_cmd.status_porcelain(), cwd=cwd, timeout=30).stdout)
+    if dirty_paths and not allow_dirty:
+        shown = ", ".join(dirty_paths[:3]) + (" ..." if len(dirty_paths) > 3 else "")
+        raise ReleaseError(f"working tree has uncommitted changes ({shown}); a release must be a commit",
+                           hint="commit or stash them, or pass --allow-dirty for a throwaway build")
+    branch = git_facts.parse_branch(runner.run(git_cmd.current_branch(), cwd=cwd, timeout=30).stdout)
+    version = git_facts.parse_version(runner.run(git_cmd.tags_at_head(), cwd=cwd, timeout=30).stdout)
+    return Release(sha=sha, branch=branch, version=version, dirty=bool(dirty_paths))

@@ -1,0 +1,80 @@
+"""Run commands on this machine, without a shell."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+from shipyard.errors import ShipyardError
+from shipyard.run.base import DEFAULT_TIMEOUT, CommandTimeout, Result, finish, log_command
+from shipyard.run.redact import REDACTOR, Redactor
+
+
+def _print_line(line: str) -> None:
+    sys.stdout.write(line)
+    sys.stdout.flush()
+
+
+class LocalRunner:
+    host = "local"
+    dry_run = False
+
+    def __init__(self, redactor: Redactor = REDACTOR, echo: Callable[[str], None] = _print_line) -> None:
+        self.redactor = redactor
+        self.echo = echo
+
+    def run(self, argv: Sequence[str], *, timeout: float | None = DEFAULT_TIMEOUT, check: bool = True,
+            env: Mapping[str, str] | None = None, cwd: str | None = None, input: str | None = None,
+            stream: bool = False) -> Result:
+        argv = [str(a) for a in argv]
+        log_command(self.host, argv, self.redactor)
+        full_env = {**os.environ, **(env or {})}
+        start = time.monotonic()
+        try:
+            if stream:
+                code, out, err = self._stream(argv, timeout, full_env, cwd, input)
+            else:
+                proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=full_env,
+                                      cwd=cwd, input=input, check=False, errors="replace")
+                code, out, err = proc.returncode, proc.stdout, proc.stderr
+        except subprocess.TimeoutExpired as exc:
+            stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
+            raise CommandTimeout(argv, timeout or 0, stderr, self.host, self.redactor) from None
+        except FileNotFoundError:
+            raise ShipyardError(f"[local] `{argv[0]}` is not installed or not on PATH") from None
+        result = Result(tuple(argv), code, out, err, time.monotonic() - start, self.host)
+        return finish(result, check, self.redactor)
+
+    def _stream(self, argv: list[str], timeout: float | None, env: dict[str, str], cwd: str | None,
+                input: str | None) -> tuple[int, str, str]:
+        """Echo merged output line by line (redacted) while keeping it for the result."""
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                                cwd=cwd, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                                errors="replace")
+        lines: list[str] = []
+
+        def pump() -> None:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                lines.append(line)
+                self.echo(self.redactor(line))
+
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        if input is not None and proc.stdin is not None:
+            proc.stdin.write(input)
+            proc.stdin.close()
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            reader.join(timeout=5)
+            raise subprocess.TimeoutExpired(argv, timeout or 0, stderr="".join(lines)) from None
+        reader.join(timeout=5)
+        text = "".join(lines)
+        return code, text, text

@@ -1,0 +1,60 @@
+"""Shared glue for Invoke tasks: user errors become one line and an exit code, never a traceback.
+
+Keep imports here light: `invoke --list` imports every task module.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from invoke.exceptions import Exit
+from invoke.tasks import Task
+from invoke.tasks import task as invoke_task
+
+from shipyard.errors import ShipyardError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _configure_logging() -> None:
+    level = os.environ.get("SHIPYARD_LOG", "WARNING").upper()
+    logging.basicConfig(level=getattr(logging, level, logging.WARNING), format="%(levelname)s %(name)s: %(message)s")
+
+
+def task(*args: Any, **kwargs: Any) -> Any:
+    """Like invoke.task, but a ShipyardError ends the command with its one-line message."""
+
+    def decorate(body: F) -> Task:
+        @functools.wraps(body)
+        def wrapper(*a: Any, **kw: Any) -> Any:
+            _configure_logging()
+            try:
+                return body(*a, **kw)
+            except ShipyardError as exc:
+                from shipyard.run.redact import REDACTOR
+
+                raise Exit(f"error: {REDACTOR(str(exc))}", code=exc.exit_code) from None
+            except KeyboardInterrupt:
+                raise Exit("interrupted", code=130) from None
+
+        return invoke_task(wrapper, **kwargs)
+
+    if len(args) == 1 and callable(args[0]) and not kwargs:
+        return decorate(args[0])
+    return decorate
+
+
+def load_config(path: str | None = None) -> Any:
+    from shipyard.config import load
+
+    return load(path)
+
+
+def runner(dry_run: bool = False) -> Any:
+    from shipyard.run import DryRunRunner, LocalRunner
+
+    return DryRunRunner() if dry_run else LocalRunner()

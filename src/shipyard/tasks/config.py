@@ -1,0 +1,32 @@
+"""`config`: check and explain shipyard.yaml."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from invoke.collection import Collection
+
+from shipyard.tasks._base import task
+
+
+@task(help={"file": "path to the config file (default: the nearest shipyard.yaml)"}, default=True)
+def check(c: Any, file: str | None = None) -> None:
+    """Validate shipyard.yaml and list every problem with its line and key path."""
+    from shipyard.config import find_config, parse
+    from shipyard.errors import ConfigError
+
+    from pathlib import Path
+
+    path = Path(file).resolve() if file else find_config()
+    try:
+        config = parse(path.read_text(encoding="utf-8"), file=path.name, path=path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem)
+        raise
+    envs = ", ".join(f"{name} ({env.target})" for name, env in config.project.environments.items())
+    print(f"{path.name}: ok - project {config.project.project}, services: {', '.join(config.project.services)};"
+          f" environments: {envs or 'none'}")
+
+
+ns = Collection("config", check)
