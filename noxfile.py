@@ -1,0 +1,31 @@
+"""Quality gates, identical on a laptop and in CI: `nox -s lint tests`.
+
+Sessions reuse their virtualenvs (`-r` is the default here) so a second run starts in seconds.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["lint", "tests"]
+nox.options.error_on_missing_interpreters = True
+
+PYTHON = "3.11"
+
+
+@nox.session(python=PYTHON, tags=["lint"])
+def lint(session: nox.Session) -> None:
+    """Static checks: ruff (style, bugs, security) and mypy --strict on the package."""
+    session.install("-e", ".[dev]")
+    session.run("ruff", "check", "src", "tests", "bench", "noxfile.py", "tasks.py", *session.posargs)
+    session.run("ruff", "format", "--check", "--diff", "src/shipyard/config", "src/shipyard/run",
+                "src/shipyard/commands")
+    session.run("mypy")
+
+
+@nox.session(python=PYTHON, tags=["test"])
+def tests(session: nox.Session) -> None:
+    """The test suite: unit, integration on the real test bed, end-to-end on the sandbox."""
+    session.install("-e", ".[dev]")
+    session.run("pytest", *(session.posargs or ["tests"]))
