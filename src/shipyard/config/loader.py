@@ -96,7 +96,7 @@ def _message(error: Any, doc_data: Any, model: type[BaseModel]) -> str:
         listing = f" (accepted: {', '.join(accepted)})" if accepted else ""
         return f"unknown key{hint}{listing}"
     if kind == "union_tag_invalid":
-        return f"target must be one of {', '.join(TARGETS)}"
+        return f"must be one of {', '.join(TARGETS)}"
     if kind == "union_tag_not_found":
         return f"required key 'target' is missing (one of {', '.join(TARGETS)})"
     if kind in {"int_type", "int_parsing", "int_from_float"}:
@@ -137,6 +137,8 @@ def _problems(exc: ValidationError, doc: LocatedDocument, file: str, model: type
     out = []
     for error in exc.errors():
         loc = (*prefix, *_clean_loc(tuple(error["loc"])))
+        if error["type"] == "union_tag_invalid":
+            loc = (*loc, "target")
         message = _message({**error, "loc": _clean_loc(tuple(error["loc"]))},
                            data if data is not None else doc.data, model)
         out.append(f"{file}:{doc.line_of(loc)} {format_path(loc)}: {message}")

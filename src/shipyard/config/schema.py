@@ -113,6 +113,8 @@ class Host(Strict):
                 if not raw.isdigit():
                     raise ValueError("not a host name or address (expected host or host:port)")
                 port = int(raw)
+            if not is_host(address):
+                raise ValueError("not a host name or address")
             return {"address": address, "port": port}
         return value
 

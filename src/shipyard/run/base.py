@@ -16,6 +16,12 @@ TAIL_LINES = 20
 DEFAULT_TIMEOUT = 600.0
 
 
+def one_line(argv: Sequence[str], limit: int = 160) -> str:
+    """A command as one short line for messages (the full argv stays on the error object)."""
+    text = " ".join(shlex.join(argv).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def tail(text: str, lines: int = TAIL_LINES) -> str:
     return "\n".join(text.rstrip().splitlines()[-lines:])
 
@@ -45,7 +51,7 @@ class CommandError(ShipyardError):
         self.stderr_tail = redactor(tail(stderr))
         self.stdout_tail = redactor(tail(stdout))
         first = self.stderr_tail.splitlines()[-1] if self.stderr_tail else "no error output"
-        super().__init__(f"[{host}] `{shlex.join(self.argv)}` failed with exit code {exit_code}: {first}")
+        super().__init__(f"[{host}] `{one_line(self.argv)}` failed with exit code {exit_code}: {first}")
 
 
 class CommandTimeout(CommandError):
@@ -53,7 +59,7 @@ class CommandTimeout(CommandError):
                  redactor: Redactor = REDACTOR) -> None:
         super().__init__(argv, -1, stderr, host, redactor)
         self.timeout = timeout
-        self.message = f"[{host}] `{shlex.join(self.argv)}` timed out after {timeout:g}s"
+        self.message = f"[{host}] `{one_line(self.argv)}` timed out after {timeout:g}s"
         self.args = (self.message,)
 
 

@@ -1,0 +1,102 @@
+"""The execution layer against real local processes: success, failure, timeout, redaction, dry run."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import pytest
+
+from shipyard.errors import ShipyardError
+from shipyard.run import CommandError, CommandTimeout, DryRunRunner, LocalRunner, Redactor
+
+CANARY = "canary-9f2c1e7b-secret"
+
+
+@pytest.fixture
+def redactor() -> Redactor:
+    return Redactor([CANARY])
+
+
+def test_success_captures_output() -> None:
+    result = LocalRunner().run([sys.executable, "-c", "import sys; print('out'); print('err', file=sys.stderr)"])
+    assert result.ok and result.exit_code == 0
+    assert result.stdout == "out\n" and result.stderr == "err\n"
+    assert result.duration > 0 and result.host == "local"
+
+
+def test_non_zero_exit_raises_typed_error_with_tail() -> None:
+    script = "import sys\nfor i in range(50): print(f'line {i}', file=sys.stderr)\nsys.exit(3)"
+    with pytest.raises(CommandError) as info:
+        LocalRunner().run([sys.executable, "-c", script])
+    err = info.value
+    assert err.exit_code == 3
+    assert err.argv[0] == sys.executable
+    assert err.stderr_tail.splitlines() == [f"line {i}" for i in range(30, 50)]
+    assert "failed with exit code 3: line 49" in str(err)
+    assert "\n" not in str(err)
+
+
+def test_non_zero_exit_without_check() -> None:
+    result = LocalRunner().run(["sh", "-c", "exit 7"], check=False)
+    assert result.exit_code == 7 and not result.ok
+
+
+def test_timeout_kills_and_raises() -> None:
+    with pytest.raises(CommandTimeout, match=r"timed out after 0.5s"):
+        LocalRunner().run(["sleep", "30"], timeout=0.5)
+
+
+def test_streaming_timeout_kills_and_raises() -> None:
+    lines: list[str] = []
+    with pytest.raises(CommandTimeout):
+        LocalRunner(echo=lines.append).run(["sh", "-c", "echo started; sleep 30"], timeout=0.5, stream=True)
+    assert lines == ["started\n"]
+
+
+def test_missing_program_is_one_line_error() -> None:
+    with pytest.raises(ShipyardError, match=r"`no-such-tool-xyz` is not installed or not on PATH"):
+        LocalRunner().run(["no-such-tool-xyz"])
+
+
+def test_env_cwd_and_input(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = LocalRunner().run(["sh", "-c", 'pwd; echo "$GREETING"; cat'], env={"GREETING": "hi"},
+                               cwd=str(tmp_path), input="from stdin")
+    assert result.stdout.splitlines() == [str(tmp_path), "hi", "from stdin"]
+
+
+def test_canary_never_appears_in_output_logs_or_errors(redactor: Redactor, caplog, capsys) -> None:  # type: ignore[no-untyped-def]
+    caplog.set_level(logging.DEBUG, logger="shipyard.run")
+    streamed: list[str] = []
+    runner = LocalRunner(redactor=redactor, echo=streamed.append)
+    runner.run(["sh", "-c", f"echo {CANARY}; echo {CANARY} >&2"], stream=True)
+    with pytest.raises(CommandError) as info:
+        runner.run(["sh", "-c", f"echo token={CANARY} >&2; exit 1", CANARY])
+    with pytest.raises(CommandTimeout) as timeout_info:
+        runner.run(["sh", "-c", f"echo {CANARY} >&2; sleep 5", CANARY], timeout=0.3)
+    dry: list[str] = []
+    DryRunRunner(redactor=redactor, printer=dry.append).run(["docker", "login", "-p", CANARY])
+    captured = capsys.readouterr()
+    everything = "\n".join([
+        caplog.text, captured.out, captured.err, *streamed, *dry,
+        str(info.value), repr(info.value), info.value.stderr_tail, " ".join(info.value.argv),
+        str(timeout_info.value), " ".join(timeout_info.value.argv),
+    ])
+    assert CANARY not in everything
+    assert "******" in info.value.stderr_tail and "******" in dry[0] and "******" in caplog.text
+    assert streamed and all(CANARY not in line for line in streamed)
+
+
+def test_dry_run_prints_and_runs_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    marker = tmp_path / "marker"
+    printed: list[str] = []
+    runner = DryRunRunner(host="web-1", printer=printed.append)
+    result = runner.run(["touch", str(marker)], cwd="/srv")
+    assert result.ok and not marker.exists()
+    assert printed == [f"[web-1] would run: touch {marker} (in /srv)"]
+    assert runner.commands == [["touch", str(marker)]]
+
+
+def test_redactor_refuses_tiny_values() -> None:
+    with pytest.raises(ValueError, match="at least 4 characters"):
+        Redactor(["ab"])
