@@ -19,8 +19,6 @@ def lint(session: nox.Session) -> None:
     """Static checks: ruff (style, bugs, security) and mypy --strict on the package."""
     session.install("-e", ".[dev]")
     session.run("ruff", "check", "src", "tests", "bench", "noxfile.py", "tasks.py", *session.posargs)
-    session.run("ruff", "format", "--check", "--diff", "src/shipyard/config", "src/shipyard/run",
-                "src/shipyard/commands")
     session.run("mypy")
 
 

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from shipyard.config.workspace import WorkspaceConfig
+
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 SECRET_NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 HOSTNAME_RE = re.compile(
@@ -220,7 +222,7 @@ class ProjectConfig(Strict):
     services: Annotated[dict[str, Service], Field(min_length=1)]
     secrets: dict[str, SecretRef] = {}
     environments: dict[str, Environment] = {}
-    workspace: dict[str, Any] = {}
+    workspace: WorkspaceConfig = WorkspaceConfig()
 
     @field_validator("project")
     @classmethod

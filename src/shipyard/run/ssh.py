@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import shlex
-import socket
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -95,7 +94,7 @@ class SSHRunner:
             if "not found in known_hosts" in str(exc):
                 raise UnknownHostKey(self.address, self.port, self.known_hosts) from None
             raise HostUnreachable(self.host, self.redactor(str(exc))) from None
-        except (OSError, socket.timeout) as exc:
+        except (TimeoutError, OSError) as exc:
             raise HostUnreachable(self.host, exc.strerror or exc.__class__.__name__) from None
         return conn
 

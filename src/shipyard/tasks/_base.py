@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from invoke.exceptions import Exit
-from invoke.tasks import Task
 from invoke.tasks import task as invoke_task
 
 from shipyard.errors import ShipyardError
@@ -28,7 +27,7 @@ def _configure_logging() -> None:
 def task(*args: Any, **kwargs: Any) -> Any:
     """Like invoke.task, but a ShipyardError ends the command with its one-line message."""
 
-    def decorate(body: F) -> Task:
+    def decorate(body: F) -> Any:
         @functools.wraps(body)
         def wrapper(*a: Any, **kw: Any) -> Any:
             _configure_logging()

@@ -12,10 +12,10 @@ from shipyard.tasks._base import task
 @task(help={"file": "path to the config file (default: the nearest shipyard.yaml)"}, default=True)
 def check(c: Any, file: str | None = None) -> None:
     """Validate shipyard.yaml and list every problem with its line and key path."""
+    from pathlib import Path
+
     from shipyard.config import find_config, parse
     from shipyard.errors import ConfigError
-
-    from pathlib import Path
 
     path = Path(file).resolve() if file else find_config()
     try:
