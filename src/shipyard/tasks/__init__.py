@@ -6,9 +6,9 @@ from invoke.collection import Collection
 
 
 def namespace() -> Collection:
-    from shipyard.tasks import config, release
+    from shipyard.tasks import config, monorepo, release, testbed
 
     ns = Collection()
-    for module in (config, release):
+    for module in (config, release, monorepo, testbed):
         ns.add_collection(module.ns)
     return ns

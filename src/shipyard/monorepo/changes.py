@@ -1,0 +1,95 @@
+"""What changed since a git ref, asked of git through the run layer. Errors are one clear line.
+
+Without --head the working tree counts too (staged, unstaged and untracked files), so a developer sees
+what their uncommitted edit affects; with --head only commits between the merge base and head count.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+
+from shipyard.commands import git as git_cmd
+from shipyard.commands import workspace as ws_cmd
+from shipyard.errors import ShipyardError
+from shipyard.facts.workspace import parse_bool, parse_nul_list
+from shipyard.run.base import Runner
+
+DEFAULT_BASES = ("origin/main", "main")
+TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class Changes:
+    base: str
+    merge_base: str
+    head: str
+    files: tuple[str, ...]
+
+
+def _git(runner: Runner, argv: list[str], cwd: Path) -> tuple[bool, str]:
+    result = runner.run(argv, cwd=str(cwd), check=False, timeout=TIMEOUT)
+    return result.ok, result.stdout
+
+
+def git_prefix(runner: Runner, root: Path) -> str:
+    """`root` relative to the top of its git repository ('' at the top). Raises outside a repository."""
+    ok, out = _git(runner, ws_cmd.toplevel(), root)
+    if not ok:
+        raise ShipyardError(f"{root} is not inside a git repository; affected-only runs compare git history",
+                            hint="run `git init` and commit, or run without --affected")
+    rel = posixpath.relpath(root.resolve().as_posix(), Path(out.strip()).resolve().as_posix())
+    return "" if rel == "." else rel
+
+
+def _is_shallow(runner: Runner, root: Path) -> bool:
+    ok, out = _git(runner, git_cmd.is_shallow(), root)
+    return ok and parse_bool(out)
+
+
+def _verify(runner: Runner, root: Path, ref: str) -> bool:
+    return _git(runner, git_cmd.verify_ref(ref), root)[0]
+
+
+def resolve_base(runner: Runner, root: Path, base: str | None) -> str:
+    if base is not None:
+        if not _verify(runner, root, base):
+            shallow = " (this is a shallow clone, which may not have fetched it)" if _is_shallow(runner, root) else ""
+            raise ShipyardError(f"unknown git ref '{base}'{shallow}",
+                                hint=f"fetch it (for example `git fetch origin {base.removeprefix('origin/')}`)"
+                                     " or pass another --base")
+        return base
+    for candidate in DEFAULT_BASES:
+        if _verify(runner, root, candidate):
+            return candidate
+    raise ShipyardError("no base to compare with: neither origin/main nor main exists in this repository",
+                        hint="pass --base <ref> (for example --base HEAD~1), or `git fetch origin main`")
+
+
+def changes_since(runner: Runner, root: Path, base: str | None = None, head: str | None = None) -> Changes:
+    prefix = git_prefix(runner, root)
+    base_ref = resolve_base(runner, root, base)
+    head_ref = head or "HEAD"
+    if not _verify(runner, root, head_ref):
+        raise ShipyardError(f"unknown git ref '{head_ref}'", hint="pass an existing commit, branch or tag to --head")
+    ok, out = _git(runner, git_cmd.merge_base(base_ref, head_ref), root)
+    if not ok:
+        if _is_shallow(runner, root):
+            raise ShipyardError(
+                f"this is a shallow clone: the merge base of {base_ref} and {head_ref} is not in its history",
+                hint="`git fetch --unshallow` (GitHub Actions: actions/checkout with fetch-depth: 0)")
+        raise ShipyardError(f"{base_ref} and {head_ref} have no common ancestor",
+                            hint="pass a --base that shares history with HEAD")
+    merge_base = out.strip()
+    if head is None:
+        # diff names paths from the top of the repository, ls-files from the current directory
+        files = parse_nul_list(_git(runner, ws_cmd.changed_in_worktree(merge_base), root)[1])
+        untracked = parse_nul_list(_git(runner, ws_cmd.untracked_files(), root)[1])
+        files += [posixpath.join(prefix, f) if prefix else f for f in untracked]
+    else:
+        files = parse_nul_list(_git(runner, ws_cmd.changed_between(merge_base, head_ref), root)[1])
+    if prefix:
+        files = [f[len(prefix) + 1:] for f in files if f.startswith(prefix + "/")]
+    return Changes(base=base_ref, merge_base=merge_base, head=head_ref if head else "HEAD + working tree",
+                   files=tuple(sorted(set(files))))

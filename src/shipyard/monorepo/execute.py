@@ -1,0 +1,87 @@
+"""Run one task: restore it from the cache when its key hits, else execute it and save what it made."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from shipyard.monorepo.cache import LocalCache, collect_outputs
+from shipyard.monorepo.hashing import Planned
+from shipyard.monorepo.scheduler import CACHED, FAILED, OK, Outcome
+from shipyard.monorepo.taskgraph import TaskGraph
+from shipyard.run.base import CommandTimeout, Runner
+from shipyard.run.redact import REDACTOR
+
+LOG_MODES = ("full", "new", "errors", "none")
+
+
+class Printer(Protocol):
+    def line(self, text: str) -> None: ...
+
+
+def shell_argv(command: str) -> list[str]:
+    """Task commands are shell command lines, like package.json scripts."""
+    return ["sh", "-c", command]
+
+
+@dataclass
+class TaskExecutor:
+    root: Path
+    tasks: TaskGraph
+    planned: Mapping[str, Planned]
+    cache: LocalCache | None
+    make_runner: Callable[[Callable[[str], None]], Runner]
+    printer: Printer
+    force: bool = False
+    logs: str = "full"
+
+    def _echo(self, task_id: str) -> Callable[[str], None]:
+        def echo(line: str) -> None:
+            if self.logs in ("full", "new"):
+                self.printer.line(f"{task_id} | {line.rstrip()}")
+        return echo
+
+    def _replay(self, task_id: str, log: str, failed: bool = False) -> None:
+        if self.logs == "full" or (failed and self.logs == "errors"):
+            for line in log.splitlines():
+                self.printer.line(f"{task_id} | {line}")
+
+    def __call__(self, task_id: str) -> Outcome:
+        node = self.tasks.nodes[task_id]
+        plan = self.planned[task_id]
+        package_dir = self.root / node.package.dir
+        cacheable = self.cache is not None and node.task.cache
+        start = time.monotonic()
+        if cacheable and not self.force:
+            assert self.cache is not None
+            entry = self.cache.fetch(plan.key)
+            if entry is not None:
+                self.cache.restore(entry, package_dir)
+                self._replay(task_id, entry.log)
+                return Outcome(task_id, CACHED, time.monotonic() - start, "hit",
+                               f"saved {entry.duration:.1f}s")
+        runner = self.make_runner(self._echo(task_id))
+        try:
+            result = runner.run(shell_argv(node.task.command), cwd=str(package_dir), check=False,
+                                timeout=node.task.timeout, stream=True)
+        except CommandTimeout:
+            return Outcome(task_id, FAILED, time.monotonic() - start, "miss" if cacheable else "off",
+                           f"timed out after {node.task.timeout:g}s")
+        duration = time.monotonic() - start
+        log = REDACTOR(result.stdout)
+        cache_state = "off" if not cacheable else ("bypass" if self.force else "miss")
+        if not result.ok:
+            self._replay(task_id, log, failed=True)
+            return Outcome(task_id, FAILED, duration, cache_state, f"exit code {result.exit_code}")
+        detail = ""
+        if cacheable and self.cache is not None:
+            outputs = collect_outputs(package_dir, node.task.outputs) if node.task.outputs else []
+            if node.task.outputs and not outputs:
+                detail = f"no files matched outputs {', '.join(node.task.outputs)}"
+            self.cache.store(plan.key, {"task": task_id, "package_dir": node.package.dir,
+                                        "command": node.task.command},
+                             log, package_dir, outputs, duration)
+        return Outcome(task_id, OK, duration, cache_state, detail)

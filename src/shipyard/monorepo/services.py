@@ -1,0 +1,47 @@
+"""Which deployable services an affected set touches (for `docker.build --affected`). Pure."""
+
+from __future__ import annotations
+
+import posixpath
+
+from shipyard.config.loader import Config
+from shipyard.config.schema import Service
+from shipyard.monorepo.affected import Affected
+from shipyard.monorepo.graph import Graph, Package, WorkspaceError
+
+
+def service_package(name: str, service: Service, graph: Graph, config_name: str = "shipyard.yaml"
+                    ) -> Package | None:
+    """The package a service is built from: `package:` if set, else matched by name, directory or context."""
+    if service.package is not None:
+        found = graph.find(service.package)
+        if found is None:
+            raise WorkspaceError(f"{config_name}: services.{name}.package: no package '{service.package}'"
+                                 f" (packages: {', '.join(graph.packages)})")
+        return found
+    for pkg in graph.packages.values():
+        if name in (pkg.name, pkg.name.rsplit("/", 1)[-1], pkg.basename):
+            return pkg
+    context = posixpath.normpath(service.context)
+    return next((pkg for pkg in graph.packages.values() if pkg.dir == context), None)
+
+
+def affected_services(config: Config, packages_affected: Affected) -> list[str]:
+    """Services whose package (or one of its dependencies) is affected, in config order.
+
+    A service that maps to no package cannot be judged, so it counts as affected: CI builds it
+    rather than silently shipping a stale image.
+    """
+    graph = packages_affected.graph
+    hit = set(packages_affected.packages)
+    out = []
+    for name, service in config.project.services.items():
+        pkg = service_package(name, service, graph, config.path.name)
+        if pkg is None or pkg.name in hit:
+            out.append(name)
+    return out
+
+
+def unmatched_services(config: Config, graph: Graph) -> list[str]:
+    return [name for name, svc in config.project.services.items()
+            if service_package(name, svc, graph, config.path.name) is None]

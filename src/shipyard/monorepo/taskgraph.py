@@ -1,0 +1,151 @@
+"""Which tasks each package has, and the graph of tasks one `monorepo.run TASK` executes. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from shipyard.config.workspace import TaskSpec, WorkspaceConfig
+from shipyard.monorepo.graph import Graph, Package, WorkspaceError, topological
+
+
+@dataclass(frozen=True)
+class TaskDef:
+    """A task as resolved for one package: the language default with the package's overrides applied."""
+
+    package: str
+    name: str
+    command: str
+    inputs: tuple[str, ...] | None  # None: every file of the package
+    outputs: tuple[str, ...]
+    env: tuple[str, ...]
+    depends_on: tuple[str, ...]
+    cache: bool
+    timeout: float | None
+
+    @property
+    def id(self) -> str:
+        return f"{self.package}#{self.name}"
+
+
+@dataclass(frozen=True)
+class TaskNode:
+    task: TaskDef
+    package: Package
+    deps: tuple[str, ...]  # task ids
+
+    @property
+    def id(self) -> str:
+        return self.task.id
+
+
+@dataclass(frozen=True)
+class TaskGraph:
+    nodes: dict[str, TaskNode]  # in execution order: dependencies first
+    targets: tuple[str, ...]  # ids asked for (the rest are dependencies pulled in)
+
+    def dependents(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {i: [] for i in self.nodes}
+        for node in self.nodes.values():
+            for dep in node.deps:
+                out[dep].append(node.id)
+        return out
+
+
+def overrides_by_package(config: WorkspaceConfig, graph: Graph) -> dict[str, dict[str, TaskSpec | None]]:
+    out: dict[str, dict[str, TaskSpec | None]] = {}
+    for ref, settings in config.overrides.items():
+        found = graph.find(ref)
+        if found is not None:
+            out.setdefault(found.name, {}).update(settings.tasks)
+    return out
+
+
+def package_tasks(config: WorkspaceConfig, package: Package, overrides: dict[str, TaskSpec | None],
+                  config_name: str = "shipyard.yaml") -> dict[str, TaskDef]:
+    specs: dict[str, TaskSpec] = dict(config.defaults.get(package.language, {}))
+    for name, override in overrides.items():
+        if override is None:
+            specs.pop(name, None)
+        elif name in specs:
+            specs[name] = specs[name].merged(override)
+        else:
+            specs[name] = override
+    out = {}
+    for name, spec in specs.items():
+        if spec.command is None:
+            raise WorkspaceError(f"{config_name}: task '{name}' of package {package.name} has no command",
+                                 hint=f"set workspace.overrides.{package.name}.tasks.{name}.command")
+        out[name] = TaskDef(package=package.name, name=name, command=spec.command,
+                            inputs=tuple(spec.inputs) if spec.inputs is not None else None,
+                            outputs=tuple(spec.outputs), env=tuple(spec.env), depends_on=tuple(spec.depends_on),
+                            cache=spec.cache, timeout=spec.timeout)
+    return out
+
+
+def all_tasks(config: WorkspaceConfig, graph: Graph, config_name: str = "shipyard.yaml"
+              ) -> dict[str, dict[str, TaskDef]]:
+    by_pkg = overrides_by_package(config, graph)
+    return {name: package_tasks(config, pkg, by_pkg.get(name, {}), config_name)
+            for name, pkg in graph.packages.items()}
+
+
+def _providers(graph: Graph, tasks: dict[str, dict[str, TaskDef]], package: str, task: str) -> set[str]:
+    """Packages that `package`'s `^task` reaches: direct deps having the task, looking through those that don't."""
+    out: set[str] = set()
+    seen: set[str] = set()
+    stack = list(graph.deps[package])
+    while stack:
+        dep = stack.pop()
+        if dep in seen:
+            continue
+        seen.add(dep)
+        if task in tasks[dep]:
+            out.add(dep)
+        else:
+            stack.extend(graph.deps[dep])
+    return out
+
+
+def _task_deps(graph: Graph, tasks: dict[str, dict[str, TaskDef]], t: TaskDef) -> list[str]:
+    out: list[str] = []
+    for ref in t.depends_on:
+        if ref.startswith("^"):
+            name = ref[1:]
+            out += [f"{dep}#{name}" for dep in sorted(_providers(graph, tasks, t.package, name))]
+        elif "#" in ref:
+            pkg_ref, name = ref.rsplit("#", 1)
+            pkg = graph.find(pkg_ref)
+            if pkg is None or name not in tasks[pkg.name]:
+                raise WorkspaceError(f"task {t.id} depends on '{ref}', which does not exist",
+                                     hint="check depends_on in workspace.defaults / workspace.overrides")
+            out.append(f"{pkg.name}#{name}")
+        elif ref in tasks[t.package]:
+            out.append(f"{t.package}#{ref}")
+    return out
+
+
+def plan(graph: Graph, tasks: dict[str, dict[str, TaskDef]], task: str,
+         packages: Iterable[str] | None = None) -> TaskGraph:
+    """The tasks to run for `task` in `packages` (default all), plus every task they depend on."""
+    wanted = list(graph.packages) if packages is None else [p for p in graph.packages if p in set(packages)]
+    targets = [f"{p}#{task}" for p in wanted if task in tasks[p]]
+    nodes: dict[str, TaskNode] = {}
+    stack = list(reversed(targets))
+    while stack:
+        tid = stack.pop()
+        if tid in nodes:
+            continue
+        pkg, name = tid.rsplit("#", 1)
+        t = tasks[pkg][name]
+        deps = tuple(dict.fromkeys(_task_deps(graph, tasks, t)))
+        nodes[tid] = TaskNode(task=t, package=graph.packages[pkg], deps=deps)
+        stack.extend(d for d in deps if d not in nodes)
+    pkg_rank = {name: i for i, name in enumerate(graph.order())}
+    hint = sorted(nodes, key=lambda i: (pkg_rank[nodes[i].task.package], i))
+    order = topological({i: nodes[i].deps for i in nodes}, hint)
+    return TaskGraph(nodes={i: nodes[i] for i in order}, targets=tuple(targets))
+
+
+def defined_task_names(tasks: dict[str, dict[str, TaskDef]]) -> list[str]:
+    return sorted({name for per_pkg in tasks.values() for name in per_pkg})

@@ -1,0 +1,136 @@
+"""`monorepo`: the package graph, affected-only runs since a git ref, and a content-hash task cache."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from invoke.collection import Collection
+
+from shipyard.tasks._base import load_config, runner, task
+
+BASE_HELP = "git ref to compare with (default origin/main, falling back to main)"
+HEAD_HELP = "compare up to this ref only (default: HEAD plus uncommitted changes)"
+RUN_HELP = {
+    "affected": "only packages changed since --base, and their dependents",
+    "base": BASE_HELP,
+    "head": HEAD_HELP,
+    "parallel": "tasks to run at once (default: the number of CPUs)",
+    "force": "ignore cache hits: run every task (results are still saved)",
+    "dry": "print what would run, with hashes, inputs, dependencies and cache status; run nothing",
+    "dry_run": "same as --dry",
+    "json": "with --dry: print the plan as JSON",
+    "logs": "task output to show: full (replay cache hits too), new, errors, none",
+}
+
+
+def _emit_json(data: Any) -> None:
+    import json
+
+    print(json.dumps(data, indent=2))
+
+
+def _run(task_name: str, affected: bool, base: str | None, head: str | None, parallel: int, force: bool,
+         dry: bool, json_: bool, logs: str) -> None:
+    import os
+
+    from rich.console import Console
+
+    from shipyard.errors import ShipyardError
+    from shipyard.monorepo import report, session
+    from shipyard.monorepo.execute import LOG_MODES
+    from shipyard.monorepo.scheduler import FAILED, SKIPPED
+
+    if logs not in LOG_MODES:
+        raise ShipyardError(f"--logs must be one of {', '.join(LOG_MODES)} (got '{logs}')")
+    if json_ and not dry:
+        raise ShipyardError("--json describes a plan: use it with --dry")
+    if (base or head) and not affected:
+        raise ShipyardError("--base/--head choose what is affected: add --affected")
+    config = load_config()
+    console = Console()
+    prepared = session.prepare(config, task_name, runner(), affected_only=affected, base=base, head=head)
+    if affected and prepared.affected is not None and not json_:
+        console.print(report.affected_text(prepared.affected), highlight=False, markup=False)
+    if dry:
+        data = report.dry_json(prepared.tasks, prepared.planned, prepared.cache, force)
+        if json_:
+            _emit_json({"task": task_name, **data})
+        else:
+            report.dry_text(console, data)
+        return
+    if not prepared.tasks.nodes:
+        console.print(f"nothing to run: no affected package has a '{task_name}' task")
+        return
+    outcomes, elapsed = session.execute(prepared, console, parallel=parallel or os.cpu_count() or 1,
+                                        force=force, logs=logs)
+    console.print()
+    console.print(report.summary(list(prepared.tasks.nodes), outcomes, elapsed))
+    failed = [o.id for o in outcomes.values() if o.status == FAILED]
+    skipped = [o.id for o in outcomes.values() if o.status == SKIPPED]
+    if failed:
+        raise ShipyardError(f"{len(failed)} task(s) failed: {', '.join(failed)}"
+                            + (f"; {len(skipped)} dependent task(s) skipped" if skipped else ""),
+                            hint="read the task's output above, fix it, and run again (passing tasks are cached)")
+
+
+@task(help={"task": "the task to run in every package that defines it (build, test, lint, ...)", **RUN_HELP},
+      positional=["task_"], auto_shortflags=False)
+def run(c: Any, task_: str, affected: bool = False, base: str | None = None, head: str | None = None,
+        parallel: int = 0, force: bool = False, dry: bool = False, dry_run: bool = False, json_: bool = False,
+        logs: str = "full") -> None:
+    """Run TASK in dependency order, in parallel, restoring unchanged results from the cache."""
+    _run(task_, affected, base, head, parallel, force, dry or dry_run, json_, logs)
+
+
+def _shorthand(name: str) -> Any:
+    def body(c: Any, affected: bool = False, base: str | None = None, head: str | None = None, parallel: int = 0,
+             force: bool = False, dry: bool = False, dry_run: bool = False, json_: bool = False,
+             logs: str = "full") -> None:
+        _run(name, affected, base, head, parallel, force, dry or dry_run, json_, logs)
+
+    body.__name__ = name
+    body.__doc__ = f"Run `{name}` in every package (shorthand for `monorepo.run {name}`)."
+    return task(help=RUN_HELP, name=name, auto_shortflags=False)(body)
+
+
+build = _shorthand("build")
+test = _shorthand("test")
+lint = _shorthand("lint")
+
+
+@task(help={"base": BASE_HELP, "head": HEAD_HELP, "json": "print the result as JSON (for CI)"},
+      auto_shortflags=False)
+def affected(c: Any, base: str | None = None, head: str | None = None, json_: bool = False) -> None:
+    """List the packages changed since the merge base with --base, plus every package that depends on them."""
+    from shipyard.monorepo import report, session
+
+    config = load_config()
+    result = session.find_affected(config, runner(), base, head)
+    if json_:
+        _emit_json(result.to_json())
+    else:
+        print(report.affected_text(result))
+
+
+@task(help={"mermaid": "print a Mermaid diagram (for docs) instead of text",
+            "json": "print packages and edges as JSON",
+            "highlight_affected": "in the Mermaid diagram, colour the packages affected since --base",
+            "base": BASE_HELP}, default=True, auto_shortflags=False)
+def graph(c: Any, mermaid: bool = False, json_: bool = False, highlight_affected: bool = False,
+          base: str | None = None) -> None:
+    """Show the package graph: each package, what it depends on and why, and what uses it."""
+    from shipyard.monorepo import report, session
+
+    config = load_config()
+    ws = session.open_workspace(config)
+    if json_:
+        _emit_json({"packages": [{"name": p.name, "dir": p.dir, "language": p.language,
+                                  "depends_on": list(ws.graph.deps[p.name])} for p in ws.packages.values()]})
+    elif mermaid:
+        marked = session.find_affected(config, runner(), base, None, ws).packages if highlight_affected else ()
+        print(report.graph_mermaid(ws.graph, marked))
+    else:
+        print(report.graph_text(ws.graph))
+
+
+ns = Collection("monorepo", graph, affected, run, build, test, lint)
