@@ -1,0 +1,114 @@
+"""HAProxy: the rendered configuration and the runtime API (admin socket) commands. Pure.
+
+The switch itself never reloads HAProxy: `set server <backend>/<colour> state ready|drain|maint` on the admin
+socket moves traffic in-process without closing a client connection. The same live colours are written into the
+configuration file after every switch, so a later restart or reload keeps traffic where the runtime API put it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from shipyard.commands.layout import COLOURS, PROXY_PUBLIC_PORT, Colour, HostLayout
+
+Argv = list[str]
+AdminState = Literal["ready", "drain", "maint"]
+CONTAINER_SOCKET_DIR = "/var/run/shipyard"
+CONTAINER_CONF_DIR = "/usr/local/etc/haproxy"
+CHECK = "check inter 1s fastinter 250ms downinter 250ms rise 2 fall 2"
+
+
+@dataclass(frozen=True)
+class Backend:
+    """One service behind the proxy: its port, readiness path and which colour takes traffic."""
+
+    service: str
+    port: int
+    readiness: str
+    live: Colour | None = None
+
+
+def render_config(layout: HostLayout, backends: Sequence[Backend], public: str | None) -> str:
+    """The whole haproxy.cfg. Deterministic: the same inputs give byte-identical text."""
+    ports = [b.port for b in backends]
+    if PROXY_PUBLIC_PORT in ports or len(set(ports)) != len(ports):
+        raise ValueError(f"service ports must be distinct and not {PROXY_PUBLIC_PORT} (the proxy's public port)")
+    if public is not None and public not in {b.service for b in backends}:
+        raise ValueError(f"public service {public!r} is not among the backends")
+    lines = [
+        f"# Rendered by Shipyard for project {layout.project}. Do not edit: `invoke deploy.setup` rewrites it,",
+        "# and every blue/green switch records its live colour here (a server without `disabled` takes traffic).",
+        "global",
+        f"    stats socket {CONTAINER_SOCKET_DIR}/admin.sock mode 600 level admin",
+        "    stats timeout 30s",
+        "    maxconn 4096",
+        "",
+        "defaults",
+        "    mode http",
+        "    option http-keep-alive",
+        "    option idle-close-on-response",
+        "    timeout connect 5s",
+        "    timeout client 60s",
+        "    timeout server 60s",
+        "    timeout http-request 10s",
+        "    timeout http-keep-alive 60s",
+        "    timeout queue 10s",
+        "    timeout check 2s",
+        f"    default-server init-addr libc,none resolvers docker resolve-prefer ipv4 {CHECK}",
+        "",
+        "resolvers docker",
+        "    parse-resolv-conf",
+        "    hold valid 10s",
+        "    hold nx 2s",
+        "    timeout resolve 1s",
+        "",
+    ]
+    if public is not None:
+        lines += ["frontend public", f"    bind :{PROXY_PUBLIC_PORT}", f"    default_backend {public}", ""]
+    for backend in sorted(backends, key=lambda b: b.service):
+        lines += [f"frontend {backend.service}-internal", f"    bind :{backend.port}",
+                  f"    default_backend {backend.service}", ""]
+    for backend in sorted(backends, key=lambda b: b.service):
+        lines += [
+            f"backend {backend.service}",
+            "    option httpchk",
+            f"    http-check send meth GET uri {backend.readiness} ver HTTP/1.1 hdr Host localhost",
+            "    http-check expect status 200-399",
+        ]
+        for colour in COLOURS:
+            disabled = "" if backend.live == colour else " disabled"
+            lines.append(f"    server {colour} {layout.container(backend.service, colour)}:{backend.port}{disabled}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def admin(layout: HostLayout) -> Argv:
+    """Talk to the admin socket; the runtime commands go on stdin (one line, `;`-separated)."""
+    return ["socat", "-t", "5", "stdio", f"unix-connect:{layout.admin_socket}"]
+
+
+def set_state(service: str, colour: Colour, state: AdminState) -> str:
+    return f"set server {service}/{colour} state {state}"
+
+
+def show_servers_state(service: str | None = None) -> str:
+    return "show servers state" + (f" {service}" if service else "")
+
+
+def batch(*commands: str) -> str:
+    """Several runtime commands in one round trip, applied in order by one HAProxy process."""
+    return "; ".join(commands) + "\n"
+
+
+def switch(service: str, to: Colour, live: Colour | None) -> str:
+    """Make `to` take new requests; drain `live` (it finishes in-flight requests, gets no new ones)."""
+    commands = [set_state(service, to, "ready")]
+    if live is not None and live != to:
+        commands.append(set_state(service, live, "drain"))
+    return batch(*commands)
+
+
+def live_map(backends: Sequence[Backend]) -> Mapping[str, Colour | None]:
+    return {b.service: b.live for b in backends}

@@ -1,0 +1,83 @@
+"""Where Shipyard keeps things on a VM: names of containers, the network, state files. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Colour = Literal["blue", "green"]
+COLOURS: tuple[Colour, Colour] = ("blue", "green")
+STATE_ROOT = "/var/lib/shipyard"
+PROXY_PUBLIC_PORT = 80  # inside the proxy container; published on proxy.bind:proxy.http_port
+
+LABEL_PROJECT = "shipyard.project"
+LABEL_SERVICE = "shipyard.service"
+LABEL_COLOUR = "shipyard.colour"
+LABEL_RELEASE = "shipyard.release"
+LABEL_ROLE = "shipyard.role"
+
+
+def other(colour: Colour) -> Colour:
+    return "green" if colour == "blue" else "blue"
+
+
+@dataclass(frozen=True)
+class HostLayout:
+    """Names and paths for one project on one host."""
+
+    project: str
+    root: str = STATE_ROOT
+
+    @property
+    def state_dir(self) -> str:
+        return f"{self.root}/{self.project}"
+
+    @property
+    def ledger(self) -> str:
+        return f"{self.state_dir}/ledger.jsonl"
+
+    @property
+    def lock(self) -> str:
+        return f"{self.state_dir}/lock.json"
+
+    @property
+    def proxy_conf_dir(self) -> str:
+        return f"{self.state_dir}/proxy/conf"
+
+    @property
+    def proxy_config(self) -> str:
+        return f"{self.proxy_conf_dir}/haproxy.cfg"
+
+    @property
+    def proxy_run_dir(self) -> str:
+        return f"{self.state_dir}/proxy/run"
+
+    @property
+    def admin_socket(self) -> str:
+        return f"{self.proxy_run_dir}/admin.sock"
+
+    @property
+    def env_dir(self) -> str:
+        return f"{self.state_dir}/env"
+
+    def env_file(self, service: str) -> str:
+        return f"{self.env_dir}/{service}.env"
+
+    @property
+    def directories(self) -> tuple[str, ...]:
+        return (self.state_dir, self.proxy_conf_dir, self.proxy_run_dir, self.env_dir)
+
+    @property
+    def network(self) -> str:
+        return self.project
+
+    @property
+    def proxy_container(self) -> str:
+        return f"{self.project}-proxy"
+
+    def container(self, service: str, colour: Colour) -> str:
+        return f"{self.project}-{service}-{colour}"
+
+    def labels(self, service: str, colour: Colour, release: str) -> dict[str, str]:
+        return {LABEL_PROJECT: self.project, LABEL_SERVICE: service, LABEL_COLOUR: colour,
+                LABEL_RELEASE: release, LABEL_ROLE: "app"}

@@ -1,0 +1,64 @@
+"""The reverse-proxy container on each VM: how it is started, reloaded and probed. Pure argv builders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from shipyard.commands.haproxy import CONTAINER_CONF_DIR, CONTAINER_SOCKET_DIR
+from shipyard.commands.layout import LABEL_PROJECT, LABEL_ROLE, PROXY_PUBLIC_PORT, HostLayout
+
+Argv = list[str]
+
+
+def publish(bind: str, http_port: int) -> str:
+    host = f"[{bind}]" if ":" in bind else bind
+    return f"{host}:{http_port}:{PROXY_PUBLIC_PORT}"
+
+
+def run(layout: HostLayout, image: str, *, bind: str, http_port: int, aliases: Sequence[str]) -> Argv:
+    """Start HAProxy on the project network. Other containers reach each service through it by name.
+
+    It runs as root inside its container only to create the admin socket in the root-owned state directory
+    and bind port 80; every capability except binding low ports is dropped.
+    """
+    argv = ["docker", "run", "--detach", "--name", layout.proxy_container, "--network", layout.network]
+    for alias in sorted(aliases):
+        argv += ["--network-alias", alias]
+    argv += [
+        "--restart", "unless-stopped", "--user", "0:0",
+        "--cap-drop", "ALL", "--cap-add", "NET_BIND_SERVICE",
+        "--publish", publish(bind, http_port),
+        "--volume", f"{layout.proxy_conf_dir}:{CONTAINER_CONF_DIR}:ro",
+        "--volume", f"{layout.proxy_run_dir}:{CONTAINER_SOCKET_DIR}",
+        "--label", f"{LABEL_PROJECT}={layout.project}", "--label", f"{LABEL_ROLE}=proxy",
+        image,
+        "haproxy", "-f", f"{CONTAINER_CONF_DIR}/haproxy.cfg",  # the image's entrypoint adds -W -db
+    ]
+    return argv
+
+
+def inspect(layout: HostLayout) -> Argv:
+    """One JSON object with what decides whether the running proxy matches the wanted one."""
+    fmt = ('{"running": {{json .State.Running}}, "image": {{json .Config.Image}}, '
+           '"ports": {{json .HostConfig.PortBindings}}}')
+    return ["docker", "inspect", "--type", "container", "--format", fmt, layout.proxy_container]
+
+
+def reload(layout: HostLayout) -> Argv:
+    """Master-worker reload: new workers read the file, old ones finish their requests (idle-close-on-response)."""
+    return ["docker", "kill", "--signal", "HUP", layout.proxy_container]
+
+
+def check_config(layout: HostLayout) -> Argv:
+    return ["docker", "exec", layout.proxy_container, "haproxy", "-c", "-q", "-f",
+            f"{CONTAINER_CONF_DIR}/haproxy.cfg"]
+
+
+def remove(layout: HostLayout) -> Argv:
+    return ["docker", "rm", "--force", layout.proxy_container]
+
+
+def http_probe(url: str, timeout: float = 5.0) -> Argv:
+    """GET through the proxy from the host itself: prints the status code, fails on anything but 2xx/3xx."""
+    return ["curl", "--silent", "--show-error", "--fail", "--output", "/dev/null", "--write-out", "%{http_code}",
+            "--max-time", f"{timeout:g}", url]

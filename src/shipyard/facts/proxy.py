@@ -1,0 +1,101 @@
+"""What the proxy says: runtime server states (`show servers state`) and the live colours in haproxy.cfg. Pure."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal, cast
+
+from shipyard.commands.layout import COLOURS, Colour
+
+# srv_admin_state bits (HAProxy's SRV_ADMF_*). CMAINT only remembers that the config said `disabled`.
+FMAINT, IMAINT, CMAINT, FDRAIN, IDRAIN, RMAINT, HMAINT = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40
+MAINT_BITS = FMAINT | IMAINT | RMAINT | HMAINT
+DRAIN_BITS = FDRAIN | IDRAIN
+OP_RUNNING = 2
+CHECK_PASSED = 3  # srv_check_result CHK_RES_PASSED
+
+Admin = Literal["ready", "drain", "maint"]
+
+
+@dataclass(frozen=True)
+class ServerState:
+    backend: str
+    server: str
+    address: str | None
+    port: int | None
+    op_running: bool
+    admin_bits: int
+    check_passed: bool
+
+    @property
+    def admin(self) -> Admin:
+        if self.admin_bits & MAINT_BITS:
+            return "maint"
+        if self.admin_bits & DRAIN_BITS:
+            return "drain"
+        return "ready"
+
+    @property
+    def healthy(self) -> bool:
+        """Up, and its last health check actually passed (leaving maintenance starts 'up' before any check)."""
+        return self.op_running and self.check_passed
+
+    @property
+    def serving(self) -> bool:
+        """Takes new requests right now."""
+        return self.admin == "ready" and self.op_running
+
+
+def parse_servers_state(text: str) -> dict[tuple[str, str], ServerState]:
+    """Parse `show servers state [backend]` (format version 1)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        return {}
+    if lines[0].strip() != "1":
+        raise ValueError(f"unexpected servers-state format: {lines[0][:40]!r}")
+    header: list[str] = []
+    out: dict[tuple[str, str], ServerState] = {}
+    for line in lines[1:]:
+        if line.startswith("#"):
+            header = line.lstrip("# ").split()
+            continue
+        fields = line.split()
+        if not header or len(fields) < len(header):
+            raise ValueError(f"malformed servers-state line: {line[:80]!r}")
+        row = dict(zip(header, fields, strict=False))
+        address = row["srv_addr"]
+        port = row.get("srv_port", "0")
+        state = ServerState(
+            backend=row["be_name"], server=row["srv_name"],
+            address=None if address in {"-", "0.0.0.0"} else address,  # noqa: S104 - a parsed value
+            port=int(port) if port.isdigit() and port != "0" else None,
+            op_running=int(row["srv_op_state"]) == OP_RUNNING,
+            admin_bits=int(row["srv_admin_state"]),
+            check_passed=int(row["srv_check_result"]) == CHECK_PASSED,
+        )
+        out[(state.backend, state.server)] = state
+    return out
+
+
+def colours(states: dict[tuple[str, str], ServerState], service: str) -> dict[Colour, ServerState]:
+    return {c: states[(service, c)] for c in COLOURS if (service, c) in states}
+
+
+_BACKEND = re.compile(r"^backend\s+(\S+)")
+_SERVER = re.compile(r"^\s+server\s+(blue|green)\s+\S+(.*)$")
+
+
+def parse_config_live(text: str) -> dict[str, Colour | None]:
+    """Backend -> the colour the rendered config enables (None when both are disabled)."""
+    live: dict[str, Colour | None] = {}
+    backend: str | None = None
+    for line in text.splitlines():
+        if match := _BACKEND.match(line):
+            backend = match.group(1)
+            live.setdefault(backend, None)
+        elif backend and (match := _SERVER.match(line)) and "disabled" not in match.group(2).split():
+            live[backend] = cast(Colour, match.group(1))
+        elif line and not line[0].isspace() and not line.startswith("#"):
+            backend = None
+    return live

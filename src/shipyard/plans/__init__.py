@@ -1,0 +1,1 @@
+"""Pure decisions: facts observed on hosts in, a list of steps out. No I/O here."""

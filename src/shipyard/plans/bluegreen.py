@@ -1,0 +1,286 @@
+"""Blue/green on one host: from what runs there and what the proxy reports, the steps that put a release live.
+
+Pure. Every step carries the exact argv it runs, so `--dry-run` prints what a real run executes.
+Order on a host: prepare every service (new colour started, healthy while the proxy still sends it nothing),
+run the pre-cutover hook once, switch each service in the proxy's runtime (no reload), verify, watch, retire.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from shipyard.commands import bluegreen as bg
+from shipyard.commands import haproxy, hoststate
+from shipyard.commands import proxy as proxy_cmd
+from shipyard.commands.layout import COLOURS, Colour, HostLayout, other
+from shipyard.facts.containers import Container
+from shipyard.facts.proxy import ServerState
+
+Kind = Literal["run", "admin", "wait", "verify", "watch"]
+PHASES = ("lock", "pull", "start", "healthy", "hook", "switch", "verify", "watch", "retire", "ledger")
+
+
+@dataclass(frozen=True)
+class ServiceFacts:
+    """One service on one host as observed: its containers, the proxy's view, the persisted live colour."""
+
+    service: str
+    containers: Mapping[Colour, Container] = field(default_factory=dict)
+    servers: Mapping[Colour, ServerState] = field(default_factory=dict)
+    persisted: Colour | None = None
+    image_present: bool = False
+
+
+@dataclass(frozen=True)
+class Desired:
+    service: str
+    image: str
+    release: str
+    port: int
+    readiness: str
+    public: bool = False
+    hook: str | None = None
+
+
+@dataclass(frozen=True)
+class ServicePlan:
+    desired: Desired
+    target: Colour
+    live: Colour | None
+    live_release: str | None
+    pull: bool
+    stale_target: bool
+    converged: bool
+
+    @property
+    def service(self) -> str:
+        return self.desired.service
+
+
+@dataclass(frozen=True)
+class HostPlan:
+    host: str
+    services: tuple[ServicePlan, ...]
+    run_hooks: bool = False
+
+    @property
+    def changes(self) -> tuple[ServicePlan, ...]:
+        return tuple(s for s in self.services if not s.converged)
+
+    @property
+    def leftovers(self) -> tuple[ServicePlan, ...]:
+        """Converged services with a container left in the other colour (an interrupted deploy's)."""
+        return tuple(s for s in self.services if s.converged and s.stale_target)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything about the environment the commands need, fixed for one deploy."""
+
+    layout: HostLayout
+    backends: tuple[haproxy.Backend, ...]  # every service behind the proxy, live colours as observed
+    public: str | None
+    http_port: int
+    bind: str
+    health_timeout: float
+    watch_window: float
+    env_files: Mapping[str, str] = field(default_factory=dict)  # service -> env file on the host
+    env_contents: Mapping[str, str] = field(default_factory=dict)  # service -> file text (may hold secrets)
+
+    @property
+    def probe_host(self) -> str:
+        return "127.0.0.1" if self.bind in {"0.0.0.0", "::", ""} else self.bind  # noqa: S104
+
+
+@dataclass(frozen=True)
+class Step:
+    phase: str
+    kind: Kind
+    what: str
+    argv: tuple[str, ...] = ()
+    input: str | None = None
+    secret_input: bool = False
+    service: str | None = None
+    colour: Colour | None = None
+    timeout: float = 600.0
+    check: bool = True
+    url: str | None = None
+
+
+def live_colour(facts: ServiceFacts) -> Colour | None:
+    """The colour taking traffic: serving in the proxy with a running container; the persisted one on a tie."""
+    serving = [c for c in COLOURS if c in facts.servers and facts.servers[c].serving
+               and c in facts.containers and facts.containers[c].running]
+    if len(serving) == 1:
+        return serving[0]
+    if len(serving) == 2:
+        return facts.persisted if facts.persisted in serving else serving[0]
+    return None
+
+
+def plan_service(desired: Desired, facts: ServiceFacts, *, force: bool = False) -> ServicePlan:
+    live = live_colour(facts)
+    live_container = facts.containers.get(live) if live else None
+    live_release = live_container.release if live_container else None
+    healthy = live is not None and facts.servers[live].healthy
+    converged = (not force and live_release == desired.release and healthy
+                 and live_container is not None and live_container.image == desired.image)
+    if live is not None:
+        target = other(live)
+    elif facts.persisted is not None:
+        target = other(facts.persisted)
+    else:
+        target = "blue"
+    return ServicePlan(desired=desired, target=target, live=live, live_release=live_release,
+                       pull=not facts.image_present, stale_target=target in facts.containers,
+                       converged=converged)
+
+
+def plan_host(host: str, desired: Sequence[Desired], facts: Mapping[str, ServiceFacts], *,
+              run_hooks: bool = False, force: bool = False) -> HostPlan:
+    services = tuple(plan_service(d, facts.get(d.service, ServiceFacts(d.service)), force=force) for d in desired)
+    return HostPlan(host=host, services=services, run_hooks=run_hooks)
+
+
+def batches(hosts: Sequence[str], strategy: str, batch_size: int) -> list[list[str]]:
+    """Parallel: one batch of every host. Rolling: consecutive batches of batch_size."""
+    if strategy == "parallel" or not hosts:
+        return [list(hosts)] if hosts else []
+    size = max(1, batch_size)
+    return [list(hosts[i:i + size]) for i in range(0, len(hosts), size)]
+
+
+def _admin(phase: str, what: str, text: str, ctx: Context, service: str, colour: Colour | None) -> Step:
+    return Step(phase, "admin", what, tuple(haproxy.admin(ctx.layout)), input=text, service=service,
+                colour=colour, timeout=30)
+
+
+def _config_step(ctx: Context, live: Mapping[str, Colour | None], service: str) -> Step:
+    backends = [replace(b, live=live.get(b.service, b.live)) for b in ctx.backends]
+    text = haproxy.render_config(ctx.layout, backends, ctx.public)
+    shown = ", ".join(f"{s}={c or 'none'}" for s, c in sorted(live.items()))
+    return Step("switch", "run", f"record live colours in haproxy.cfg ({shown})",
+                tuple(hoststate.write_file(ctx.layout.proxy_config)), input=text, service=service, timeout=30)
+
+
+def prepare_steps(plan: ServicePlan, ctx: Context) -> list[Step]:
+    d, t, layout = plan.desired, plan.target, ctx.layout
+    steps = [_admin("start", f"keep {d.service}/{t} out of traffic (maint)",
+                    haproxy.batch(haproxy.set_state(d.service, t, "maint")), ctx, d.service, t)]
+    if plan.stale_target:
+        steps.append(Step("start", "run", f"remove the stale {t} container",
+                          tuple(bg.remove(layout, d.service, t)), service=d.service, colour=t, timeout=60))
+    if plan.pull:
+        steps.append(Step("pull", "run", f"pull {d.image}", tuple(["docker", "pull", d.image]),
+                          service=d.service, timeout=900))
+    env_file = ctx.env_files.get(d.service)
+    if env_file is not None:
+        steps.append(Step("start", "run", f"write {d.service}'s environment file (mode 600)",
+                          tuple(hoststate.write_file(env_file, "077")),
+                          input=ctx.env_contents.get(d.service, ""), secret_input=True, service=d.service,
+                          timeout=30))
+    steps += [
+        Step("start", "run", f"start {d.service} {d.release} as {t}",
+             tuple(bg.start(layout, d.service, t, d.image, d.release, env_file=env_file)),
+             service=d.service, colour=t, timeout=120),
+        _admin("healthy", f"health-check {d.service}/{t} without sending it traffic (drain)",
+               haproxy.batch(haproxy.set_state(d.service, t, "drain")), ctx, d.service, t),
+        Step("healthy", "wait", f"wait until {d.service}/{t} passes {d.readiness} (timeout {ctx.health_timeout:g}s)",
+             tuple(haproxy.admin(layout)), input=haproxy.batch(haproxy.show_servers_state(d.service)),
+             service=d.service, colour=t, timeout=ctx.health_timeout),
+    ]
+    return steps
+
+
+def hook_steps(plan: HostPlan, ctx: Context) -> list[Step]:
+    if not plan.run_hooks:
+        return []
+    return [Step("hook", "run", f"pre-cutover hook for {s.service}: {s.desired.hook}",
+                 tuple(bg.hook(ctx.layout, s.service, s.target, s.desired.hook)), service=s.service,
+                 colour=s.target, timeout=1800)
+            for s in plan.changes if s.desired.hook]
+
+
+def cutover_steps(plan: ServicePlan, ctx: Context, live: dict[str, Colour | None]) -> list[Step]:
+    """Switch one service; `live` is the running map of live colours, updated in place."""
+    d, t = plan.desired, plan.target
+    live[d.service] = t
+    steps = [
+        _admin("switch", f"switch {d.service} to {t}" + (f", drain {plan.live}" if plan.live else ""),
+               haproxy.switch(d.service, t, plan.live), ctx, d.service, t),
+        _config_step(ctx, live, d.service),
+        Step("verify", "verify", f"{d.service}/{t} serves in the proxy", tuple(haproxy.admin(ctx.layout)),
+             input=haproxy.batch(haproxy.show_servers_state(d.service)), service=d.service, colour=t, timeout=10),
+    ]
+    if d.public:
+        url = f"http://{ctx.probe_host}:{ctx.http_port}{d.readiness}"
+        steps.append(Step("verify", "verify", f"GET {url} through the proxy", tuple(proxy_cmd.http_probe(url)),
+                          service=d.service, colour=t, timeout=10, url=url))
+    return steps
+
+
+def watch_step(plan: HostPlan, ctx: Context) -> Step | None:
+    if not plan.changes or ctx.watch_window <= 0:
+        return None
+    names = ", ".join(f"{s.service}/{s.target}" for s in plan.changes)
+    return Step("watch", "watch", f"watch {names} for {ctx.watch_window:g}s (the old colour stays up)",
+                tuple(haproxy.admin(ctx.layout)), input=haproxy.batch(haproxy.show_servers_state()),
+                timeout=ctx.watch_window)
+
+
+def retire_steps(plan: ServicePlan, ctx: Context) -> list[Step]:
+    d, old = plan.desired, other(plan.target)
+    return [
+        _admin("retire", f"take {d.service}/{old} out of the proxy (maint)",
+               haproxy.batch(haproxy.set_state(d.service, old, "maint")), ctx, d.service, old),
+        Step("retire", "run", f"stop and remove the {old} container ({plan.live_release or 'none'})",
+             tuple(["sh", "-c", 'docker stop --time 10 "$1" >/dev/null 2>&1; docker rm --force "$1" >/dev/null 2>&1;'
+                    " true", "shipyard-retire", ctx.layout.container(d.service, old)]),
+             service=d.service, colour=old, timeout=60),
+    ]
+
+
+def abandon_steps(plan: ServicePlan, ctx: Context) -> list[Step]:
+    """Undo a prepared but not switched colour: out of the proxy, container removed. The live one is untouched."""
+    d, t = plan.desired, plan.target
+    return [
+        _admin("start", f"keep {d.service}/{t} out of traffic (maint)",
+               haproxy.batch(haproxy.set_state(d.service, t, "maint")), ctx, d.service, t),
+        Step("start", "run", f"remove the new {t} container", tuple(bg.remove(ctx.layout, d.service, t)),
+             service=d.service, colour=t, timeout=60, check=False),
+    ]
+
+
+def switch_back_steps(plan: ServicePlan, ctx: Context, live: dict[str, Colour | None]) -> list[Step]:
+    """The new colour failed inside the watch window: traffic back to the old colour, new one removed."""
+    d, t = plan.desired, plan.target
+    if plan.live is None:
+        return abandon_steps(plan, ctx)
+    live[d.service] = plan.live
+    return [
+        _admin("watch", f"switch {d.service} back to {plan.live}, drain {t}",
+               haproxy.switch(d.service, plan.live, t), ctx, d.service, plan.live),
+        _config_step(ctx, live, d.service),
+        *abandon_steps(plan, ctx),
+    ]
+
+
+def describe(plan: HostPlan, ctx: Context) -> list[Step]:
+    """The whole happy path on one host, in order (what --dry-run prints)."""
+    live = {b.service: b.live for b in ctx.backends}
+    steps: list[Step] = []
+    for service in plan.changes:
+        steps += prepare_steps(service, ctx)
+    steps += hook_steps(plan, ctx)
+    for service in plan.changes:
+        steps += cutover_steps(service, ctx, live)
+    watch = watch_step(plan, ctx)
+    if watch:
+        steps.append(watch)
+    for service in plan.changes:
+        steps += retire_steps(service, ctx)
+    for service in plan.leftovers:
+        steps += abandon_steps(service, ctx)
+    return steps

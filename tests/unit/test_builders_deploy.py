@@ -1,0 +1,112 @@
+"""The deploy builders: exact argv, a valid HAProxy config, and the lock script run for real with sh."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from shipyard.commands import haproxy, hoststate, proxy, registry
+from shipyard.commands.layout import HostLayout
+from shipyard.config import load
+from shipyard.facts.lock import Lease
+
+ROOT = Path(__file__).resolve().parents[2]
+LAYOUT = HostLayout("demo")
+
+
+def test_proxy_container_argv() -> None:
+    argv = proxy.run(LAYOUT, "haproxy:2.8", bind="0.0.0.0", http_port=80, aliases=["web", "api"])
+    assert argv == [
+        "docker", "run", "--detach", "--name", "demo-proxy", "--network", "demo",
+        "--network-alias", "api", "--network-alias", "web", "--restart", "unless-stopped", "--user", "0:0",
+        "--cap-drop", "ALL", "--cap-add", "NET_BIND_SERVICE", "--publish", "0.0.0.0:80:80",
+        "--volume", "/var/lib/shipyard/demo/proxy/conf:/usr/local/etc/haproxy:ro",
+        "--volume", "/var/lib/shipyard/demo/proxy/run:/var/run/shipyard",
+        "--label", "shipyard.project=demo", "--label", "shipyard.role=proxy",
+        "haproxy:2.8", "haproxy", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]
+    assert proxy.publish("::1", 8080) == "[::1]:8080:80"
+    assert proxy.reload(LAYOUT) == ["docker", "kill", "--signal", "HUP", "demo-proxy"]
+
+
+def test_runtime_commands() -> None:
+    assert haproxy.admin(LAYOUT) == ["socat", "-t", "5", "stdio",
+                                     "unix-connect:/var/lib/shipyard/demo/proxy/run/admin.sock"]
+    assert haproxy.switch("api", "green", "blue") == (
+        "set server api/green state ready; set server api/blue state drain\n")
+    assert haproxy.switch("api", "blue", None) == "set server api/blue state ready\n"
+
+
+def test_rendered_reference_config_is_in_sync_and_valid(tmp_path: Path) -> None:
+    config = load(ROOT / "shipyard.yaml")
+    services = config.services()
+    backends = [haproxy.Backend(n, s.port, s.health.readiness, "blue" if n == "web" else None)
+                for n, s in services.items()]
+    text = haproxy.render_config(HostLayout(config.project.project), backends, "web")
+    reference = ROOT / "docker" / "proxy" / "haproxy.cfg"
+    assert reference.read_text() == text, "docker/proxy/haproxy.cfg is stale: run scripts/render_proxy_config.py"
+    if shutil.which("haproxy") is None:
+        pytest.skip("haproxy is not installed here, so the rendered config cannot be checked by haproxy -c")
+    local = tmp_path / "haproxy.cfg"
+    local.write_text(text.replace(haproxy.CONTAINER_SOCKET_DIR, str(tmp_path)))
+    result = subprocess.run(["haproxy", "-c", "-f", str(local)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(("backends", "public"), [
+    ([haproxy.Backend("a", 80, "/r")], None),
+    ([haproxy.Backend("a", 8000, "/r"), haproxy.Backend("b", 8000, "/r")], None),
+    ([haproxy.Backend("a", 8000, "/r")], "b"),
+])
+def test_render_refuses_bad_backends(backends: list[haproxy.Backend], public: str | None) -> None:
+    with pytest.raises(ValueError):
+        haproxy.render_config(LAYOUT, backends, public)
+
+
+def test_registry_argv() -> None:
+    reg = load(ROOT / "shipyard.yaml").registry()
+    assert registry.tags(reg, "api")[-1] == "http://127.0.0.1:5000/v2/shipyard/api/tags/list"
+    head = registry.manifest_digest(reg, "api", "abc")
+    assert "--head" in head and "Accept: application/vnd.docker.distribution.manifest.v2+json" in head
+    assert registry.delete_manifest(reg, "api", "sha256:1")[-2:] == [
+        "DELETE", "http://127.0.0.1:5000/v2/shipyard/api/manifests/sha256:1"]
+
+
+def _lock(tmp: Path, mode: str, expect: str = "", lease: Lease | None = None) -> subprocess.CompletedProcess[str]:
+    argv = hoststate.lock(HostLayout("demo", root=str(tmp)), mode, expect)
+    return subprocess.run(["dash" if shutil.which("dash") else "sh", *argv[1:]], input=lease.to_json() if lease else "",
+                          capture_output=True, text=True)
+
+
+def test_lock_script_is_a_compare_and_swap(tmp_path: Path) -> None:
+    mine = Lease("mine", "ana@l", "l", 1, "deploy", 0.0, 10.0)
+    theirs = Lease("theirs", "bo@c", "c", 2, "deploy", 0.0, 10.0)
+    lock_file = tmp_path / "demo" / "lock.json"
+    assert _lock(tmp_path, "acquire", lease=mine).returncode == 0
+    assert lock_file.read_text() == mine.to_json()
+    refused = _lock(tmp_path, "acquire", lease=theirs)
+    assert refused.returncode == hoststate.LOCK_HELD and '"id": "mine"' in refused.stdout
+    assert _lock(tmp_path, "replace", "someone-else", lease=theirs).returncode == hoststate.LOCK_HELD
+    assert _lock(tmp_path, "release", "theirs").returncode == hoststate.LOCK_HELD and lock_file.exists()
+    assert _lock(tmp_path, "replace", "mine", lease=theirs).returncode == 0  # takeover of an expired lease
+    assert lock_file.read_text() == theirs.to_json()
+    assert _lock(tmp_path, "release", "theirs").returncode == 0 and not lock_file.exists()
+    assert _lock(tmp_path, "acquire", lease=mine).returncode == 0
+    broken = _lock(tmp_path, "break")
+    assert broken.returncode == 0 and '"id": "mine"' in broken.stdout and not lock_file.exists()
+
+
+def test_write_and_append_scripts(tmp_path: Path) -> None:
+    target = tmp_path / "a" / "b.cfg"
+    argv = hoststate.write_file(str(target), "077")
+    subprocess.run(argv, input="one\n", text=True, check=True)
+    assert target.read_text() == "one\n" and oct(target.stat().st_mode & 0o777) == "0o600"
+    layout = HostLayout("demo", root=str(tmp_path))
+    for line in ('{"a":1}\n', '{"a":2}\n'):
+        subprocess.run(hoststate.append_ledger(layout), input=line, text=True, check=True)
+    out = subprocess.run(hoststate.read_ledger(layout, last=1), capture_output=True, text=True, check=True)
+    assert out.stdout == '{"a":2}\n'
+    missing = subprocess.run(hoststate.read_file(str(tmp_path / "nope")), capture_output=True, text=True)
+    assert missing.returncode == 0 and missing.stdout == ""
