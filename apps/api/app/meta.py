@@ -1,0 +1,3 @@
+"""Identity of this service, reported by /health."""
+
+SERVICE_NAME = "shipyard-api"
