@@ -1,0 +1,50 @@
+"""Kustomize: argv builders, and the generated overlay that pins a release without touching committed files.
+
+`kubectl kustomize` (kustomize 5 built into kubectl) renders; a standalone `kustomize` binary is optional.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+Argv = list[str]
+
+#: The image names the base's Deployments use; the generated overlay maps each to the release's image.
+PLACEHOLDER = "shipyard/{service}"
+#: The ConfigMap that carries APP_VERSION is found by this label, not by name.
+CONFIG_SELECTOR = "app.kubernetes.io/component=config"
+
+
+def build(directory: str, *, standalone: bool = False) -> Argv:
+    return ["kustomize", "build", directory] if standalone else ["kubectl", "kustomize", directory]
+
+
+def edit_set_image(name: str, new_ref: str) -> Argv:
+    """The by-hand equivalent, run inside a copy: `kustomize edit set image shipyard/api=reg/ns/api:sha`."""
+    return ["kustomize", "edit", "set", "image", f"{name}={new_ref}"]
+
+
+def release_overlay(resource: str, *, namespace: str, images: Mapping[str, str], version: str) -> dict[str, Any]:
+    """A kustomization that wraps `resource` (a relative path to a committed overlay) and pins it.
+
+    images maps service name -> full image reference `<registry>/<namespace>/<service>:<tag>`.
+    """
+    pinned = []
+    for service, ref in sorted(images.items()):
+        repo, _, tag = ref.rpartition(":")
+        if not repo or "/" in tag:
+            raise ValueError(f"image reference {ref!r} has no tag")
+        pinned.append({"name": PLACEHOLDER.format(service=service), "newName": repo, "newTag": tag})
+    return {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": [resource],
+        "namespace": namespace,
+        "images": pinned,
+        "patches": [{
+            "target": {"kind": "ConfigMap", "labelSelector": CONFIG_SELECTOR},
+            "patch": json.dumps([{"op": "add", "path": "/data/APP_VERSION", "value": version}]),
+        }],
+    }

@@ -1,0 +1,114 @@
+"""Pure parsers of kubectl and helm output."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+
+class FactError(ValueError):
+    """Output that does not look like what the command prints."""
+
+
+def parse_contexts(stdout: str) -> list[str]:
+    """`kubectl config get-contexts -o name`: one context per line."""
+    return [line.strip() for line in stdout.splitlines() if line.strip()]
+
+
+def parse_current_context(stdout: str) -> str | None:
+    name = stdout.strip()
+    return name or None
+
+
+def parse_helm_version(stdout: str) -> tuple[int, int]:
+    """`helm version --template {{.Version}}` -> (major, minor), e.g. 'v3.16.2' -> (3, 16)."""
+    match = re.search(r"v?(\d+)\.(\d+)\.\d+", stdout)
+    if not match:
+        raise FactError(f"not a helm version: {stdout.strip()[:60]!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def parse_server_version(stdout: str) -> str:
+    """`kubectl version -o json` -> the server's gitVersion (e.g. v1.31.2)."""
+    try:
+        data = json.loads(stdout)
+    except json.JSONDecodeError:
+        raise FactError("kubectl version did not print JSON") from None
+    server = data.get("serverVersion") or {}
+    version = server.get("gitVersion")
+    if not isinstance(version, str):
+        raise FactError("kubectl version printed no serverVersion (is the cluster reachable?)")
+    return version
+
+
+@dataclass(frozen=True)
+class HelmRevision:
+    revision: int
+    status: str
+    chart: str
+    app_version: str
+    description: str
+
+
+def parse_helm_history(stdout: str) -> list[HelmRevision]:
+    """`helm history -o json`, oldest first. An unknown release prints an error, not JSON: callers pass ''."""
+    if not stdout.strip():
+        return []
+    try:
+        rows = json.loads(stdout)
+    except json.JSONDecodeError:
+        raise FactError("helm history did not print JSON") from None
+    out = [HelmRevision(int(row["revision"]), str(row.get("status", "")), str(row.get("chart", "")),
+                        str(row.get("app_version", "")), str(row.get("description", ""))) for row in rows]
+    return sorted(out, key=lambda r: r.revision)
+
+
+def parse_helm_values_tag(stdout: str) -> str | None:
+    """`helm get values -o json` -> the image.tag that revision deployed (None when unset)."""
+    try:
+        data = json.loads(stdout or "{}") or {}
+    except json.JSONDecodeError:
+        raise FactError("helm get values did not print JSON") from None
+    tag = (data.get("image") or {}).get("tag")
+    return str(tag) if tag else None
+
+
+@dataclass(frozen=True)
+class Workload:
+    kind: str
+    name: str
+    desired: int
+    ready: int
+    updated: int
+    images: tuple[str, ...]
+
+    @property
+    def healthy(self) -> bool:
+        return self.ready >= self.desired and self.updated >= self.desired
+
+
+def _workload(item: dict[str, Any]) -> Workload:
+    spec = item.get("spec") or {}
+    status = item.get("status") or {}
+    containers = ((spec.get("template") or {}).get("spec") or {}).get("containers") or []
+    return Workload(
+        kind=str(item.get("kind", "")),
+        name=str((item.get("metadata") or {}).get("name", "")),
+        desired=int(spec.get("replicas", 1) or 0),
+        ready=int(status.get("readyReplicas", 0) or 0),
+        updated=int(status.get("updatedReplicas", 0) or 0),
+        images=tuple(str(c.get("image", "")) for c in containers),
+    )
+
+
+def parse_workloads(stdout: str) -> list[Workload]:
+    """`kubectl get deployment,statefulset -o json` -> one Workload per item, sorted by kind and name."""
+    try:
+        data = json.loads(stdout)
+    except json.JSONDecodeError:
+        raise FactError("kubectl get did not print JSON") from None
+    items = data.get("items", []) if data.get("kind") == "List" else [data]
+    return sorted((_workload(item) for item in items if item.get("kind") in ("Deployment", "StatefulSet")),
+                  key=lambda w: (w.kind, w.name))

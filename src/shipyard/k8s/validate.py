@@ -1,0 +1,125 @@
+"""`k8s.validate`: render every overlay and every chart values file with the real renderers, validate them
+strictly, lint the chart, scan with checkov, check suppressions and the parity of the two renderers.
+Any problem, including what other tools call a warning, fails the run."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shipyard.config.schema import Registry
+from shipyard.k8s import manifests, parity, policy, schema
+from shipyard.k8s.render import Pin, Rendered, helm_sdk, merged_values, render
+from shipyard.k8s.sources import Source, discover
+from shipyard.run.base import Runner
+
+#: The release every source is rendered for during validation (a realistic 12-character SHA tag).
+SAMPLE_TAG = "0123456789ab"
+SAMPLE_NAMESPACE = "shipyard"
+PLACEHOLDER_RE = re.compile(r"^shipyard/[a-z0-9-]+(:.*)?$")
+
+
+@dataclass
+class Report:
+    rows: list[tuple[str, int, float]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    checks_passed: int = 0
+    versions: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _timed(report: Report, phase: str, fn: Callable[[], Any]) -> Any:
+    start = time.monotonic()
+    try:
+        return fn()
+    finally:
+        report.timings[phase] = report.timings.get(phase, 0.0) + time.monotonic() - start
+
+
+def lint_chart(root: Path, source: Source, pin: Pin, kube_version: str) -> list[str]:
+    """`helm lint --strict --kube-version`: template errors, invalid YAML, values.schema.json violations."""
+    helm = helm_sdk()
+    report = helm.lint(str(root / source.path), merged_values(root, source, pin), strict=True,
+                       kube_version=f"v{kube_version}", namespace=pin.namespace)
+    out = []
+    for message in report.get("messages", []):
+        if int(message.get("severity", 0)) >= 2:  # 2 warning, 3 error; 1 (info) is advice such as "icon"
+            text = " ".join(str(message.get("error", "")).split())
+            out.append(f"{source.label}: helm lint: {message.get('path')}: {text}")
+    return out
+
+
+def static_checks(rendered: Rendered, pin: Pin) -> list[str]:
+    """Rules of this repository that no schema knows."""
+    out = policy.unreasoned_skips(rendered.all_docs, rendered.source.label)
+    for doc in rendered.docs:
+        key = f"{rendered.source.label}: {doc['kind']}/{doc.get('metadata', {}).get('name')}"
+        if doc["kind"] == "Secret" and rendered.source.kind == "kustomize":
+            out.append(f"{key}: a Secret in committed manifests (create it with `invoke k8s.secrets`)")
+        for container in (doc.get("spec", {}).get("template", {}).get("spec", {}) or {}).get("containers", []):
+            image = str(container.get("image", ""))
+            if PLACEHOLDER_RE.match(image):
+                out.append(f"{key}: image {image} was not pinned to the release")
+            elif ":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest"):
+                out.append(f"{key}: image {image} has no fixed tag")
+    return out
+
+
+def run(root: Path, registry: Registry, services: tuple[str, ...], runner: Runner, *,
+        versions: tuple[str, ...] = schema.KUBE_VERSIONS, policy_scan: bool = True,
+        sources: list[Source] | None = None) -> Report:
+    report = Report(versions=versions)
+    pin = Pin(SAMPLE_NAMESPACE, registry, SAMPLE_TAG, services)
+    checkov = policy.find_checkov(root) if policy_scan else None
+    renders: list[Rendered] = []
+    for source in sources if sources is not None else discover(root):
+        start = time.monotonic()
+        try:
+            rendered = _timed(report, "render", lambda s=source: render(root, s, pin, runner))
+        except Exception as exc:  # a broken render is one problem among others, not the end of the run
+            report.problems.append(str(exc))
+            continue
+        renders.append(rendered)
+        if source.kind == "helm":
+            report.problems += _timed(report, "helm lint", lambda s=source: lint_chart(root, s, pin, versions[0]))
+        report.problems += [str(p) for p in _timed(
+            report, "schema", lambda r=rendered: schema.validate(r.all_docs, r.source.label, versions))]
+        report.problems += static_checks(rendered, pin)
+        report.rows.append((source.label, len(rendered.all_docs), time.monotonic() - start))
+    report.problems += _timed(report, "parity", lambda: parity_problems(renders))
+    if checkov is not None and renders:
+        report.problems += _timed(report, "checkov", lambda: _scan(report, runner, checkov, renders))
+    return report
+
+
+def parity_problems(renders: list[Rendered]) -> list[str]:
+    by_env: dict[str, dict[str, Rendered]] = {}
+    for rendered in renders:
+        env = rendered.source.environment
+        if env:
+            by_env.setdefault(env, {})[rendered.source.kind] = rendered
+    out = []
+    for env, pair in sorted(by_env.items()):
+        if "kustomize" in pair and "helm" in pair:
+            out += [f"parity {env}: {line}" for line in parity.compare(
+                pair["kustomize"].docs, pair["helm"].docs, "overlay", "chart")]
+    return out
+
+
+def _scan(report: Report, runner: Runner, checkov: str, renders: list[Rendered]) -> list[str]:
+    with tempfile.TemporaryDirectory(prefix="shipyard-checkov-") as tmp:
+        for index, rendered in enumerate(renders):
+            slug = re.sub(r"[^A-Za-z0-9]+", "-", rendered.source.label).strip("-")
+            (Path(tmp) / f"{index:02d}-{slug}.yaml").write_text(manifests.dump(rendered.all_docs), encoding="utf-8")
+        failed, passed, errors = policy.scan(runner, checkov, Path(tmp))
+    report.checks_passed = passed
+    return [f"checkov: {finding}" for finding in failed] + [f"checkov: cannot parse {e}" for e in errors]
