@@ -8,6 +8,7 @@ uv/Poetry `path = "../x"`, PEP 508 `name @ file:../x`).
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import tomllib
 from dataclasses import dataclass
@@ -39,9 +40,13 @@ def normalize_python_name(name: str) -> str:
 
 
 def _file_url_path(url: str) -> str:
+    """`file:../x`, `file:///${PROJECT_ROOT}/../x` (PDM) -> a path relative to the manifest's directory."""
     path = url.removeprefix("file:")
-    path = path.removeprefix("//") if path.startswith("//") else path
-    return path.replace("${PROJECT_ROOT}/", "").replace("${PROJECT_ROOT}", ".")
+    if "${PROJECT_ROOT}" in path:
+        path = "." + path.split("${PROJECT_ROOT}", 1)[1]
+    elif path.startswith("//"):
+        path = path[2:]
+    return posixpath.normpath(path)
 
 
 def parse_package_json(text: str, where: str = "package.json") -> Manifest:

@@ -47,9 +47,10 @@ def list_files(runner: Runner, root: Path) -> list[str]:
 class FileHasher:
     """sha256 of files under `root`, with an optional persistent stat cache at `store`."""
 
-    def __init__(self, root: Path, store: Path | None = None) -> None:
+    def __init__(self, root: Path, store: Path | None = None, racy_seconds: float = RACY_SECONDS) -> None:
         self.root = root
         self.store = store
+        self.racy_ns = racy_seconds * 1e9
         self._old: dict[str, list[object]] = {}
         self._new: dict[str, list[object]] = {}
         self._memo: dict[str, str | None] = {}
@@ -81,7 +82,7 @@ class FileHasher:
         if old is not None and old[:4] == sig:
             return str(old[4])
         digest = self._read(path)
-        if digest is not None and time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > RACY_SECONDS * 1e9:
+        if digest is not None and time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > self.racy_ns:
             self._new[rel] = [*sig, digest]
         return digest
 

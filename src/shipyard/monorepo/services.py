@@ -10,18 +10,27 @@ from shipyard.monorepo.affected import Affected
 from shipyard.monorepo.graph import Graph, Package, WorkspaceError
 
 
+def match_package(ref: str, graph: Graph) -> Package | None:
+    """By name, directory or Python name; else the one package whose unscoped name or folder is `ref`."""
+    found = graph.find(ref)
+    if found is not None:
+        return found
+    loose = [p for p in graph.packages.values() if ref in (p.name.rsplit("/", 1)[-1], p.basename)]
+    return loose[0] if len(loose) == 1 else None
+
+
 def service_package(name: str, service: Service, graph: Graph, config_name: str = "shipyard.yaml"
                     ) -> Package | None:
-    """The package a service is built from: `package:` if set, else matched by name, directory or context."""
+    """The package a service is built from: `package:` if set, else matched by name, then by context."""
     if service.package is not None:
-        found = graph.find(service.package)
+        found = match_package(service.package, graph)
         if found is None:
             raise WorkspaceError(f"{config_name}: services.{name}.package: no package '{service.package}'"
                                  f" (packages: {', '.join(graph.packages)})")
         return found
-    for pkg in graph.packages.values():
-        if name in (pkg.name, pkg.name.rsplit("/", 1)[-1], pkg.basename):
-            return pkg
+    found = match_package(name, graph)
+    if found is not None:
+        return found
     context = posixpath.normpath(service.context)
     return next((pkg for pkg in graph.packages.values() if pkg.dir == context), None)
 

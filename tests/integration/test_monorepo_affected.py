@@ -1,0 +1,151 @@
+"""`monorepo.affected` on generated git repositories: real git, real manifests, real merge bases."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from monorepo_repo import commit_change, git, make_repo, write
+
+from shipyard.config import load
+from shipyard.errors import ShipyardError
+from shipyard.monorepo import session
+from shipyard.run import LocalRunner
+
+INVOKE = str(Path(sys.executable).parent / "invoke")
+PROJECT = str(Path(__file__).resolve().parents[2])
+
+
+def affected(root: Path, base: str | None = "main", head: str | None = None) -> list[str]:
+    result = session.find_affected(load(root / "shipyard.yaml"), LocalRunner(), base, head)
+    return sorted(result.packages)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = make_repo(tmp_path)
+    git(root, "checkout", "-qb", "feature")
+    return root
+
+
+def test_leaf_change_affects_only_the_leaf(repo: Path) -> None:
+    commit_change(repo, "apps/web/src/page.txt", "new page\n")
+    assert affected(repo) == ["@demo/web"]
+
+
+def test_shared_change_affects_its_dependents(repo: Path) -> None:
+    commit_change(repo, "packages/shared/src/a.txt", "changed\n")
+    assert affected(repo) == ["@demo/shared", "@demo/web"]
+    commit_change(repo, "packages/models/src/m.txt", "changed\n")
+    assert affected(repo) == ["@demo/shared", "@demo/web", "demo-api", "demo-models"]
+
+
+def test_lockfile_change_affects_everything(repo: Path) -> None:
+    commit_change(repo, "package-lock.json", '{"lockfileVersion": 3, "packages": {}}\n')
+    result = session.find_affected(load(repo / "shipyard.yaml"), LocalRunner(), "main")
+    assert len(result.packages) == 4 and result.global_change == "package-lock.json"
+    assert result.reasons["demo-api"] == "global input package-lock.json changed"
+
+
+def test_config_change_affects_everything(repo: Path) -> None:
+    commit_change(repo, "shipyard.yaml", (repo / "shipyard.yaml").read_text() + "# comment\n")
+    assert len(affected(repo)) == 4
+
+
+def test_change_under_no_package_affects_none(repo: Path) -> None:
+    commit_change(repo, "README.md", "more docs\n")
+    commit_change(repo, "docs/guide.md", "a guide\n")
+    assert affected(repo) == []
+
+
+def test_merge_base_not_the_tip_of_main(repo: Path) -> None:
+    """Changes made on main after the branch point are not the branch's changes."""
+    commit_change(repo, "apps/web/src/page.txt", "feature work\n")
+    git(repo, "checkout", "-q", "main")
+    commit_change(repo, "apps/api/src/main.txt", "main moved on\n")
+    git(repo, "checkout", "-q", "feature")
+    assert affected(repo) == ["@demo/web"]
+
+
+def test_working_tree_counts_unless_head_is_given(repo: Path) -> None:
+    commit_change(repo, "apps/web/src/page.txt", "committed\n")
+    write(repo, "packages/models/src/new.txt", "untracked\n")
+    assert affected(repo) == ["@demo/web", "demo-api", "demo-models"]
+    assert affected(repo, head="HEAD") == ["@demo/web"]
+    assert affected(repo, base="HEAD~1", head="HEAD") == ["@demo/web"]
+
+
+def test_default_base_falls_back_to_main_and_prefers_origin_main(repo: Path, tmp_path: Path) -> None:
+    commit_change(repo, "apps/web/src/page.txt", "x\n")
+    assert affected(repo, base=None) == ["@demo/web"]  # no origin: main
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--branch", "feature", str(repo), str(clone)], check=True)
+    git(clone, "config", "user.email", "t@example.com")
+    git(clone, "config", "user.name", "T")
+    git(clone, "branch", "-q", "-f", "main", "feature")  # a stale local main: origin/main must win
+    commit_change(clone, "apps/api/src/main.txt", "y\n")
+    result = session.find_affected(load(clone / "shipyard.yaml"), LocalRunner(), None)
+    assert result.base == "origin/main"
+    assert sorted(result.packages) == ["@demo/web", "demo-api"]
+
+
+def test_unknown_ref_is_a_clear_error(repo: Path) -> None:
+    with pytest.raises(ShipyardError, match=r"^unknown git ref 'origin/nope' \(next: fetch it"):
+        affected(repo, base="origin/nope")
+
+
+def test_no_default_base_is_a_clear_error(repo: Path) -> None:
+    git(repo, "branch", "-q", "-D", "main")
+    with pytest.raises(ShipyardError, match="neither origin/main nor main exists"):
+        affected(repo, base=None)
+
+
+def test_shallow_clone_is_a_clear_message_not_everything(repo: Path, tmp_path: Path) -> None:
+    commit_change(repo, "apps/web/src/page.txt", "feature\n")
+    git(repo, "checkout", "-q", "main")
+    commit_change(repo, "apps/api/src/main.txt", "main moved on\n")
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", "--no-single-branch", "--branch", "feature",
+                    f"file://{repo}", str(clone)], check=True)
+    with pytest.raises(ShipyardError, match=r"shallow clone: the merge base of origin/main and HEAD is not in"
+                                            r" its history \(next: `git fetch --unshallow`"):
+        affected(clone, base=None)
+
+
+def test_workspace_in_a_subdirectory_of_the_repository(tmp_path: Path) -> None:
+    outer = tmp_path / "outer"
+    root = make_repo(outer / "mono")
+    (root / ".git").rename(outer / ".git")  # the git repository is one level up
+    git(outer, "add", "-A")
+    git(outer, "commit", "-qm", "move")
+    git(outer, "checkout", "-qb", "feature")
+    commit_change(outer, "mono/packages/shared/src/a.txt", "x\n")
+    write(outer, "mono/apps/api/src/untracked.txt", "y\n")
+    commit_change(outer, "other/apps/web/x.txt", "not in the workspace\n")
+    assert affected(root) == ["@demo/shared", "@demo/web", "demo-api"]
+
+
+def invoke(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([INVOKE, "-r", PROJECT, *args], cwd=root, capture_output=True, text=True, timeout=60)
+
+
+def test_cli_json_and_cycle_error(repo: Path) -> None:
+    commit_change(repo, "packages/shared/src/a.txt", "changed\n")
+    proc = invoke(repo, "monorepo.affected", "--base", "main", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert [p["name"] for p in data["packages"]] == ["@demo/shared", "@demo/web"]
+    assert data["packages"][1]["reason"] == "depends on @demo/shared"
+    assert data["changed_files"] == ["packages/shared/src/a.txt"]
+    # a cycle through a manifest edge and a config edge is reported with its path, one line, no traceback
+    config = (repo / "shipyard.yaml").read_text().replace(
+        "  global_inputs:", "  overrides:\n    packages/shared: {depends_on: ['@demo/web']}\n  global_inputs:")
+    write(repo, "shipyard.yaml", config)
+    proc = invoke(repo, "monorepo.affected", "--base", "main")
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == ("error: package dependency cycle: @demo/web -> @demo/shared -> @demo/web"
+                                   " (next: remove one of these dependencies (a manifest or workspace.overrides))")
+    assert "Traceback" not in proc.stderr + proc.stdout
