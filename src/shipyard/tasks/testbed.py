@@ -97,7 +97,8 @@ def vm_stop(c: Any, name: str, dry_run: bool = False) -> None:
     """Remove a VM, its inner Docker volume and its known_hosts entry."""
     from shipyard.testbed import vm
 
-    vm.stop_vm(vm.host_for(dry_run=dry_run), name)
+    _changed, detail = vm.stop_vm(vm.host_for(dry_run=dry_run), name)
+    print(detail)
 
 
 ns = Collection("testbed", up, down, status, vm_start, vm_stop)
