@@ -51,7 +51,7 @@ def rollback(release: str, revision: int | None = None, *, context: str, namespa
     argv = [*base(context, namespace), "rollback", release]
     if revision is not None:
         argv.append(str(revision))
-    return argv + ["--wait", f"--timeout={timeout}s"]
+    return [*argv, "--wait", f"--timeout={timeout}s"]
 
 
 def history(release: str, *, context: str, namespace: str, max_revisions: int = 20) -> Argv:

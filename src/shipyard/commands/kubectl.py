@@ -98,6 +98,14 @@ def logs(context: str, namespace: str, selector: str, *, tail: int = 100, follow
     return argv
 
 
+def get_namespace(context: str, namespace: str) -> Argv:
+    return [*base(context), "get", "namespace", namespace, "--output", "name"]
+
+
+def create_namespace(context: str, namespace: str) -> Argv:
+    return [*base(context), "create", "namespace", namespace]
+
+
 def delete_namespace(context: str, namespace: str, *, wait: bool = True) -> Argv:
     return [*base(context), "delete", "namespace", namespace, "--ignore-not-found", f"--wait={str(wait).lower()}"]
 

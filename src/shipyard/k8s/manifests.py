@@ -48,13 +48,13 @@ def key(doc: Doc) -> str:
     return f"{doc['kind']}/{name(doc)}"
 
 
-def annotations(doc: Doc) -> dict[str, str]:
+def annotations_of(doc: Doc) -> dict[str, str]:
     return dict((doc.get("metadata") or {}).get("annotations") or {})
 
 
 def is_hook(doc: Doc) -> bool:
     """A Helm hook (test pod, job): not part of the release's steady state."""
-    return HOOK in annotations(doc)
+    return HOOK in annotations_of(doc)
 
 
 def pod_spec(doc: Doc) -> Doc | None:

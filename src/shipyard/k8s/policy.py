@@ -91,7 +91,7 @@ def unreasoned_skips(docs: list[Doc], origin: str) -> list[str]:
     """Every checkov.io/skipN annotation must read `CKV_K8S_<n>=<a reason of a dozen characters or more>`."""
     out = []
     for doc in docs:
-        for key, value in manifests.annotations(doc).items():
+        for key, value in manifests.annotations_of(doc).items():
             if SKIP_RE.match(key) and not REASONED_SKIP_RE.match(str(value).strip()):
                 out.append(f"{origin}: {manifests.key(doc)}: suppression {key}={value!r} has no written reason")
     return out

@@ -51,7 +51,7 @@ def schema_version(desired: str) -> str:
     if wanted > newest:
         raise ShipyardError(f"kubernetes-validate has no schemas for Kubernetes {desired} (newest: "
                             f"{newest[0]}.{newest[1]})", hint="pip install -U kubernetes-validate")
-    return candidates[-1]
+    return str(candidates[-1])
 
 
 @functools.cache

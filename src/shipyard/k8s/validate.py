@@ -4,13 +4,14 @@ Any problem, including what other tools call a warning, fails the run."""
 
 from __future__ import annotations
 
+import functools
 import re
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from shipyard.config.schema import Registry
 from shipyard.k8s import manifests, parity, policy, schema
@@ -37,7 +38,10 @@ class Report:
         return not self.problems
 
 
-def _timed(report: Report, phase: str, fn: Callable[[], Any]) -> Any:
+T = TypeVar("T")
+
+
+def _timed(report: Report, phase: str, fn: Callable[[], T]) -> T:
     start = time.monotonic()
     try:
         return fn()
@@ -84,15 +88,16 @@ def run(root: Path, registry: Registry, services: tuple[str, ...], runner: Runne
     for source in sources if sources is not None else discover(root):
         start = time.monotonic()
         try:
-            rendered = _timed(report, "render", lambda s=source: render(root, s, pin, runner))
+            rendered = _timed(report, "render", functools.partial(render, root, source, pin, runner))
         except Exception as exc:  # a broken render is one problem among others, not the end of the run
             report.problems.append(str(exc))
             continue
         renders.append(rendered)
         if source.kind == "helm":
-            report.problems += _timed(report, "helm lint", lambda s=source: lint_chart(root, s, pin, versions[0]))
+            report.problems += _timed(report, "helm lint",
+                                      functools.partial(lint_chart, root, source, pin, versions[0]))
         report.problems += [str(p) for p in _timed(
-            report, "schema", lambda r=rendered: schema.validate(r.all_docs, r.source.label, versions))]
+            report, "schema", functools.partial(schema.validate, rendered.all_docs, source.label, versions))]
         report.problems += static_checks(rendered, pin)
         report.rows.append((source.label, len(rendered.all_docs), time.monotonic() - start))
     report.problems += _timed(report, "parity", lambda: parity_problems(renders))

@@ -6,9 +6,9 @@ from invoke.collection import Collection
 
 
 def namespace() -> Collection:
-    from shipyard.tasks import config, monorepo, release, testbed
+    from shipyard.tasks import config, k8s, monorepo, release, testbed
 
     ns = Collection()
-    for module in (config, release, monorepo, testbed):
+    for module in (config, release, monorepo, testbed, k8s):
         ns.add_collection(module.ns)
     return ns

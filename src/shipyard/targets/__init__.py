@@ -1,0 +1,1 @@
+"""Deploy targets: compose, VMs over SSH, Kubernetes. One interface: deploy, rollback, status."""

@@ -1,0 +1,143 @@
+"""`k8s`: render, validate, diff, deploy, status, rollback, logs and secrets for Kubernetes environments.
+
+Environments are `target: kubernetes` entries of shipyard.yaml, rendered from a Kustomize overlay or a Helm chart.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from invoke.collection import Collection
+
+from shipyard.tasks._base import load_config, runner, task
+
+SHA_RE = re.compile(r"^[0-9a-f]{7,40}$")
+ENV_HELP = "kubernetes environment from shipyard.yaml (e.g. k8s-dev, k8s-staging, k8s-production)"
+
+
+def _target(env: str | None, dry_run: bool = False) -> Any:
+    from shipyard.errors import ShipyardError
+    from shipyard.targets.kubernetes import KubernetesTarget
+
+    config = load_config()
+    if not env:
+        names = [n for n, e in config.project.environments.items() if e.target == "kubernetes"]
+        raise ShipyardError("--env is required", hint=f"pass one of: {', '.join(names) or 'none configured'}")
+    return KubernetesTarget(config, env, runner(dry_run))
+
+
+def _release(target: Any, sha: str | None, allow_dirty: bool) -> Any:
+    from shipyard.errors import ShipyardError
+    from shipyard.release import Release, current
+
+    if sha:
+        if not SHA_RE.match(sha):
+            raise ShipyardError(f"--sha {sha!r} is not a git SHA (7 to 40 lowercase hex characters)")
+        return Release(sha=sha)
+    return current(runner(), cwd=str(target.root), allow_dirty=allow_dirty)
+
+
+@task(help={"env": ENV_HELP, "sha": "release to render (default: HEAD; a dirty tree gets a -dirty tag)",
+            "output": "write the manifests to this file instead of stdout"})
+def render(c: Any, env: str | None = None, sha: str | None = None, output: str | None = None) -> None:
+    """Print the manifests an environment would get, images pinned to the release (Kustomize or Helm)."""
+    from pathlib import Path
+
+    target = _target(env)
+    text = target.render(_release(target, sha, allow_dirty=True)).text
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        print(f"wrote {output}")
+    else:
+        print(text, end="")
+
+
+@task(iterable=["kube_version"],
+      help={"kube_version": "Kubernetes version to validate against (repeatable; default 1.30.0 and 1.34.0)",
+            "no_policy": "skip the checkov policy scan (not for CI)"})
+def validate(c: Any, kube_version: list[str] | None = None, no_policy: bool = False) -> None:
+    """Render every overlay and chart values file, validate strictly, lint, scan policies, check parity."""
+    from shipyard.errors import ShipyardError
+    from shipyard.k8s import schema
+    from shipyard.k8s import validate as k8s_validate
+    from shipyard.run import LocalRunner
+
+    config = load_config()
+    versions = tuple(kube_version) if kube_version else schema.KUBE_VERSIONS
+    report = k8s_validate.run(config.root, config.registry(), tuple(config.services()), LocalRunner(),
+                              versions=versions, policy_scan=not no_policy)
+    for label, count, seconds in report.rows:
+        print(f"  {label:<58} {count:>3} objects  {seconds:5.2f}s")
+    timing = ", ".join(f"{phase} {seconds:.2f}s" for phase, seconds in report.timings.items())
+    print(f"  Kubernetes {', '.join(report.versions)} (strict); checkov checks passed: {report.checks_passed}; "
+          f"{timing}")
+    for problem in report.problems:
+        print(f"  FAIL {problem}")
+    if not report.ok:
+        raise ShipyardError(f"k8s.validate: {len(report.problems)} problem(s) in {len(report.rows)} render(s)",
+                            hint="fix the manifests above and run `invoke k8s.validate` again")
+    print(f"k8s.validate: ok - {len(report.rows)} renders valid, policy-clean and in parity")
+
+
+@task(help={"env": ENV_HELP, "sha": "release to compare with the cluster (default: HEAD)"})
+def diff(c: Any, env: str | None = None, sha: str | None = None) -> None:
+    """Show what a deploy would change in the cluster (kubectl diff of the pinned render)."""
+    target = _target(env)
+    changed = target.diff(_release(target, sha, allow_dirty=True))
+    print("differences found" if changed else "no differences: the cluster matches the render")
+
+
+@task(help={"env": ENV_HELP, "sha": "release to deploy (default: HEAD, which must be clean)",
+            "dry_run": "print the exact commands and change nothing",
+            "allow_dirty": "deploy a dirty tree (tag gets -dirty; never for production)"})
+def deploy(c: Any, env: str | None = None, sha: str | None = None, dry_run: bool = False,
+           allow_dirty: bool = False) -> None:
+    """Deploy a release: apply -k or helm upgrade --install, wait for rollouts, check health, undo on failure."""
+    target = _target(env, dry_run)
+    target.deploy(_release(target, sha, allow_dirty))
+
+
+@task(help={"env": ENV_HELP, "sha": "go back to this release (default: the previous revision)",
+            "dry_run": "print the exact commands and change nothing"})
+def rollback(c: Any, env: str | None = None, sha: str | None = None, dry_run: bool = False) -> None:
+    """Roll back to the previous revision, or to a given release SHA; waits for rollouts and checks health."""
+    from shipyard.errors import ShipyardError
+
+    if sha and not SHA_RE.match(sha):
+        raise ShipyardError(f"--sha {sha!r} is not a git SHA (7 to 40 lowercase hex characters)")
+    _target(env, dry_run).rollback(sha)
+
+
+@task(help={"env": ENV_HELP})
+def status(c: Any, env: str | None = None) -> None:
+    """Show each workload's ready/desired pods and running images."""
+    target = _target(env)
+    rows = target.status()
+    if not rows:
+        print(f"nothing deployed in namespace {target.env.namespace} (context {target.env.context})")
+        return
+    for w in rows:
+        state = "ok" if w.healthy else "DEGRADED"
+        print(f"{w.kind.lower() + '/' + w.name:<36} {w.ready}/{w.desired} ready  {state:<8} {', '.join(w.images)}")
+
+
+@task(help={"env": ENV_HELP, "service": "service whose pods to show (api or web)",
+            "tail": "lines per container", "follow": "stream new lines until interrupted",
+            "since": "only lines newer than this duration (e.g. 10m)"})
+def logs(c: Any, env: str | None = None, service: str = "api", tail: int = 100, follow: bool = False,
+         since: str | None = None) -> None:
+    """Print the logs of every pod of a service, prefixed with the pod name."""
+    _target(env).logs(service, tail=tail, follow=follow, since=since)
+
+
+@task(help={"env": ENV_HELP, "dry_run": "print the commands (never the values) and change nothing"})
+def secrets(c: Any, env: str | None = None, dry_run: bool = False) -> None:
+    """Create or update the Secret from shipyard.yaml's secret sources (values travel on stdin, never shown)."""
+    target = _target(env, dry_run)
+    keys = target.apply_secrets()
+    print(f"secret shipyard-secrets in {target.env.namespace}: {', '.join(keys)} "
+          f"{'would be ' if dry_run else ''}written (values not shown)")
+
+
+ns = Collection("k8s", render, validate, diff, deploy, status, rollback, logs, secrets)
