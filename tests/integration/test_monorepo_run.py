@@ -159,6 +159,23 @@ def test_failing_task_stops_its_dependents_only(tmp_path: Path) -> None:
     assert "skipped" in proc.stdout and "Traceback" not in proc.stdout + proc.stderr
 
 
+SOURCE_ONLY = CONFIG + """  overrides:
+    packages/shared:
+      tasks: {build: null, test: null}
+"""
+
+
+def test_source_only_dependency_still_invalidates_its_dependents(tmp_path: Path) -> None:
+    """A workspace package without a build (TypeScript consumed as source) still changes web's build."""
+    repo = make_repo(tmp_path, SOURCE_ONLY)
+    outcomes, _ = run(repo)
+    assert "@demo/shared#build" not in outcomes and outcomes["@demo/web#build"].status == "ok"
+    assert statuses(run(repo)[0])["@demo/web#build"] == "cached"
+    write(repo, "packages/shared/src/a.txt", "shared v2\n")
+    assert statuses(run(repo)[0]) == {"@demo/web#build": "ok", "demo-models#build": "cached",
+                                      "demo-api#build": "cached"}
+
+
 def test_dry_json_shows_plan_and_runs_nothing(repo: Path) -> None:
     def dry() -> dict[str, dict[str, object]]:
         proc = subprocess.run([INVOKE, "-r", PROJECT, "monorepo.run", "build", "--dry", "--json"], cwd=repo,

@@ -96,7 +96,7 @@ def test_store_fetch_restore_byte_for_byte(tmp_path: Path) -> None:
 @pytest.mark.parametrize("damage", ["truncate-output", "flip-output", "delete-output", "truncate-manifest",
                                     "delete-manifest", "truncate-log"])
 def test_damaged_entry_is_discarded_never_restored(tmp_path: Path, damage: str) -> None:
-    cache, pkg, k = stored(tmp_path)
+    cache, _, k = stored(tmp_path)
     folder = cache.entry_dir(k)
     target = {"truncate-output": folder / "out/dist/app.js", "flip-output": folder / "out/dist/sub/bin.dat",
               "delete-output": folder / "out/dist/app.js", "truncate-manifest": folder / "manifest.json",

@@ -64,7 +64,8 @@ def test_defaults_when_absent() -> None:
 @pytest.mark.parametrize(("old", "new", "expected"), [
     ("  packages: [apps/*, packages/*]", "  pakages: [apps/*]",
      "shipyard.yaml:8 workspace.pakages: unknown key; did you mean 'packages'?"),
-    ("    node:", "    rust:", "shipyard.yaml:10 workspace.defaults: unknown language 'rust' (languages: node, python)"),
+    ("    node:", "    rust:",
+     "shipyard.yaml:10 workspace.defaults: unknown language 'rust' (languages: node, python)"),
     ("        command: npm run build", "        command: [npm, run]",
      "shipyard.yaml:13 workspace.defaults.node.build.command: must be a string"),
     ("        outputs: [dist/**]", "        outputs: [../dist/**]",

@@ -45,7 +45,8 @@ class TaskExecutor:
         return echo
 
     def _replay(self, task_id: str, log: str, failed: bool = False) -> None:
-        if self.logs == "full" or (failed and self.logs == "errors"):
+        """Print a saved log: a cache hit's (logs=full), or a failed task's that was not streamed (logs=errors)."""
+        if (self.logs == "full" and not failed) or (failed and self.logs == "errors"):
             for line in log.splitlines():
                 self.printer.line(f"{task_id} | {line}")
 

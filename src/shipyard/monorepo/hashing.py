@@ -122,11 +122,16 @@ class Planned:
 
 
 def task_key(task: TaskDef, package_dir: str, inputs: Sequence[tuple[str, str]],
-             env: Sequence[tuple[str, str]], dep_keys: Sequence[str], global_hash: str) -> str:
-    """The content hash of everything that can change a task's result. Pure."""
+             env: Sequence[tuple[str, str]], dep_keys: Sequence[str], global_hash: str,
+             sources: Sequence[str] = ()) -> str:
+    """The content hash of everything that can change a task's result. Pure.
+
+    `sources`: content hashes of dependency packages that have no such task (consumed as source).
+    """
     h = hashlib.sha256()
     spec = {"v": KEY_VERSION, "dir": package_dir, "task": task.name, "command": task.command,
-            "outputs": list(task.outputs), "global": global_hash, "deps": sorted(dep_keys)}
+            "outputs": list(task.outputs), "global": global_hash, "deps": sorted(dep_keys),
+            "sources": sorted(sources)}
     h.update(json.dumps(spec, sort_keys=True).encode())
     for path, digest in inputs:
         h.update(f"\0f{path}\0{digest}".encode())
@@ -156,29 +161,47 @@ def global_hash(files: Iterable[str], patterns: Sequence[str], hasher: FileHashe
 
 
 def plan_keys(tasks: TaskGraph, files: Sequence[str], hasher: FileHasher, global_patterns: Sequence[str],
-              all_outputs: Mapping[str, Sequence[str]], environ: Mapping[str, str]) -> dict[str, Planned]:
-    """A key for every task, dependencies first. `all_outputs`: package -> every output glob of its tasks."""
-    dirs = {node.package.dir: node.package.name for node in tasks.nodes.values()}
+              all_outputs: Mapping[str, Sequence[str]], environ: Mapping[str, str],
+              packages: Mapping[str, str]) -> dict[str, Planned]:
+    """A key for every task, dependencies first.
+
+    `all_outputs`: package -> every output glob of its tasks; `packages`: package name -> directory.
+    """
+    dirs = {directory: name for name, directory in packages.items()}
     by_package = owners(files, dirs)
     glob_hash = global_hash(files, global_patterns, hasher)
     out: dict[str, Planned] = {}
     excluded: dict[str, GlobSet] = {}
-    for node in tasks.nodes.values():
-        pkg = node.package
-        prefix = len(pkg.dir) + 1
-        rel_files = [f[prefix:] for f in by_package.get(pkg.name, [])]
-        if pkg.name not in excluded:
-            excluded[pkg.name] = GlobSet([p for p in all_outputs.get(pkg.name, ()) if not p.startswith("!")])
-        skip = excluded[pkg.name]
-        chosen = GlobSet(node.task.inputs) if node.task.inputs is not None else None
-        inputs: list[tuple[str, str]] = []
-        for rel in sorted(rel_files):
+    source_hashes: dict[str, str] = {}
+
+    def files_of(name: str, directory: str, chosen: GlobSet | None) -> list[tuple[str, str]]:
+        prefix = len(directory) + 1
+        if name not in excluded:
+            excluded[name] = GlobSet([p for p in all_outputs.get(name, ()) if not p.startswith("!")])
+        skip = excluded[name]
+        found: list[tuple[str, str]] = []
+        for rel in sorted(f[prefix:] for f in by_package.get(name, [])):
             if (chosen is not None and not chosen.match(rel)) or (skip and skip.match(rel)):
                 continue
-            digest = hasher.digest(f"{pkg.dir}/{rel}")
+            digest = hasher.digest(f"{directory}/{rel}")
             if digest is not None:
-                inputs.append((rel, digest))
+                found.append((rel, digest))
+        return found
+
+    def source_hash(name: str) -> str:
+        if name not in source_hashes:
+            h = hashlib.sha256(name.encode())
+            for rel, digest in files_of(name, packages[name], None):
+                h.update(f"\0{rel}\0{digest}".encode())
+            source_hashes[name] = h.hexdigest()
+        return source_hashes[name]
+
+    for node in tasks.nodes.values():
+        pkg = node.package
+        chosen = GlobSet(node.task.inputs) if node.task.inputs is not None else None
+        inputs = files_of(pkg.name, pkg.dir, chosen)
         env = env_values(node.task.env, environ)
-        key = task_key(node.task, pkg.dir, inputs, env, [out[d].key for d in node.deps], glob_hash)
+        key = task_key(node.task, pkg.dir, inputs, env, [out[d].key for d in node.deps], glob_hash,
+                       [source_hash(name) for name in node.sources])
         out[node.id] = Planned(node.id, key, tuple(p for p, _ in inputs), tuple(n for n, _ in env))
     return out

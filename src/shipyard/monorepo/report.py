@@ -108,7 +108,7 @@ def dry_json(tasks: TaskGraph, planned: Mapping[str, Planned], cache: LocalCache
                                               ("hit" if cache is not None and cache.probe(plan.key) else "miss"))
         out.append({"id": task_id, "package": node.package.name, "dir": node.package.dir, "task": node.task.name,
                     "command": node.task.command, "hash": plan.key, "cache": status,
-                    "dependencies": list(node.deps), "inputs": list(plan.inputs),
+                    "dependencies": list(node.deps), "sources": list(node.sources), "inputs": list(plan.inputs),
                     "outputs": list(node.task.outputs), "env": list(plan.env), "target": task_id in tasks.targets})
     return {"tasks": out}
 
@@ -126,7 +126,8 @@ def dry_text(console: Console, data: dict[str, Any]) -> None:
         lines = [f"[bold]{escape(t['id'])}[/]  hash {t['hash'][:16]}  cache: [{colour}]{t['cache']}[/]"
                  + ("" if t["target"] else "  [dim](dependency)[/]"),
                  f"  command      {escape(t['command'])}  [dim](in {escape(t['dir'])})[/]",
-                 f"  depends on   {escape(', '.join(t['dependencies'])) or '-'}",
+                 f"  depends on   {escape(', '.join(t['dependencies'])) or '-'}"
+                 + (f" [dim](+ sources of {escape(', '.join(t['sources']))})[/]" if t["sources"] else ""),
                  f"  inputs       {len(t['inputs'])} file(s): {escape(shown) or '-'}",
                  f"  outputs      {escape(', '.join(t['outputs'])) or '-'}",
                  f"  env          {escape(', '.join(t['env'])) or '-'}"]

@@ -78,7 +78,8 @@ def prepare(config: Config, task: str, runner: Runner, *, affected_only: bool = 
         if skip:
             files = [f for f in files if not f.startswith(skip)]
     outputs = {name: [p for t in per_package[name].values() for p in t.outputs] for name in per_package}
-    planned = plan_keys(tasks, files, hasher, ws.config.global_inputs, outputs, os.environ)
+    planned = plan_keys(tasks, files, hasher, ws.config.global_inputs, outputs, os.environ,
+                        {name: pkg.dir for name, pkg in ws.packages.items()})
     hasher.save()
     return Prepared(ws, tasks, planned, cache, affected)
 

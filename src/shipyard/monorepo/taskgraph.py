@@ -33,6 +33,9 @@ class TaskNode:
     task: TaskDef
     package: Package
     deps: tuple[str, ...]  # task ids
+    # dependency packages that `^task` looked through because they lack the task: their files are
+    # part of this task's key (a source-only workspace package still changes what depends on it)
+    sources: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -90,29 +93,34 @@ def all_tasks(config: WorkspaceConfig, graph: Graph, config_name: str = "shipyar
             for name, pkg in graph.packages.items()}
 
 
-def _providers(graph: Graph, tasks: dict[str, dict[str, TaskDef]], package: str, task: str) -> set[str]:
-    """Packages that `package`'s `^task` reaches: direct deps having the task, looking through those that don't."""
+def _providers(graph: Graph, tasks: dict[str, dict[str, TaskDef]], package: str, task: str
+               ) -> tuple[set[str], set[str]]:
+    """For `package`'s `^task`: the dependencies that have the task (looking through those that don't),
+    and the ones looked through."""
     out: set[str] = set()
-    seen: set[str] = set()
+    through: set[str] = set()
     stack = list(graph.deps[package])
     while stack:
         dep = stack.pop()
-        if dep in seen:
+        if dep in out or dep in through:
             continue
-        seen.add(dep)
         if task in tasks[dep]:
             out.add(dep)
         else:
+            through.add(dep)
             stack.extend(graph.deps[dep])
-    return out
+    return out, through
 
 
-def _task_deps(graph: Graph, tasks: dict[str, dict[str, TaskDef]], t: TaskDef) -> list[str]:
+def _task_deps(graph: Graph, tasks: dict[str, dict[str, TaskDef]], t: TaskDef) -> tuple[list[str], set[str]]:
     out: list[str] = []
+    sources: set[str] = set()
     for ref in t.depends_on:
         if ref.startswith("^"):
             name = ref[1:]
-            out += [f"{dep}#{name}" for dep in sorted(_providers(graph, tasks, t.package, name))]
+            providers, through = _providers(graph, tasks, t.package, name)
+            out += [f"{dep}#{name}" for dep in sorted(providers)]
+            sources |= through
         elif "#" in ref:
             pkg_ref, name = ref.rsplit("#", 1)
             pkg = graph.find(pkg_ref)
@@ -122,7 +130,7 @@ def _task_deps(graph: Graph, tasks: dict[str, dict[str, TaskDef]], t: TaskDef) -
             out.append(f"{pkg.name}#{name}")
         elif ref in tasks[t.package]:
             out.append(f"{t.package}#{ref}")
-    return out
+    return out, sources
 
 
 def plan(graph: Graph, tasks: dict[str, dict[str, TaskDef]], task: str,
@@ -138,8 +146,9 @@ def plan(graph: Graph, tasks: dict[str, dict[str, TaskDef]], task: str,
             continue
         pkg, name = tid.rsplit("#", 1)
         t = tasks[pkg][name]
-        deps = tuple(dict.fromkeys(_task_deps(graph, tasks, t)))
-        nodes[tid] = TaskNode(task=t, package=graph.packages[pkg], deps=deps)
+        dep_list, sources = _task_deps(graph, tasks, t)
+        deps = tuple(dict.fromkeys(dep_list))
+        nodes[tid] = TaskNode(task=t, package=graph.packages[pkg], deps=deps, sources=tuple(sorted(sources)))
         stack.extend(d for d in deps if d not in nodes)
     pkg_rank = {name: i for i, name in enumerate(graph.order())}
     hint = sorted(nodes, key=lambda i: (pkg_rank[nodes[i].task.package], i))
