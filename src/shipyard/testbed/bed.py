@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from shipyard.testbed import engine, images, registry, rootfs
@@ -12,11 +14,41 @@ from shipyard.testbed.report import Report
 from shipyard.testbed.settings import Settings
 
 
+@contextlib.contextmanager
+def locked(host: Host) -> Iterator[None]:
+    """One `up` at a time on a machine (parallel test sessions, CI and a developer may all call it)."""
+    run_dir = host.settings.run_dir
+    if host.dry_run and not run_dir.is_dir():
+        yield
+        return
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        handle = (run_dir / "testbed.lock").open("a")
+    except PermissionError:  # not root: nothing will be started by us anyway
+        yield
+        return
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            host.say(f"waiting for another `testbed.up` to finish (lock {run_dir / 'testbed.lock'})")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def up(settings: Settings | None = None, *, dry_run: bool = False, only: Iterable[str] | None = None,
        printer: Callable[[str], None] | None = None) -> Report:
     """Bring up engine, Compose, registry and base images; each step says whether it changed anything."""
     host = Host.create(settings, dry_run=dry_run, printer=printer)
     specs = images.select(only)
+    with locked(host):
+        return _up(host, specs)
+
+
+def _up(host: Host, specs: list[images.ImageSpec]) -> Report:
     start = time.monotonic()
     step = host.report.step
     step("host tools", lambda: engine.ensure_host_tools(host))
