@@ -84,9 +84,25 @@ def render_config(layout: HostLayout, backends: Sequence[Backend], public: str |
     return "\n".join(lines)
 
 
+# A Unix-socket client in the host's python3 (present on Debian/Ubuntu droplets; socat often is not):
+# stdin goes to the socket, the reply to stdout. HAProxy closes the connection after a non-interactive command.
+ADMIN_CLIENT = """import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(10)
+s.connect(sys.argv[1])
+s.sendall(sys.stdin.buffer.read())
+s.shutdown(socket.SHUT_WR)
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    sys.stdout.buffer.write(chunk)
+"""
+
+
 def admin(layout: HostLayout) -> Argv:
     """Talk to the admin socket; the runtime commands go on stdin (one line, `;`-separated)."""
-    return ["socat", "-t", "5", "stdio", f"unix-connect:{layout.admin_socket}"]
+    return ["python3", "-c", ADMIN_CLIENT, layout.admin_socket]
 
 
 def set_state(service: str, colour: Colour, state: AdminState) -> str:

@@ -49,7 +49,7 @@ cat >> "$1"
 """
 
 # One round trip that says what a fresh host lacks: each line is `name=yes|no`.
-PROBE_SCRIPT = r"""for tool in docker socat curl flock; do
+PROBE_SCRIPT = r"""for tool in docker python3 flock; do
   if command -v "$tool" >/dev/null 2>&1; then echo "$tool=yes"; else echo "$tool=no"; fi
 done
 if docker info >/dev/null 2>&1; then echo "docker-running=yes"; else echo "docker-running=no"; fi

@@ -6,9 +6,9 @@ from invoke.collection import Collection
 
 
 def namespace() -> Collection:
-    from shipyard.tasks import config, k8s, monorepo, release, testbed
+    from shipyard.tasks import config, deploy, infra, k8s, monorepo, release, rollback, sandbox, secrets, testbed
 
     ns = Collection()
-    for module in (config, release, monorepo, testbed, k8s):
+    for module in (config, release, monorepo, testbed, k8s, infra, secrets, deploy, rollback, sandbox):
         ns.add_collection(module.ns)
     return ns

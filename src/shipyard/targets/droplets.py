@@ -1,0 +1,331 @@
+"""Blue/green deploys and rollbacks across the VMs of an environment, over SSH.
+
+Per batch of hosts (all at once, or rolling): lock every host, observe, plan; prepare the new colour on each
+host in parallel; run the pre-cutover hook once; switch each host's proxy in its runtime; verify; watch while
+the old colour keeps running; then retire the old colour and write the ledger. A host whose new colour never
+becomes healthy keeps serving the old one; `on_host_failure: abort` undoes the whole batch before cutover.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from shipyard.commands import hoststate
+from shipyard.commands.layout import Colour
+from shipyard.errors import ShipyardError
+from shipyard.facts.ledger import Entry
+from shipyard.plans import bluegreen as bg
+from shipyard.run import on_hosts
+from shipyard.targets.progress import Progress
+from shipyard.targets.vmhost import HostFacts, StepFailed, VmHost, loopback_registry
+from shipyard.targets.vmlock import Heartbeat, HostLock, me
+from shipyard.targets.vmtarget import Target
+
+
+@dataclass(frozen=True)
+class Request:
+    action: str  # deploy | rollback
+    release: str
+    images: dict[str, str]  # service -> image
+    hooks: bool = True
+    force: bool = False
+    wait_lock: float = 0.0
+    env_contents: dict[str, str] = field(default_factory=dict)  # service -> env file text (may hold secrets)
+
+
+@dataclass
+class HostRun:
+    host: VmHost
+    lock: HostLock
+    facts: HostFacts | None = None
+    plan: bg.HostPlan | None = None
+    ctx: bg.Context | None = None
+    phases: dict[str, float] = field(default_factory=dict)
+    outcome: str = "pending"
+    error: str | None = None
+    live: dict[str, Colour | None] = field(default_factory=dict)
+    switched: list[bg.ServicePlan] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.host.name
+
+    @property
+    def previous(self) -> str | None:
+        if self.plan is None:
+            return None
+        return next((s.live_release for s in self.plan.services if s.live_release), None)
+
+
+class DeployFailed(ShipyardError):
+    pass
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def context(target: Target, facts: HostFacts | None, request: Request) -> bg.Context:
+    live: dict[str, Colour | None] = dict(facts.persisted) if facts else {}
+    if facts:
+        live.update({svc: bg.live_colour(f) for svc, f in facts.services.items()})
+    layout = target.layout
+    return bg.Context(layout=layout, backends=target.backends(live), public=target.public,
+                      http_port=target.env.proxy.http_port, bind=target.env.proxy.bind,
+                      health_timeout=target.env.deploy.health_timeout, watch_window=target.env.deploy.watch_window,
+                      env_files={svc: layout.env_file(svc) for svc in request.env_contents},
+                      env_contents=request.env_contents)
+
+
+class Deployment:
+    def __init__(self, target: Target, request: Request, progress: Progress) -> None:
+        self.target, self.request, self.progress = target, request, progress
+        self.policy = target.env.deploy
+        self.who = me(f"{request.action} {request.release} to {target.env_name}")
+        tunnel = loopback_registry(target.registry)
+        self.runs = [HostRun(VmHost(r, target.layout, tunnel_port=tunnel), HostLock(r, target.layout, self.who))
+                     for r in target.runners()]
+
+    # --- helpers -------------------------------------------------------------------------------------------
+    def _steps(self, run: HostRun, steps: Sequence[bg.Step]) -> None:
+        for step in steps:
+            started = time.monotonic()
+            run.host.run_step(step)
+            took = time.monotonic() - started
+            run.phases[step.phase] = run.phases.get(step.phase, 0.0) + took
+            self.progress.step(run.name, step.phase, step.what, took)
+
+    def _parallel(self, runs: Sequence[HostRun], body: Callable[[HostRun], None]) -> dict[str, BaseException]:
+        if not runs:
+            return {}
+        by_name = {r.name: r for r in runs}
+        results = on_hosts([r.host.runner for r in runs], lambda runner: body(by_name[runner.host]),
+                           raise_on_failure=False)
+        return {host: value for host, value in results.items() if isinstance(value, BaseException)}
+
+    def _fail(self, run: HostRun, exc: BaseException, outcome: str = "failed") -> None:
+        run.outcome = outcome
+        run.error = str(exc)
+        self.progress.failed(run.name, str(exc), getattr(exc, "logs", ""))
+
+    def _ledger(self, run: HostRun) -> None:
+        if run.outcome == "pending":
+            return
+        entry = Entry(at=now_iso(), action=self.request.action, who=self.who.holder, outcome=run.outcome,
+                      host=run.name, release=self.request.release, previous=run.previous,
+                      hosts=self.target.host_names(), services=dict(self.request.images),
+                      phases={k: round(v, 3) for k, v in run.phases.items()}, error=run.error)
+        run.host.runner.run(hoststate.append_ledger(self.target.layout), input=entry.to_json() + "\n",
+                            timeout=30, check=False)
+
+    # --- phases --------------------------------------------------------------------------------------------
+    def lock_all(self) -> list[HostRun]:
+        def take(run: HostRun) -> None:
+            started = time.monotonic()
+            run.lock.acquire(wait=self.request.wait_lock)
+            run.phases["lock"] = time.monotonic() - started
+            if run.lock.took_over is not None:
+                old = run.lock.took_over
+                self.progress.note(run.name, f"took over a stale deploy lock ({old.describe(time.time())})")
+                entry = Entry(at=now_iso(), action="takeover", who=self.who.holder, outcome="ok", host=run.name,
+                              detail=f"lease of {old.holder} pid {old.pid} for '{old.reason}'")
+                run.host.runner.run(hoststate.append_ledger(self.target.layout), input=entry.to_json() + "\n",
+                                    timeout=30, check=False)
+
+        failures = self._parallel(self.runs, take)
+        from shipyard.targets.vmlock import LockHeld
+
+        held = [exc for exc in failures.values() if isinstance(exc, LockHeld)]
+        if held or (failures and self.policy.on_host_failure == "abort"):
+            for run in self.runs:
+                run.lock.release()
+            raise held[0] if held else next(iter(failures.values()))
+        for run in self.runs:
+            if run.name in failures:
+                self._fail(run, failures[run.name])
+        return [r for r in self.runs if r.name not in failures]
+
+    def observe(self, runs: Sequence[HostRun]) -> None:
+        hook_owner: list[str] = []
+
+        def look(run: HostRun) -> None:
+            run.facts = run.host.facts(self.request.images)
+            if not run.facts.proxy_up:
+                raise StepFailed(run.name, "the proxy is not running on this host",
+                                 phase="setup") from None
+
+        failures = self._parallel(runs, look)
+        for run in runs:
+            if run.name in failures:
+                exc = failures[run.name]
+                if isinstance(exc, StepFailed) and exc.phase == "setup":
+                    exc = ShipyardError(f"[{run.name}] the proxy is not running here",
+                                        hint=f"run `invoke deploy.setup --env {self.target.env_name}` first")
+                self._fail(run, exc)
+                continue
+            assert run.facts is not None
+            wants_hook = self.request.hooks and not hook_owner
+            desired = self.target.desired(self.request.images, self.request.release, hooks=wants_hook)
+            run.plan = bg.plan_host(run.name, desired, run.facts.services, run_hooks=False, force=self.request.force)
+            if wants_hook and run.plan.changes and any(d.hook for d in desired):
+                run.plan = bg.HostPlan(run.plan.host, run.plan.services, run_hooks=True)
+                hook_owner.append(run.name)
+            run.ctx = context(self.target, run.facts, self.request)
+            run.live = {b.service: b.live for b in run.ctx.backends}
+
+    def prepare(self, runs: Sequence[HostRun]) -> list[HostRun]:
+        def body(run: HostRun) -> None:
+            assert run.plan and run.ctx
+            prepared: list[bg.ServicePlan] = []
+            try:
+                for service in run.plan.changes:
+                    prepared.append(service)
+                    self._steps(run, bg.prepare_steps(service, run.ctx))
+            except BaseException:
+                self._abandon(run, prepared)
+                raise
+
+        failures = self._parallel(runs, body)
+        for run in runs:
+            if run.name in failures:
+                self._fail(run, failures[run.name])
+        return [r for r in runs if r.name not in failures]
+
+    def _abandon(self, run: HostRun, services: Sequence[bg.ServicePlan]) -> None:
+        assert run.ctx
+        for service in services:
+            try:
+                self._steps(run, bg.abandon_steps(service, run.ctx))
+            except ShipyardError as exc:
+                self.progress.note(run.name, f"could not clean up {service.service}/{service.target}: {exc}")
+
+    def hooks(self, runs: Sequence[HostRun]) -> None:
+        for run in runs:
+            assert run.plan and run.ctx
+            if run.plan.run_hooks:
+                self._steps(run, bg.hook_steps(run.plan, run.ctx))
+
+    def cutover(self, runs: Sequence[HostRun]) -> list[HostRun]:
+        def body(run: HostRun) -> None:
+            assert run.plan and run.ctx
+            for service in run.plan.changes:
+                run.switched.append(service)
+                self._steps(run, bg.cutover_steps(service, run.ctx, run.live))
+            watch = bg.watch_step(run.plan, run.ctx)
+            if watch is not None:
+                started = time.monotonic()
+                problems = run.host.watch([(s.service, s.target) for s in run.plan.changes], watch.timeout)
+                run.phases["watch"] = time.monotonic() - started
+                if problems:
+                    raise StepFailed(run.name, "; ".join(problems), phase="watch")
+                self.progress.step(run.name, "watch", watch.what, run.phases["watch"])
+
+        failures = self._parallel(runs, body)
+        for run in runs:
+            if run.name in failures:
+                self.switch_back(run, failures[run.name])
+        return [r for r in runs if r.name not in failures]
+
+    def switch_back(self, run: HostRun, reason: BaseException | str) -> None:
+        assert run.ctx
+        for service in reversed(run.switched):
+            try:
+                self._steps(run, bg.switch_back_steps(service, run.ctx, run.live))
+            except ShipyardError as exc:
+                self.progress.note(run.name, f"could not switch {service.service} back: {exc}")
+        switched = bool(run.switched)
+        run.switched = []
+        message = reason if isinstance(reason, BaseException) else ShipyardError(reason)
+        self._fail(run, message, "switched-back" if switched else "failed")
+
+    def retire(self, runs: Sequence[HostRun]) -> None:
+        def body(run: HostRun) -> None:
+            assert run.plan and run.ctx
+            for service in run.plan.changes:
+                self._steps(run, bg.retire_steps(service, run.ctx))
+            for service in run.plan.leftovers:
+                self._steps(run, bg.abandon_steps(service, run.ctx))
+            run.outcome = "ok" if run.plan.changes else "converged"
+
+        failures = self._parallel(runs, body)
+        for run in runs:
+            if run.name in failures:  # the new release serves; only the clean-up failed
+                run.outcome = "ok"
+                self.progress.note(run.name, f"the new release is live but retiring the old one failed: "
+                                             f"{failures[run.name]}")
+
+    # --- the whole run -------------------------------------------------------------------------------------
+    def run(self) -> list[HostRun]:
+        try:
+            live_runs = self.lock_all()
+            with Heartbeat([r.lock for r in live_runs]):
+                self.observe(live_runs)
+                planned = [r for r in live_runs if r.plan is not None]
+                self._batches(planned)
+        finally:
+            for run in self.runs:
+                try:
+                    self._ledger(run)
+                    run.lock.release()
+                except ShipyardError as exc:
+                    self.progress.note(run.name, f"could not write the ledger or release the lock: {exc}")
+                run.host.close()
+        return self.runs
+
+    def _batches(self, planned: list[HostRun]) -> None:
+        by_name = {r.name: r for r in planned}
+        order = [n for n in self.target.host_names() if n in by_name]
+        stopped = any(r.outcome == "failed" for r in self.runs) and self.policy.on_host_failure == "abort"
+        for batch_names in bg.batches(order, self.policy.strategy, self.policy.batch_size):
+            batch = [by_name[n] for n in batch_names]
+            if stopped:
+                for run in batch:
+                    run.outcome, run.error = "aborted", "an earlier host failed (on_host_failure: abort)"
+                continue
+            ready = self.prepare(batch)
+            if len(ready) < len(batch) and self.policy.on_host_failure == "abort":
+                for run in ready:
+                    assert run.plan
+                    self._abandon(run, run.plan.changes)
+                    run.outcome, run.error = "aborted", "another host failed before cutover (on_host_failure: abort)"
+                stopped = True
+                continue
+            try:
+                self.hooks(ready)
+            except ShipyardError as exc:
+                for run in ready:
+                    assert run.plan
+                    self._abandon(run, run.plan.changes)
+                    self._fail(run, exc, "aborted")
+                stopped = True
+                continue
+            switched = self.cutover(ready)
+            if len(switched) < len(ready) and self.policy.on_host_failure == "abort":
+                for run in switched:
+                    self.switch_back(run, "another host failed after cutover (on_host_failure: abort)")
+                stopped = True
+                continue
+            self.retire(switched)
+
+
+def report(progress: Progress, request: Request, runs: Sequence[HostRun]) -> None:
+    progress.summary(f"{request.action} {request.release}",
+                     {r.name: (request.release, r.outcome, r.phases) for r in runs})
+    bad = [r for r in runs if r.outcome not in {"ok", "converged"}]
+    if bad:
+        first = bad[0]
+        others = f" (and {len(bad) - 1} more host(s))" if len(bad) > 1 else ""
+        still = "; the previous release keeps serving there" if first.outcome in {"failed", "switched-back",
+                                                                                   "aborted"} else ""
+        raise DeployFailed(f"{request.action} of {request.release} {first.outcome} on {first.name}{others}: "
+                           f"{first.error}{still}",
+                           hint="see the log lines above; `invoke deploy.status` shows what each host serves")
+
+
+def deploy(target: Target, request: Request, progress: Progress) -> list[HostRun]:
+    runs = Deployment(target, request, progress).run()
+    report(progress, request, runs)
+    return runs

@@ -1,0 +1,61 @@
+"""Per-host, per-phase progress on the terminal (rich), and the summary table at the end of a deploy."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from shipyard.plans.bluegreen import PHASES
+from shipyard.run.redact import REDACTOR
+
+
+class Progress:
+    """Thread-safe: host threads report steps as they finish. `quiet` keeps only failures and the summary."""
+
+    def __init__(self, console: Any = None, *, quiet: bool = False) -> None:
+        if console is None:
+            from rich.console import Console
+
+            console = Console(highlight=False, soft_wrap=True)
+        self.console = console
+        self.quiet = quiet
+        self._lock = threading.Lock()
+
+    def _print(self, text: str, style: str | None = None) -> None:
+        with self._lock:
+            self.console.print(REDACTOR(text), style=style, markup=False)
+
+    def step(self, host: str, phase: str, what: str, seconds: float) -> None:
+        if not self.quiet:
+            self._print(f"[{host}] {phase:<8} {what} ({seconds:.2f}s)")
+
+    def note(self, host: str, text: str) -> None:
+        self._print(f"[{host}] {text}", style="yellow")
+
+    def failed(self, host: str, text: str, logs: str = "") -> None:
+        self._print(f"[{host}] FAILED: {text}", style="bold red")
+        if logs:
+            self._print(f"[{host}] last log lines of the new container:", style="red")
+            for line in logs.splitlines():
+                self._print(f"[{host}]   | {line}", style="red")
+
+    def plan(self, host: str, lines: Sequence[str]) -> None:
+        with self._lock:
+            for line in lines:
+                self.console.print(REDACTOR(f"[{host}] {line}"), markup=False, highlight=False)
+
+    def summary(self, title: str, rows: Mapping[str, tuple[str, str, Mapping[str, float]]]) -> None:
+        """rows: host -> (release, outcome, phase timings)."""
+        from rich.table import Table
+
+        used = [p for p in PHASES if any(p in timings for _, _, timings in rows.values())]
+        table = Table(title=title, title_justify="left")
+        for column in ("host", "release", "outcome", *used, "total"):
+            table.add_column(column, justify="right" if column in (*used, "total") else "left")
+        for host, (release, outcome, timings) in rows.items():
+            style = "green" if outcome in {"ok", "converged"} else "red"
+            cells = [f"{timings[p]:.2f}" if p in timings else "-" for p in used]
+            table.add_row(host, release, outcome, *cells, f"{sum(timings.values()):.2f}", style=style)
+        with self._lock:
+            self.console.print(table)

@@ -1,0 +1,209 @@
+"""Reading and tidying VMs: status, the ledger, the rollback release, the dry-run plan, unlock, retention."""
+
+from __future__ import annotations
+
+import shlex
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from shipyard.commands import bluegreen as bgc
+from shipyard.commands import hoststate
+from shipyard.errors import ShipyardError
+from shipyard.facts import containers as container_facts
+from shipyard.facts.ledger import Entry, parse_ledger, releases
+from shipyard.facts.lock import Lease, parse_lease
+from shipyard.plans import bluegreen as bg
+from shipyard.plans import prune as prune_plan
+from shipyard.plans import rollback as rollback_plan
+from shipyard.run import on_hosts
+from shipyard.run.base import Runner
+from shipyard.targets.droplets import Request, context, now_iso
+from shipyard.targets.vmhost import VmHost
+from shipyard.targets.vmlock import me
+from shipyard.targets.vmtarget import Target
+
+
+def _each(target: Target, body: Callable[[VmHost], object]) -> dict[str, object]:
+    runners = target.runners()
+    hosts = {r.host: VmHost(r, target.layout) for r in runners}
+    try:
+        return on_hosts(runners, lambda r: body(hosts[r.host]), raise_on_failure=False)
+    finally:
+        for host in hosts.values():
+            host.close()
+
+
+@dataclass
+class HostStatus:
+    host: str
+    services: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # svc -> (colour, release, health)
+    lock: Lease | None = None
+    last: Entry | None = None
+    error: str | None = None
+
+
+def status(target: Target) -> list[HostStatus]:
+    def one(host: VmHost) -> HostStatus:
+        images = {svc: target.image(svc, "unknown") for svc in target.services}
+        facts = host.facts(images)
+        out = HostStatus(host.name)
+        for svc, f in facts.services.items():
+            live = bg.live_colour(f)
+            if live is None:
+                out.services[svc] = ("-", "-", "not serving" if f.containers else "not deployed")
+                continue
+            health = "healthy" if f.servers[live].healthy else "unhealthy"
+            out.services[svc] = (live, f.containers[live].release or "?", health)
+        out.lock = parse_lease(host.runner.run(hoststate.read_lock(target.layout), timeout=30).stdout)
+        entries = parse_ledger(host.runner.run(hoststate.read_ledger(target.layout, 20), timeout=30).stdout)
+        out.last = entries[-1] if entries else None
+        return out
+
+    results = _each(target, one)
+    return [v if isinstance(v, HostStatus) else HostStatus(name, error=str(v)) for name, v in results.items()]
+
+
+def ledgers(target: Target, last: int | None = None) -> dict[str, list[Entry] | BaseException]:
+    def one(host: VmHost) -> list[Entry]:
+        return parse_ledger(host.runner.run(hoststate.read_ledger(target.layout, last), timeout=60).stdout)
+
+    out: dict[str, list[Entry] | BaseException] = {}
+    for name, value in _each(target, one).items():
+        out[name] = value if isinstance(value, list | BaseException) else ShipyardError(str(value))
+    return out
+
+
+def rollback_request(target: Target, requested: str | None, *, wait_lock: float = 0.0) -> Request:
+    """Pick the release from the first reachable host's ledger; its images are the ones that were deployed."""
+    first: list[Entry] | None = None
+    live: str | None = None
+    for result in ledgers(target).values():
+        if isinstance(result, list):
+            first = result
+            break
+    if first is None:
+        raise ShipyardError(f"no host of '{target.env_name}' answered; cannot read the ledger to roll back")
+    current = [e for e in first if e.live_changed]
+    live = current[-1].release if current else None
+    release = rollback_plan.choose(first, live, requested)
+    entry = next(e for e in reversed(first) if e.live_changed and e.release == release)
+    images = {svc: image for svc, image in entry.services.items() if svc in target.services}
+    if not images:
+        images = {svc: target.image(svc, release) for svc in target.services}
+    return Request(action="rollback", release=release, images=images, hooks=False, wait_lock=wait_lock)
+
+
+def plan_lines(target: Target, request: Request) -> dict[str, list[str]]:
+    """What a deploy would do on each host (facts are read for real; nothing changes)."""
+    def one(host: VmHost) -> list[str]:
+        facts = host.facts(request.images)
+        desired = target.desired(request.images, request.release, hooks=request.hooks)
+        plan = bg.plan_host(host.name, desired, facts.services, run_hooks=request.hooks, force=request.force)
+        ctx = context(target, facts, request)
+        lines = [f"lock {target.layout.lock} (lease, renewed while the deploy runs)"]
+        for svc in plan.services:
+            now = f"{svc.live}={svc.live_release}" if svc.live else "nothing live"
+            lines.append(f"{svc.service}: {now} -> {svc.target}={svc.desired.release}"
+                         + (" (already live: nothing to do)" if svc.converged else ""))
+        for step in bg.describe(plan, ctx):
+            shown = shlex.join(step.argv) if step.kind not in {"admin", "wait", "watch"} else \
+                f"{step.argv[0]} <admin client> {step.argv[-1]}"
+            stdin = "" if step.input is None else (" <<< (secret input, not shown)" if step.secret_input else
+                                                   f" <<< {step.input.strip()!r}" if step.kind != "run" or
+                                                   len(step.input) < 80 else f" <<< ({len(step.input)} bytes)")
+            lines.append(f"  {step.phase:<8} {step.what}")
+            lines.append(f"           $ {shown}{stdin}")
+        lines.append(f"ledger append to {target.layout.ledger}; unlock")
+        return lines
+
+    out: dict[str, list[str]] = {}
+    for name, value in _each(target, one).items():
+        out[name] = value if isinstance(value, list) else [f"cannot read this host's facts: {value}"]
+    return out
+
+
+def unlock(target: Target, *, force: bool, dry_run: bool) -> dict[str, str]:
+    who = me("unlock")
+
+    def one(host: VmHost) -> str:
+        current = parse_lease(host.runner.run(hoststate.read_lock(target.layout), timeout=30).stdout)
+        if current is None:
+            return "no lock"
+        if not force:
+            return f"locked: {current.describe(time.time())} (pass --force to break it)"
+        if dry_run:
+            return f"would break: {current.describe(time.time())}"
+        host.runner.run(hoststate.lock(target.layout, "break"), timeout=30)
+        entry = Entry(at=now_iso(), action="unlock", who=who.holder, outcome="forced", host=host.name,
+                      detail=f"broke the lease of {current.holder} pid {current.pid} for '{current.reason}'")
+        host.runner.run(hoststate.append_ledger(target.layout), input=entry.to_json() + "\n", timeout=30)
+        return f"broke: {current.describe(time.time())} (recorded in the ledger)"
+
+    return {k: (v if isinstance(v, str) else f"failed: {v}") for k, v in _each(target, one).items()}
+
+
+def prune_hosts(target: Target, *, dry_run: bool) -> dict[str, list[str]]:
+    """Per host: the images removed (or that would be), keeping `registry.retain` releases, live and previous."""
+    retain = target.registry.retain
+
+    def one(host: VmHost) -> list[str]:
+        runner: Runner = host.runner
+        entries = parse_ledger(runner.run(hoststate.read_ledger(target.layout), timeout=60).stdout)
+        recent = releases(entries)
+        ps = container_facts.parse_ps(runner.run(bgc.ps(target.layout), timeout=30).stdout)
+        in_use = {c.image for c in ps}
+        live = [r for r in recent[:1]]
+        previous = recent[1:2]
+        removed = []
+        for svc in target.services:
+            repo = target.image(svc, "x").rsplit(":", 1)[0]
+            images = container_facts.parse_images(runner.run(bgc.images(repo), timeout=60).stdout)
+            tags = [i.tag for i in images if i.tag != "<none>"]
+            decision = prune_plan.retain(tags, recent, retain=retain, protected=[*live, *previous],
+                                         created={i.tag: i.created for i in images})
+            for tag in decision.remove:
+                ref = f"{repo}:{tag}"
+                if ref in in_use:
+                    continue
+                if not dry_run:
+                    runner.run(["docker", "image", "rm", ref], timeout=120, check=False)
+                removed.append(ref)
+        return removed
+
+    return {k: (v if isinstance(v, list) else [f"failed: {v}"]) for k, v in _each(target, one).items()}
+
+
+def prune_registry(target: Target, recent: Sequence[str], *, dry_run: bool, runner: Runner) -> list[str]:
+    """Delete release tags beyond retention from the registry (by manifest digest; shared digests are kept)."""
+    import json
+    import re
+
+    from shipyard.commands import registry as reg_cmd
+
+    sha_tag = re.compile(r"^[0-9a-f]{7,40}(-dirty)?$")
+    removed = []
+    live, previous = list(recent[:1]), list(recent[1:2])
+    for svc in target.services:
+        listed = runner.run(reg_cmd.tags(target.registry, svc), timeout=60, check=False)
+        if not listed.ok:
+            continue
+        tags = [t for t in (json.loads(listed.stdout).get("tags") or []) if sha_tag.match(t)]
+        decision = prune_plan.retain(tags, recent, retain=target.registry.retain, protected=[*live, *previous])
+
+        def digest(tag: str, service: str = svc) -> str | None:
+            head = runner.run(reg_cmd.manifest_digest(target.registry, service, tag), timeout=60, check=False)
+            for line in head.stdout.splitlines():
+                if line.lower().startswith("docker-content-digest:"):
+                    return line.split(":", 1)[1].strip()
+            return None
+
+        kept = {digest(t) for t in decision.keep}
+        for tag in decision.remove:
+            found = digest(tag)
+            if found is None or found in kept:
+                continue
+            if not dry_run:
+                runner.run(reg_cmd.delete_manifest(target.registry, svc, found), timeout=60)
+            removed.append(f"{svc}:{tag}")
+    return removed

@@ -1,0 +1,243 @@
+"""One VM during a deploy: facts gathered over SSH, plan steps executed, the proxy polled, the registry tunnel.
+
+All commands go through the host's runner (Fabric over SSH). The only other I/O is the reverse tunnel that
+lets a VM pull from a registry on the deploying machine's loopback (Fabric's `forward_remote`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from shipyard.commands import bluegreen as bgc
+from shipyard.commands import haproxy, hoststate
+from shipyard.commands.layout import Colour, HostLayout
+from shipyard.config.schema import Registry
+from shipyard.errors import ShipyardError
+from shipyard.facts import containers as container_facts
+from shipyard.facts import proxy as proxy_facts
+from shipyard.plans.bluegreen import ServiceFacts, Step
+from shipyard.run.base import Runner
+
+POLL = 0.25
+
+
+class StepFailed(ShipyardError):
+    """A step on one host failed; `logs` holds the new container's last lines when they explain it."""
+
+    def __init__(self, host: str, message: str, *, logs: str = "", phase: str = "") -> None:
+        super().__init__(f"[{host}] {message}")
+        self.host, self.logs, self.phase, self.reason = host, logs, phase, message
+
+
+def loopback_registry(registry: Registry) -> int | None:
+    """The port to tunnel when the registry lives on the deploying machine's loopback, else None."""
+    host, _, port = registry.address.rpartition(":")
+    if not host:
+        host, port = registry.address, ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        return None
+    return int(port) if port.isdigit() else 80
+
+
+@dataclass
+class HostFacts:
+    services: dict[str, ServiceFacts]
+    persisted: dict[str, Colour | None]
+    proxy_up: bool
+
+
+class VmHost:
+    def __init__(self, runner: Runner, layout: HostLayout, *, tunnel_port: int | None = None) -> None:
+        self.runner, self.layout, self.tunnel_port = runner, layout, tunnel_port
+        self.name = runner.host
+        self._tunnel: contextlib.ExitStack | None = None
+        self._tunnel_lock = threading.Lock()
+
+    # --- the registry tunnel -------------------------------------------------------------------------------
+    def ensure_tunnel(self) -> None:
+        """Open the reverse tunnel VM:127.0.0.1:port -> here:127.0.0.1:port once (a no-op for remote registries)."""
+        if self.tunnel_port is None or self.runner.dry_run:
+            return
+        with self._tunnel_lock:
+            if self._tunnel is not None:
+                return
+            connection: Any = getattr(self.runner, "connection", None)
+            if connection is None:
+                return
+            stack = contextlib.ExitStack()
+            try:
+                stack.enter_context(connection.forward_remote(self.tunnel_port, local_port=self.tunnel_port,
+                                                              local_host="127.0.0.1", remote_host="127.0.0.1"))
+            except Exception as exc:  # paramiko reports a refused forward as a generic SSHException
+                raise StepFailed(self.name, f"cannot open the registry tunnel on the host's 127.0.0.1:"
+                                            f"{self.tunnel_port} ({exc}); is another deploy pulling there?") from None
+            self._tunnel = stack
+
+    def close(self) -> None:
+        with self._tunnel_lock:
+            if self._tunnel is not None:
+                with contextlib.suppress(Exception):
+                    self._tunnel.close()
+                self._tunnel = None
+        close = getattr(self.runner, "close", None)
+        if close is not None:
+            close()
+
+    # --- the proxy's runtime API ---------------------------------------------------------------------------
+    def admin(self, text: str, *, expect_output: bool = False) -> str:
+        result = self.runner.run(haproxy.admin(self.layout), input=text, timeout=30, check=False)
+        if not result.ok:
+            raise StepFailed(self.name, "cannot reach the proxy's admin socket "
+                                        f"({(result.stderr.strip().splitlines() or ['no output'])[-1]})",
+                             phase="proxy")
+        out = result.stdout.strip()
+        if out and not expect_output:
+            raise StepFailed(self.name, f"the proxy refused `{text.strip()}`: {out.splitlines()[0]}", phase="proxy")
+        return result.stdout
+
+    def servers(self, service: str | None = None) -> dict[tuple[str, str], proxy_facts.ServerState]:
+        text = self.admin(haproxy.batch(haproxy.show_servers_state(service)), expect_output=True)
+        try:
+            return proxy_facts.parse_servers_state(text)
+        except ValueError as exc:
+            raise StepFailed(self.name, f"unexpected answer from the proxy: {exc}") from None
+
+    # --- facts ---------------------------------------------------------------------------------------------
+    def facts(self, images: dict[str, str]) -> HostFacts:
+        ps = container_facts.parse_ps(self.runner.run(bgc.ps(self.layout), timeout=30).stdout)
+        grouped = container_facts.by_service(ps)
+        persisted = proxy_facts.parse_config_live(
+            self.runner.run(hoststate.read_file(self.layout.proxy_config), timeout=30).stdout)
+        proxy_running = any(c.role == "proxy" and c.running for c in ps)
+        states = self.servers() if proxy_running else {}
+        present = self.images_present(sorted(set(images.values())))
+        services = {
+            svc: ServiceFacts(svc, containers=grouped.get(svc, {}), servers=proxy_facts.colours(states, svc),
+                              persisted=persisted.get(svc), image_present=present.get(image, False))
+            for svc, image in images.items()
+        }
+        return HostFacts(services=services, persisted=persisted, proxy_up=proxy_running)
+
+    def images_present(self, images: Sequence[str]) -> dict[str, bool]:
+        if not images:
+            return {}
+        script = 'for i in "$@"; do if docker image inspect "$i" >/dev/null 2>&1; then echo "yes $i"; ' \
+                 'else echo "no $i"; fi; done'
+        out = self.runner.run(["sh", "-c", script, "shipyard-images", *images], timeout=60).stdout
+        return {line.split(" ", 1)[1]: line.startswith("yes ") for line in out.splitlines() if " " in line}
+
+    def logs_tail(self, service: str, colour: Colour, lines: int = 20) -> str:
+        result = self.runner.run(bgc.logs_tail(self.layout, service, colour, lines), timeout=30, check=False)
+        return (result.stdout + result.stderr).strip()
+
+    def container_status(self, service: str, colour: Colour) -> tuple[str, str | None]:
+        """(status, address on the project network); ('missing', None) when there is no such container."""
+        name = self.layout.container(service, colour)
+        fmt = ("{{.State.Status}} {{with index .NetworkSettings.Networks \"" + self.layout.network +
+               "\"}}{{.IPAddress}}{{end}}")
+        result = self.runner.run(["docker", "inspect", "--type", "container", "--format", fmt, name],
+                                 timeout=30, check=False)
+        if not result.ok:
+            return "missing", None
+        status, _, address = result.stdout.strip().partition(" ")
+        return status, address or None
+
+    # --- executing plan steps ------------------------------------------------------------------------------
+    def run_step(self, step: Step) -> None:
+        if step.kind == "admin":
+            self.admin(step.input or "")
+        elif step.kind == "run":
+            if step.phase == "pull":
+                self.ensure_tunnel()
+            result = self.runner.run(list(step.argv), input=step.input, timeout=step.timeout, check=False)
+            if step.check and not result.ok:
+                last = (result.stderr.strip() or result.stdout.strip() or "no output").splitlines()[-1]
+                raise StepFailed(self.name, f"{step.what} failed (exit {result.exit_code}): {last}",
+                                 phase=step.phase)
+        elif step.kind == "wait":
+            assert step.service and step.colour
+            self.wait_healthy(step.service, step.colour, step.timeout, step.what)
+        elif step.kind == "verify":
+            self.verify(step)
+        else:
+            raise ValueError(f"step kind {step.kind} is run by the orchestrator")
+
+    def wait_healthy(self, service: str, colour: Colour, timeout: float, what: str) -> None:
+        """Until the proxy's own HTTP check of the new container passes (inside the container network)."""
+        deadline = time.monotonic() + timeout
+        next_inspect = 0.0
+        address: str | None = None
+        while True:
+            now = time.monotonic()
+            if now >= next_inspect:
+                status, address = self.container_status(service, colour)
+                if status not in {"running", "created"}:
+                    raise StepFailed(self.name, f"{service}/{colour} stopped ({status}) before it became healthy",
+                                     logs=self.logs_tail(service, colour), phase="healthy")
+                next_inspect = now + 1.0
+            state = self.servers(service).get((service, colour))
+            if state is not None and state.healthy and address and state.address == address:
+                return
+            if now >= deadline:
+                seen = f"proxy says {state.admin}, {'up' if state.op_running else 'down'}" if state else "no server"
+                raise StepFailed(self.name, f"{service}/{colour} never passed its readiness check within "
+                                            f"{timeout:g}s ({seen})", logs=self.logs_tail(service, colour),
+                                 phase="healthy")
+            time.sleep(POLL)
+
+    def verify(self, step: Step) -> None:
+        assert step.service and step.colour
+        deadline = time.monotonic() + step.timeout
+        while True:
+            if step.url:
+                result = self.runner.run(list(step.argv), timeout=step.timeout, check=False)
+                ok, detail = result.ok, (result.stdout.strip() or result.stderr.strip() or "no answer")
+            else:
+                state = self.servers(step.service).get((step.service, step.colour))
+                ok = state is not None and state.serving
+                detail = f"{state.admin}, {'up' if state.op_running else 'down'}" if state else "no such server"
+            if ok:
+                return
+            if time.monotonic() >= deadline:
+                raise StepFailed(self.name, f"verification failed: {step.what}: {detail}", phase="verify")
+            time.sleep(POLL)
+
+    def watch(self, targets: Sequence[tuple[str, Colour]], window: float,
+              stop: threading.Event | None = None) -> list[str]:
+        """Poll the new colours for `window` seconds; the reasons of any that went down (empty: all good)."""
+        deadline = time.monotonic() + window
+        while time.monotonic() < deadline:
+            if stop is not None and stop.is_set():
+                return []
+            states = self.servers()
+            failures = []
+            for service, colour in targets:
+                state = states.get((service, colour))
+                if state is None:
+                    failures.append(f"{service}/{colour} vanished from the proxy inside the watch window")
+                elif not state.op_running or state.admin != "ready":
+                    how = "down" if not state.op_running else f"to {state.admin}"
+                    failures.append(f"{service}/{colour} went {how} inside the watch window")
+            if failures:
+                return failures
+            time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+        return []
+
+
+@contextlib.contextmanager
+def opened(hosts: Sequence[VmHost]) -> Iterator[Sequence[VmHost]]:
+    try:
+        yield hosts
+    finally:
+        for host in hosts:
+            host.close()

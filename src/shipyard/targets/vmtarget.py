@@ -1,0 +1,84 @@
+"""A `target: vm` environment resolved for a run: its hosts' runners, services, images and proxy backends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from shipyard.commands.haproxy import Backend
+from shipyard.commands.layout import Colour, HostLayout
+from shipyard.config.loader import Config
+from shipyard.config.schema import Registry, Service, VmEnvironment
+from shipyard.errors import ShipyardError
+from shipyard.plans.bluegreen import Desired
+from shipyard.run.base import Runner
+
+
+@dataclass(frozen=True)
+class Target:
+    env_name: str
+    env: VmEnvironment
+    project: str
+    services: dict[str, Service]
+    registry: Registry
+    secrets: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: Config, env_name: str) -> Target:
+        env = config.environment(env_name)
+        if not isinstance(env, VmEnvironment):
+            raise ShipyardError(f"environment '{env_name}' has target {env.target}; deploy.* drives `target: vm`",
+                                hint="use docker.* for compose, k8s.* for kubernetes")
+        services = config.services(env_name)
+        return cls(env_name=env_name, env=env, project=config.project.project, services=services,
+                   registry=config.registry(env_name),
+                   secrets={name: list(s.secrets) for name, s in services.items()})
+
+    @property
+    def layout(self) -> HostLayout:
+        return HostLayout(self.project)
+
+    @property
+    def public(self) -> str | None:
+        public = [name for name, s in self.services.items() if s.public]
+        if len(public) > 1:
+            raise ShipyardError(f"environment '{self.env_name}': more than one public service ({', '.join(public)});"
+                                " the proxy routes its public port to one service",
+                                hint="set public: true on one service only")
+        if public:
+            return public[0]
+        return next(iter(self.services)) if len(self.services) == 1 else None
+
+    def image(self, service: str, tag: str) -> str:
+        return f"{self.registry.address}/{self.registry.namespace}/{service}:{tag}"
+
+    def backends(self, live: dict[str, Colour | None]) -> tuple[Backend, ...]:
+        return tuple(Backend(name, s.port, s.health.readiness, live.get(name))
+                     for name, s in sorted(self.services.items()))
+
+    def desired(self, images: dict[str, str], release: str, *, hooks: bool) -> list[Desired]:
+        public = self.public
+        return [Desired(service=name, image=images[name], release=release, port=self.services[name].port,
+                        readiness=self.services[name].health.readiness, public=name == public,
+                        hook=self.env.deploy.pre_cutover.get(name) if hooks else None)
+                for name in sorted(images)]
+
+    def host_names(self) -> list[str]:
+        return [h.label for h in self.env.hosts]
+
+    def runners(self, *, dry_run: bool = False) -> list[Runner]:
+        from shipyard.run import DryRunRunner, SSHRunner
+
+        out: list[Runner] = []
+        ssh = self.env.ssh
+        for host in self.env.hosts:
+            if dry_run:
+                out.append(DryRunRunner(host=host.label))
+            else:
+                out.append(SSHRunner(host.address, port=host.port or ssh.port, user=ssh.user, key=ssh.key,
+                                     known_hosts=ssh.known_hosts, connect_timeout=ssh.connect_timeout,
+                                     name=host.label))
+        return out
+
+    def probe_runners(self) -> list[Runner]:
+        """Read-only SSH runners, also used by a dry run to observe facts before printing its plan."""
+        return self.runners(dry_run=False)

@@ -1,0 +1,221 @@
+"""`deploy`: zero-downtime blue/green releases to VMs over SSH (`target: vm` environments).
+
+    invoke deploy --env staging [--sha S]     # build or reuse <service>:<sha>, push, swap on every host
+    invoke deploy.staging / deploy.production # shorthands (production needs --yes or SHIPYARD_APPROVED=1)
+    invoke deploy.setup --env staging         # make fresh hosts ready (idempotent)
+    invoke deploy.status / deploy.releases / deploy.prune / deploy.unlock --force
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from invoke.collection import Collection
+
+from shipyard.tasks._base import load_config, task
+
+SHA_RE = re.compile(r"^[0-9a-f]{4,40}$")
+ENV_HELP = "a `target: vm` environment of shipyard.yaml (or `sandbox` after `invoke sandbox.up`)"
+DEPLOY_HELP = {
+    "env": ENV_HELP,
+    "sha": "release to deploy: an image tag / git SHA already built (default: HEAD, built and pushed if needed)",
+    "yes": "confirm a deploy to an environment that requires approval (production)",
+    "dry_run": "print the plan and the exact commands per host (facts are read, nothing changes)",
+    "wait": "seconds to wait for another deploy's lock instead of failing at once (default 0)",
+    "force": "redeploy even where the release is already live and healthy",
+    "build_arg": "KEY=VALUE passed to `docker build` (repeatable), e.g. PYTHON_IMAGE=...",
+    "allow_dirty": "deploy a build of a dirty working tree (tag gets -dirty; never for production)",
+}
+
+
+def target_for(env: str | None) -> Any:
+    from shipyard.errors import ShipyardError
+    from shipyard.sandbox.overlay import with_sandbox
+    from shipyard.targets.vmtarget import Target
+
+    config = with_sandbox(load_config())
+    if not env:
+        names = [n for n, e in config.project.environments.items() if e.target == "vm"]
+        raise ShipyardError("--env is required", hint=f"pass one of: {', '.join(names) or 'none configured'}")
+    return config, Target.from_config(config, env)
+
+
+def approve(target: Any, yes: bool, dry_run: bool) -> None:
+    import os
+
+    from shipyard.errors import ShipyardError
+
+    if target.env.deploy.require_approval and not (yes or dry_run or os.environ.get("SHIPYARD_APPROVED") == "1"):
+        raise ShipyardError(f"environment '{target.env_name}' requires approval and none was given",
+                            hint="re-run with --yes, or from CI with SHIPYARD_APPROVED=1 set by an approved"
+                                 " GitHub environment")
+
+
+def env_contents(config: Any, target: Any) -> dict[str, str]:
+    """Per service: its env file text (plain env + resolved secrets); services with neither get none."""
+    from shipyard.config.secrets import resolve
+
+    out = {}
+    for name, service in target.services.items():
+        values = dict(service.env)
+        for secret_name, secret in resolve(config, list(service.secrets)).items():
+            values[secret_name] = secret.reveal()
+        if values:
+            out[name] = "".join(f"{k}={v}\n" for k, v in sorted(values.items()))
+    return out
+
+
+def _print_plan(target: Any, request: Any) -> None:
+    from shipyard.targets.vmadmin import plan_lines
+
+    print(f"plan: {request.action} {request.release} to {target.env_name} "
+          f"({target.env.deploy.strategy}, on_host_failure={target.env.deploy.on_host_failure}); nothing changes")
+    for host, lines in plan_lines(target, request).items():
+        for line in lines:
+            print(f"[{host}] {line}")
+
+
+def run_deploy(env: str | None, sha: str | None = None, yes: bool = False, dry_run: bool = False, wait: float = 0,
+               force: bool = False, build_arg: list[str] | None = None, allow_dirty: bool = False) -> None:
+    from shipyard.errors import ShipyardError
+    from shipyard.release import Release, current
+    from shipyard.run import DryRunRunner, LocalRunner
+    from shipyard.targets import droplets, images
+    from shipyard.targets.progress import Progress
+
+    config, target = target_for(env)
+    approve(target, yes, dry_run)
+    local = LocalRunner()
+    if sha:
+        if not SHA_RE.match(sha):
+            raise ShipyardError(f"--sha {sha!r} is not a git SHA or release tag (4 to 40 lowercase hex characters)")
+        release = Release(sha=sha)
+    else:
+        release = current(local, cwd=str(config.root), allow_dirty=allow_dirty)
+        if release.dirty and target.env.deploy.require_approval:
+            raise ShipyardError(f"refusing to deploy a dirty working tree to '{target.env_name}'",
+                                hint="commit your changes first")
+    args = dict(a.split("=", 1) for a in (build_arg or []) if "=" in a)
+    refs = images.ensure(target, release, DryRunRunner() if dry_run else local, root=config.root,
+                         build=not sha, build_args=args)
+    request = droplets.Request(action="deploy", release=release.tag, images=refs, force=force, wait_lock=wait,
+                               env_contents=env_contents(config, target))
+    if dry_run:
+        _print_plan(target, request)
+        return
+    droplets.deploy(target, request, Progress())
+
+
+@task(default=True, iterable=["build_arg"], help=DEPLOY_HELP)
+def deploy(c: Any, env: str | None = None, sha: str | None = None, yes: bool = False, dry_run: bool = False,
+           wait: float = 0, force: bool = False, build_arg: list[str] | None = None, allow_dirty: bool = False) -> None:
+    """Blue/green deploy of a release to every host of an environment, without dropping a request."""
+    run_deploy(env, sha, yes, dry_run, wait, force, build_arg, allow_dirty)
+
+
+_SHORT = {k: v for k, v in DEPLOY_HELP.items() if k != "env"}
+
+
+@task(iterable=["build_arg"], help=_SHORT)
+def staging(c: Any, sha: str | None = None, yes: bool = False, dry_run: bool = False, wait: float = 0,
+            force: bool = False, build_arg: list[str] | None = None, allow_dirty: bool = False) -> None:
+    """Deploy to staging (same as `deploy --env staging`)."""
+    run_deploy("staging", sha, yes, dry_run, wait, force, build_arg, allow_dirty)
+
+
+@task(iterable=["build_arg"], help=_SHORT)
+def production(c: Any, sha: str | None = None, yes: bool = False, dry_run: bool = False, wait: float = 0,
+               force: bool = False, build_arg: list[str] | None = None, allow_dirty: bool = False) -> None:
+    """Deploy to production (needs --yes, or SHIPYARD_APPROVED=1 from an approved CI environment)."""
+    run_deploy("production", sha, yes, dry_run, wait, force, build_arg, allow_dirty)
+
+
+@task(help={"env": ENV_HELP, "dry_run": "print what would change on each host and change nothing"})
+def setup(c: Any, env: str | None = None, dry_run: bool = False) -> None:
+    """Make hosts ready: Docker, python3, state directory, network, proxy config and container (idempotent)."""
+    from shipyard.errors import ShipyardError
+    from shipyard.targets.vmsetup import setup as do_setup
+
+    _, target = target_for(env)
+    reports, failures = do_setup(target, dry_run=dry_run)
+    for report in reports:
+        for line in report.changed:
+            print(f"[{report.host}] {'would change' if dry_run else 'changed'}: {line}")
+        for line in report.in_place:
+            print(f"[{report.host}] in place: {line}")
+    if failures:
+        raise ShipyardError(f"setup failed on {', '.join(sorted(failures))}: {next(iter(failures.values()))}")
+
+
+@task(help={"env": ENV_HELP})
+def status(c: Any, env: str | None = None) -> None:
+    """Per host: the live colour, release and health of every service; the lock; the last ledger entry."""
+    import time
+
+    from shipyard.targets.vmadmin import status as host_status
+
+    _, target = target_for(env)
+    for st in host_status(target):
+        if st.error:
+            print(f"[{st.host}] unreachable or not set up: {st.error}")
+            continue
+        for svc, (colour, release, health) in sorted(st.services.items()):
+            print(f"[{st.host}] {svc:<12} {release:<14} {colour:<6} {health}")
+        print(f"[{st.host}] lock: {st.lock.describe(time.time()) if st.lock else 'free'}")
+        if st.last:
+            print(f"[{st.host}] last: {st.last.at} {st.last.action} {st.last.release or ''} {st.last.outcome}"
+                  f" by {st.last.who}")
+
+
+@task(help={"env": ENV_HELP, "last": "how many entries per host (default 20)"})
+def releases(c: Any, env: str | None = None, last: int = 20) -> None:
+    """The deploy ledger of every host: when, what, who, outcome, per-phase timings."""
+    from shipyard.targets.vmadmin import ledgers
+
+    _, target = target_for(env)
+    for host, entries in ledgers(target, last).items():
+        if isinstance(entries, BaseException):
+            print(f"[{host}] cannot read the ledger: {entries}")
+            continue
+        if not entries:
+            print(f"[{host}] no releases yet")
+        for e in entries:
+            took = sum(e.phases.values())
+            extra = f" error: {e.error}" if e.error else (f" ({e.detail})" if e.detail else "")
+            print(f"[{host}] {e.at[:19]} {e.action:<8} {e.release or '-':<14} {e.outcome:<13} "
+                  f"{took:6.1f}s  {e.who}{extra}")
+
+
+@task(help={"env": ENV_HELP, "dry_run": "list what would be removed and remove nothing",
+            "registry": "also delete old release tags from the registry (default on; --no-registry to skip)"})
+def prune(c: Any, env: str | None = None, dry_run: bool = False, registry: bool = True) -> None:
+    """Keep the last registry.retain releases per service on hosts and in the registry, never live or previous."""
+    from shipyard.run import LocalRunner
+    from shipyard.targets.vmadmin import ledgers, prune_hosts, prune_registry
+
+    _, target = target_for(env)
+    verb = "would remove" if dry_run else "removed"
+    for host, removed in prune_hosts(target, dry_run=dry_run).items():
+        print(f"[{host}] {verb}: {', '.join(removed) if removed else 'nothing'}")
+    if registry:
+        from shipyard.facts.ledger import releases as live_releases
+
+        first = next((v for v in ledgers(target).values() if isinstance(v, list)), [])
+        removed = prune_registry(target, live_releases(first), dry_run=dry_run, runner=LocalRunner())
+        print(f"[registry] {verb}: {', '.join(removed) if removed else 'nothing'}"
+              + (" (run the registry's garbage collector to free the blobs)" if removed and not dry_run else ""))
+
+
+@task(help={"env": ENV_HELP, "force": "break the lock even though its lease has not expired (recorded)",
+            "dry_run": "show whose lock would be broken and change nothing"})
+def unlock(c: Any, env: str | None = None, force: bool = False, dry_run: bool = False) -> None:
+    """Show the deploy lock of every host; with --force, break it and record that in the ledger."""
+    from shipyard.targets.vmadmin import unlock as do_unlock
+
+    _, target = target_for(env)
+    for host, line in do_unlock(target, force=force, dry_run=dry_run).items():
+        print(f"[{host}] {line}")
+
+
+ns = Collection("deploy", deploy, staging, production, setup, status, releases, prune, unlock)

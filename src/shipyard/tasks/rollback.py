@@ -1,0 +1,44 @@
+"""`rollback`: put a retained release back on every host of an environment, in seconds, without dropping a request.
+
+    invoke rollback                      # the release before the live one (from the hosts' ledger)
+    invoke rollback --sha abc123 --env production --yes
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from invoke.collection import Collection
+
+from shipyard.tasks._base import task
+
+
+@task(default=True, help={
+    "sha": "release to go back to (a SHA or its first characters); default: the one before the live release",
+    "env": "a `target: vm` environment (default: $SHIPYARD_ENV or staging)",
+    "yes": "confirm a rollback of an environment that requires approval (production)",
+    "dry_run": "print the plan and the exact commands per host and change nothing",
+    "wait": "seconds to wait for another deploy's lock instead of failing at once (default 0)",
+})
+def rollback(c: Any, sha: str | None = None, env: str | None = None, yes: bool = False, dry_run: bool = False,
+             wait: float = 0) -> None:
+    """Swap back to a retained release: no build, no pull when the image is still on the host."""
+    from dataclasses import replace
+
+    from shipyard.targets import droplets
+    from shipyard.targets.progress import Progress
+    from shipyard.targets.vmadmin import rollback_request
+    from shipyard.tasks.deploy import _print_plan, approve, env_contents, target_for
+
+    config, target = target_for(env or os.environ.get("SHIPYARD_ENV") or "staging")
+    approve(target, yes, dry_run)
+    request = replace(rollback_request(target, sha, wait_lock=wait), env_contents=env_contents(config, target))
+    if dry_run:
+        _print_plan(target, request)
+        return
+    print(f"rolling {target.env_name} back to {request.release}")
+    droplets.deploy(target, request, Progress())
+
+
+ns = Collection("rollback", rollback)

@@ -1,0 +1,58 @@
+"""`sandbox`: local "droplets" to rehearse deploys on: VMs with sshd and their own Docker engine, on 127.0.0.1.
+
+    invoke sandbox.up --hosts 3     # start VMs, write the `sandbox` environment, set the hosts up
+    invoke deploy --env sandbox     # then every deploy task works against them
+    invoke sandbox.status / sandbox.down
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from invoke.collection import Collection
+
+from shipyard.tasks._base import load_config, task
+
+
+@task(help={"hosts": "how many VMs (1 to 8, default 1); extra ones from an earlier up are removed",
+            "setup": "also run deploy.setup on them (default on; --no-setup to skip)",
+            "health_timeout": "the sandbox environment's health timeout in seconds (default 60)",
+            "watch_window": "the sandbox environment's watch window in seconds (default 5)"})
+def up(c: Any, hosts: int = 1, setup: bool = True, health_timeout: float = 60, watch_window: float = 5) -> None:
+    """Start N local VMs and a registry they pull from; write the `sandbox` environment (.shipyard/sandbox.yaml)."""
+    from shipyard.sandbox import vms
+    from shipyard.tasks.deploy import setup as setup_task
+
+    config = load_config()
+    vms.up(config.root, config.project.project, hosts, health_timeout=health_timeout, watch_window=watch_window)
+    if setup:
+        setup_task(c, env="sandbox")
+
+
+@task
+def status(c: Any) -> None:
+    """List the sandbox VMs, their SSH and proxy ports."""
+    from shipyard.sandbox import vms
+
+    config = load_config()
+    state = vms.SandboxState.load(config.root)
+    rows = vms.status(config.root, config.project.project)
+    if not rows:
+        print("sandbox: no VMs (run `invoke sandbox.up`)")
+    ports = {vm.name: vm for vm in state.vms} if state else {}
+    for name, st, _ in rows:
+        vm = ports.get(name)
+        where = f"ssh 127.0.0.1:{vm.ssh_port}, proxy http://127.0.0.1:{vm.http_port}/" if vm else "not in the env"
+        print(f"{name:<32} {st:<10} {where}")
+
+
+@task
+def down(c: Any) -> None:
+    """Remove the sandbox VMs (and their Docker data) and the generated `sandbox` environment."""
+    from shipyard.sandbox import vms
+
+    config = load_config()
+    vms.down(config.root, config.project.project)
+
+
+ns = Collection("sandbox", up, status, down)
