@@ -28,7 +28,7 @@ class Source:
     def label(self) -> str:
         if self.kind == "kustomize":
             return f"kustomize {self.path.as_posix()}"
-        shown = ", ".join(v.name if v.parent == self.path else v.relative_to(self.path).as_posix()
+        shown = ", ".join(v.relative_to(self.path).as_posix() if v.is_relative_to(self.path) else v.as_posix()
                           for v in self.values) or "values.yaml"
         return f"helm {self.path.as_posix()} ({shown})"
 

@@ -131,8 +131,12 @@ class KubernetesTarget:
             try:
                 self.runner.run(step.argv, timeout=step.timeout, stream=True)
             except CommandError as exc:
-                if not (changed or step.changes) or not plan.undo:
-                    raise DeployError(f"{what} failed at {step.phase}: {exc.message}") from None
+                # Undo only after a change has completed: a failed apply may have changed nothing, and
+                # `rollout undo` would then revert the release that was running before (helm upgrade undoes
+                # its own failure with --rollback-on-failure).
+                if not changed or not plan.undo:
+                    raise DeployError(f"{what} failed at {step.phase}: {exc.message}",
+                                      hint=f"invoke k8s.status --env {self.env_name}") from None
                 self.echo(f"==> {step.phase} failed; undoing")
                 undone = self.undo(plan)
                 raise DeployError(f"{what} failed at {step.phase} ({exc.message}); "

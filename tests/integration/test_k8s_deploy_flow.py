@@ -1,0 +1,234 @@
+"""The deploy/rollback/secrets orchestration against stand-in `kubectl` and `helm` executables.
+
+No cluster runs here, so two small real programs take kubectl's and helm's place on PATH: they record each
+argv (and stdin), answer the read-only queries the way the real tools do, and fail where a test tells them to.
+`kubectl kustomize` is passed through to the real kubectl, so rendering stays real. The cluster test
+(test_k8s_cluster.py) runs the same code against a real cluster where one is reachable.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from k8s_support import ROOT, config, need_renderers
+
+from shipyard.errors import ShipyardError
+from shipyard.release import Release
+from shipyard.run import LocalRunner
+from shipyard.targets.kubernetes import DeployError, KubernetesTarget
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+CANARY = "canary-k8s-7f3e-never-print-me"
+REAL_KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
+
+STUB = r'''#!{python}
+import json, os, sys
+tool = os.path.basename(sys.argv[0])
+args = sys.argv[1:]
+line = " ".join(args)
+record = {{"tool": tool, "argv": args}}
+if "-" in args and "--filename" in args:
+    record["stdin"] = sys.stdin.read()
+with open(os.environ["STUB_LOG"], "a") as log:
+    log.write(json.dumps(record) + "\n")
+if tool == "kubectl" and args[:1] == ["kustomize"]:
+    os.execv({real!r}, [{real!r}, *args])
+fail = os.environ.get("STUB_FAIL_ON")
+if fail and fail in line:
+    sys.stderr.write("error: stub failure for " + fail + "\n")
+    sys.exit(1)
+if tool == "kubectl":
+    if args[:2] == ["config", "get-contexts"]:
+        print(os.environ.get("STUB_CONTEXTS", "").replace(",", "\n"))
+    elif args[:2] == ["config", "current-context"]:
+        current = os.environ.get("STUB_CURRENT")
+        if not current:
+            sys.stderr.write("error: current-context is not set\n"); sys.exit(1)
+        print(current)
+    elif "version" in args and "--client" not in args:
+        if os.environ.get("STUB_UNREACHABLE"):
+            sys.stderr.write("The connection to the server 127.0.0.1:6443 was refused\n")
+            sys.exit(1)
+        print(json.dumps({{"serverVersion": {{"gitVersion": "v1.31.2"}}}}))
+    elif "get" in args and "namespace" in args:
+        sys.exit(0 if os.environ.get("STUB_NAMESPACE_EXISTS") else 1)
+elif tool == "helm":
+    if args[:1] == ["version"]:
+        print(os.environ.get("STUB_HELM_VERSION", "v4.0.1"))
+    elif "history" in args:
+        history = os.environ.get("STUB_HELM_HISTORY")
+        if not history:
+            sys.stderr.write("Error: release: not found\n"); sys.exit(1)
+        print(history)
+'''
+
+
+@pytest.fixture
+def stubs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    need_renderers()
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("kubectl", "helm"):
+        path = bin_dir / tool
+        path.write_text(STUB.format(python=sys.executable, real=REAL_KUBECTL))
+        path.chmod(0o755)
+    log = tmp_path / "calls.jsonl"
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("STUB_LOG", str(log))
+    monkeypatch.setenv("STUB_CONTEXTS", "minikube,do-staging,do-production")
+    monkeypatch.setenv("STUB_CURRENT", "minikube")
+    for name in ("STUB_FAIL_ON", "STUB_UNREACHABLE", "STUB_HELM_HISTORY", "STUB_NAMESPACE_EXISTS"):
+        monkeypatch.delenv(name, raising=False)
+    return log
+
+
+def calls(log: Path, tool: str | None = None) -> list[dict]:  # type: ignore[type-arg]
+    rows = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    return [r for r in rows if tool is None or r["tool"] == tool]
+
+
+def verbs(log: Path) -> list[str]:
+    out = []
+    for row in calls(log):
+        argv = [a for a in row["argv"] if not a.startswith("--")]
+        skip = {"minikube", "do-staging", "do-production", "shipyard"}
+        words = [a for a in argv if a not in skip]
+        out.append(f"{row['tool']} {' '.join(words[:3])}".strip())
+    return out
+
+
+def target(env: str) -> KubernetesTarget:
+    return KubernetesTarget(config(), env, LocalRunner(echo=lambda _line: None), echo=lambda _line: None)
+
+
+def test_kustomize_deploy_runs_the_plan_in_order(stubs: Path) -> None:
+    target("k8s-dev").deploy(Release(sha=SHA))
+    sequence = verbs(stubs)
+    expected = ["kubectl config get-contexts", "kubectl config current-context", "kubectl version"]
+    assert [v.startswith(e) for v, e in zip(sequence, expected, strict=False)] == [True, True, True]
+    apply_at = next(i for i, v in enumerate(sequence) if v.startswith("kubectl apply"))
+    after = sequence[apply_at:]
+    assert [v for v in after if "rollout" in v] == [
+        "kubectl rollout status deployment/shipyard-redis", "kubectl rollout status statefulset/shipyard-postgres",
+        "kubectl rollout status deployment/shipyard-api", "kubectl rollout status deployment/shipyard-web"]
+    assert after[-1].startswith("kubectl run shipyard-health-0123456789ab-")
+    assert not any("undo" in v for v in sequence)
+
+
+def test_failed_health_check_undoes_the_deploy(stubs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STUB_FAIL_ON", "run shipyard-health")
+    with pytest.raises(DeployError) as info:
+        target("k8s-staging").deploy(Release(sha=SHA))
+    message = str(info.value)
+    assert "failed at health" in message and "undo completed" in message and "\n" not in message
+    sequence = verbs(stubs)
+    health_at = next(i for i, v in enumerate(sequence) if v.startswith("kubectl run"))
+    assert sequence[health_at + 1:] == [
+        "kubectl rollout undo deployment/shipyard-api", "kubectl rollout undo deployment/shipyard-web",
+        "kubectl rollout status deployment/shipyard-api", "kubectl rollout status deployment/shipyard-web"]
+
+
+def test_failed_apply_changes_nothing_more(stubs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STUB_FAIL_ON", "apply --kustomize")
+    with pytest.raises(DeployError, match="failed at apply"):
+        target("k8s-staging").deploy(Release(sha=SHA))
+    assert verbs(stubs)[-1].startswith("kubectl apply")
+
+
+def test_production_refused_on_another_context(stubs: Path) -> None:
+    with pytest.raises(ShipyardError, match=r"current kube context is 'minikube'.*do-production"):
+        target("k8s-production").deploy(Release(sha=SHA))
+    assert not [v for v in verbs(stubs) if "apply" in v or "rollout" in v]
+
+
+def test_production_allowed_on_its_context(stubs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STUB_CURRENT", "do-production")
+    target("k8s-production").deploy(Release(sha=SHA))
+    applies = [r["argv"] for r in calls(stubs, "kubectl") if "apply" in r["argv"]]
+    assert applies and applies[0][:3] == ["--context", "do-production", "apply"]
+
+
+def test_unknown_context_and_unreachable_cluster(stubs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STUB_CONTEXTS", "kind-other")
+    with pytest.raises(ShipyardError, match=r"kube context 'minikube' .* is not in your kubeconfig"):
+        target("k8s-dev").status()
+    monkeypatch.setenv("STUB_CONTEXTS", "minikube")
+    monkeypatch.setenv("STUB_UNREACHABLE", "1")
+    with pytest.raises(ShipyardError, match="cannot reach the cluster of context 'minikube': The connection"):
+        target("k8s-dev").status()
+
+
+def test_missing_tools_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ShipyardError, match=r"^kubectl is not installed or not on PATH") as info:
+        target("k8s-dev").status()
+    assert "install kubectl" in str(info.value)
+    (tmp_path / "kubectl").symlink_to(REAL_KUBECTL)
+    with pytest.raises(ShipyardError, match=r"^helm is not installed"):
+        target("k8s-dev-helm").rollback(None)
+
+
+def test_helm_deploy_undoes_to_previous_revision(stubs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STUB_HELM_VERSION", "v3.16.2")
+    monkeypatch.setenv("STUB_HELM_HISTORY", json.dumps([{"revision": 4, "status": "deployed", "chart": "c",
+                                                         "app_version": "a", "description": "d"}]))
+    monkeypatch.setenv("STUB_FAIL_ON", "test shipyard")
+    with pytest.raises(DeployError, match="failed at health"):
+        target("k8s-dev-helm").deploy(Release(sha=SHA))
+    helm_calls = [r["argv"] for r in calls(stubs, "helm")]
+    upgrade = next(a for a in helm_calls if "upgrade" in a)
+    assert "--atomic" in upgrade and "--wait" in upgrade  # helm 3 spelling
+    assert helm_calls[-1][4:7] == ["rollback", "shipyard", "4"]
+
+
+def test_helm_rollback_to_sha_finds_the_revision(stubs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    history = [{"revision": n, "status": "superseded", "chart": "c", "app_version": "a", "description": "d"}
+               for n in (1, 2, 3)]
+    monkeypatch.setenv("STUB_HELM_HISTORY", json.dumps(history))
+    with pytest.raises(ShipyardError, match="no retained revision of release shipyard deployed abcdef1"):
+        target("k8s-dev-helm").rollback("abcdef1")  # the stub's `get values` prints nothing: no tags known
+
+
+def test_secrets_travel_on_stdin_only(stubs: Path, monkeypatch: pytest.MonkeyPatch,
+                                      capfd: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("POSTGRES_PASSWORD", CANARY)
+    keys = target("k8s-dev").apply_secrets()
+    assert keys == ["POSTGRES_PASSWORD"]
+    rows = calls(stubs, "kubectl")
+    assert any(r["argv"][-3:] == ["create", "namespace", "shipyard"] for r in rows)
+    (applied,) = [r for r in rows if "apply" in r["argv"]]
+    assert applied["argv"] == ["--context", "minikube", "--namespace", "shipyard", "apply", "--filename", "-"]
+    secret = json.loads(applied["stdin"])
+    assert secret["kind"] == "Secret" and secret["metadata"]["name"] == "shipyard-secrets"
+    assert base64.b64decode(secret["data"]["POSTGRES_PASSWORD"]).decode() == CANARY
+    out, err = capfd.readouterr()
+    everything = out + err + json.dumps([r["argv"] for r in rows])
+    assert CANARY not in everything
+    assert base64.b64encode(CANARY.encode()).decode() not in out + err
+
+
+def test_cli_errors_are_one_line_without_traceback(stubs: Path) -> None:
+    env = {**os.environ, "SHIPYARD_CONFIG": str(ROOT / "shipyard.yaml")}
+    proc = subprocess.run([sys.executable, "-m", "invoke", "k8s.deploy", "--env", "k8s-production", "--sha", SHA],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: refusing to change k8s-production")
+
+
+def test_cli_dry_run_secrets_never_show_values(stubs: Path) -> None:
+    env = {**os.environ, "POSTGRES_PASSWORD": CANARY}
+    proc = subprocess.run([sys.executable, "-m", "invoke", "k8s.secrets", "--env", "k8s-dev", "--dry-run"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "would run: kubectl --context minikube --namespace shipyard apply --filename -" in proc.stdout
+    assert CANARY not in proc.stdout + proc.stderr
+    assert not [r for r in calls(stubs) if "apply" in r["argv"]]  # the dry run touched nothing
