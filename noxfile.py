@@ -27,3 +27,12 @@ def tests(session: nox.Session) -> None:
     """The test suite: unit, integration on the real test bed, end-to-end on the sandbox."""
     session.install("-e", ".[dev]")
     session.run("pytest", *(session.posargs or ["tests"]))
+
+
+@nox.session(python=PYTHON, tags=["iac"])
+def infra(session: nox.Session) -> None:
+    """Offline IaC gates: Terraform (fmt, syntax, references, checkov), GitHub workflows, secret scan."""
+    session.install("-e", ".[iac]")
+    session.run("invoke", "infra.check", *session.posargs)
+    session.run("invoke", "infra.workflows")
+    session.run("invoke", "secrets.scan")

@@ -35,3 +35,8 @@ def is_shallow() -> Argv:
 
 def verify_ref(ref: str) -> Argv:
     return ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"]
+
+
+def ls_files() -> Argv:
+    """Tracked files plus untracked ones that .gitignore does not exclude, NUL-separated."""
+    return ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
