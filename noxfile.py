@@ -36,3 +36,10 @@ def infra(session: nox.Session) -> None:
     session.run("invoke", "infra.check", *session.posargs)
     session.run("invoke", "infra.workflows")
     session.run("invoke", "secrets.scan")
+
+
+@nox.session(python=PYTHON, tags=["iac"])
+def k8s(session: nox.Session) -> None:
+    """Kubernetes gates, offline: render every overlay and values file; strict schemas, lint, checkov, parity."""
+    session.install("-e", ".[k8s]")
+    session.run("invoke", "k8s.validate", *session.posargs)
