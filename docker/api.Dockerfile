@@ -1,6 +1,6 @@
 # The API image. Build context: the repository root.
 #   docker build -f docker/api.Dockerfile -t shipyard/api .
-# PYTHON_IMAGE may name any Debian-based image with python3 + venv (the offline test bed passes its own).
+# PYTHON_IMAGE: any Debian or Alpine image with python3 >= 3.11 and venv (the offline test bed passes its own).
 ARG PYTHON_IMAGE=python:3.12.8-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build
@@ -11,6 +11,7 @@ RUN if ls /usr/local/share/ca-certificates/shipyard/*.crt >/dev/null 2>&1; then 
 ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt
 RUN python3 -m venv /opt/venv
 COPY apps/api/requirements.txt /tmp/requirements.txt
+# No .pyc for dependencies: ~9 MB saved against the 150 MB budget, ~1 s more at start.
 RUN /opt/venv/bin/pip install --no-compile --requirement /tmp/requirements.txt \
  && find /opt/venv -name '__pycache__' -prune -exec rm -rf {} + \
  && cd /opt/venv/lib/python3*/site-packages \
@@ -22,8 +23,8 @@ RUN /opt/venv/bin/python -m compileall -q app
 
 FROM ${PYTHON_IMAGE} AS runtime
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 PORT=8000
-RUN groupadd --system --gid 10001 app \
- && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home --shell /usr/sbin/nologin app
+COPY docker/add-user.sh /usr/local/bin/add-user
+RUN add-user /app && rm /usr/local/bin/add-user
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY --from=build /app/app app
