@@ -32,8 +32,8 @@ def test_proxy_container_argv() -> None:
 
 
 def test_runtime_commands() -> None:
-    assert haproxy.admin(LAYOUT) == ["socat", "-t", "5", "stdio",
-                                     "unix-connect:/var/lib/shipyard/demo/proxy/run/admin.sock"]
+    assert haproxy.admin(LAYOUT) == ["python3", "-I", "-S", "-c", haproxy.ADMIN_CLIENT,
+                                     "/var/lib/shipyard/demo/proxy/run/admin.sock"]
     assert haproxy.switch("api", "green", "blue") == (
         "set server api/green state ready; set server api/blue state drain\n")
     assert haproxy.switch("api", "blue", None) == "set server api/blue state ready\n"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from shipyard.commands.haproxy import Backend
+from shipyard.commands.haproxy import ADMIN_CLIENT, Backend
 from shipyard.commands.layout import HostLayout
 from shipyard.facts.containers import Container
 from shipyard.facts.proxy import CMAINT, FDRAIN, FMAINT, ServerState
@@ -89,7 +89,7 @@ def context(**over: Any) -> bg.Context:
     return bg.Context(**base)
 
 
-SOCK = ("socat", "-t", "5", "stdio", "unix-connect:/var/lib/shipyard/demo/proxy/run/admin.sock")
+SOCK = ("python3", "-I", "-S", "-c", ADMIN_CLIENT, "/var/lib/shipyard/demo/proxy/run/admin.sock")
 
 
 def test_happy_path_steps_in_order() -> None:
@@ -120,7 +120,7 @@ def test_happy_path_steps_in_order() -> None:
     assert steps[7].input == "set server app/green state ready; set server app/blue state drain\n"
     config = steps[8].input or ""
     assert "server green demo-app-green:8000\n" in config and "server blue demo-app-blue:8000 disabled" in config
-    assert by_what["GET http://127.0.0.1:8080/ready through the proxy"].argv[-1] == "http://127.0.0.1:8080/ready"
+    assert by_what["GET http://127.0.0.1:8080/ready through the proxy"].argv[-2:] == ("http://127.0.0.1:8080/ready", "5")
     assert steps[12].input == "set server app/blue state maint\n"
     assert steps[13].argv[-1] == "demo-app-blue"
 

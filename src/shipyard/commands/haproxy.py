@@ -102,7 +102,7 @@ while True:
 
 def admin(layout: HostLayout) -> Argv:
     """Talk to the admin socket; the runtime commands go on stdin (one line, `;`-separated)."""
-    return ["python3", "-c", ADMIN_CLIENT, layout.admin_socket]
+    return ["python3", "-I", "-S", "-c", ADMIN_CLIENT, layout.admin_socket]
 
 
 def set_state(service: str, colour: Colour, state: AdminState) -> str:

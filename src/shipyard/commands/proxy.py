@@ -73,4 +73,4 @@ except OSError as exc:
 
 def http_probe(url: str, timeout: float = 5.0) -> Argv:
     """GET through the proxy from the host itself: prints the status code; fails unless it is 2xx/3xx."""
-    return ["python3", "-c", HTTP_PROBE, url, f"{timeout:g}"]
+    return ["python3", "-I", "-S", "-c", HTTP_PROBE, url, f"{timeout:g}"]

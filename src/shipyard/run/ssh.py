@@ -43,6 +43,14 @@ class _RedactingStream(io.TextIOBase):
         self.target.flush()
 
 
+class _WholeInput(io.StringIO):
+    """Stdin for a remote command, handed over in one read: Invoke reads a non-terminal stream one
+    character per loop turn with a 10 ms sleep, which made a 2 kB input take ~20 s."""
+
+    def read(self, size: int | None = -1) -> str:
+        return super().read()
+
+
 class SSHRunner:
     """One host. Lazily connects; the connection is reused for every command."""
 
@@ -114,7 +122,7 @@ class SSHRunner:
         if cwd:
             command = f"cd {shlex.quote(cwd)} && {command}"
         kwargs: dict[str, Any] = {"warn": True, "timeout": timeout, "pty": False,
-                                  "in_stream": io.StringIO(input) if input is not None else False}
+                                  "in_stream": _WholeInput(input) if input is not None else False}
         if env:
             kwargs["env"] = dict(env)
         if stream:

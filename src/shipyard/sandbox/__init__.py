@@ -1,0 +1,1 @@
+"""The sandbox: local VMs to rehearse deploys on, and the load generator used to prove zero downtime."""
