@@ -268,3 +268,24 @@ def test_dry_run_prints_commands_and_changes_nothing(docker_engine, tmp_path):
     assert list(tmp_path.iterdir()) == []  # nothing created
     with socket.socket() as sock:
         assert sock.connect_ex(("127.0.0.1", 5999)) != 0  # no registry was started
+
+
+def test_task_dry_run_through_invoke(docker_engine):
+    import sys
+
+    invoke = str(Path(sys.executable).parent / "invoke")
+    result = RUN.run([invoke, "testbed.up", "--dry-run"], timeout=120)
+    assert "test bed: 0 step(s) would change, 12 already in place" in result.stdout
+    status = RUN.run([invoke, "testbed.status"], timeout=60).stdout
+    assert "registry        127.0.0.1:5000" in status and "shipyard-testbed/vm:bookworm" in status
+
+
+def test_task_user_error_is_one_line_without_traceback():
+    import sys
+
+    invoke = str(Path(sys.executable).parent / "invoke")
+    result = RUN.run([invoke, "testbed.up", "--ca-dir", "/nonexistent/cas"], check=False, timeout=60)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == ("error: --ca-dir /nonexistent/cas: no such directory (next: point it at a"
+                                     " directory of *.crt files, or pass --ca-dir none)")
+    assert "Traceback" not in result.stdout + result.stderr

@@ -35,6 +35,8 @@ class ImageSpec:
     ref: str
     parent: str
     with_ca: bool = False
+    #: rough cold build cost; the longest builds start first so parallel builds finish together
+    cost: int = 1
 
     @property
     def assets(self) -> Path:
@@ -44,12 +46,12 @@ class ImageSpec:
 #: In build order: every image but debian is built FROM debian (whose parent is chosen at run time).
 IMAGES: tuple[ImageSpec, ...] = (
     ImageSpec("debian", DEBIAN, ROOTFS, with_ca=True),
-    ImageSpec("python", PYTHON, DEBIAN),
-    ImageSpec("node", NODE, DEBIAN),
-    ImageSpec("postgres", POSTGRES, DEBIAN),
-    ImageSpec("redis", REDIS, DEBIAN),
-    ImageSpec("haproxy", HAPROXY, DEBIAN),
-    ImageSpec("vm", VM, DEBIAN),
+    ImageSpec("python", PYTHON, DEBIAN, cost=3),
+    ImageSpec("node", NODE, DEBIAN, cost=8),
+    ImageSpec("postgres", POSTGRES, DEBIAN, cost=5),
+    ImageSpec("redis", REDIS, DEBIAN, cost=1),
+    ImageSpec("haproxy", HAPROXY, DEBIAN, cost=1),
+    ImageSpec("vm", VM, DEBIAN, cost=4),
 )
 BY_KEY = {spec.key: spec for spec in IMAGES}
 
@@ -141,7 +143,7 @@ def ensure_image(host: Host, spec: ImageSpec, base: str) -> tuple[bool, str]:
 
 def ensure_images(host: Host, specs: Sequence[ImageSpec], root: str) -> None:
     """debian FROM root first, then the others FROM debian, `jobs` at a time."""
-    first, rest = specs[0], specs[1:]
+    first, rest = specs[0], sorted(specs[1:], key=lambda spec: -spec.cost)
     host.report.step(f"image {first.key}", lambda: ensure_image(host, first, root))
     if not rest:
         return
