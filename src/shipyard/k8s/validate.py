@@ -9,11 +9,13 @@ import re
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 from shipyard.config.schema import Registry
+from shipyard.errors import ShipyardError
 from shipyard.k8s import manifests, parity, policy, schema
 from shipyard.k8s.render import Pin, Rendered, helm_sdk, merged_values, render
 from shipyard.k8s.sources import Source, discover
@@ -81,29 +83,41 @@ def static_checks(rendered: Rendered, pin: Pin) -> list[str]:
 def run(root: Path, registry: Registry, services: tuple[str, ...], runner: Runner, *,
         versions: tuple[str, ...] = schema.KUBE_VERSIONS, policy_scan: bool = True,
         sources: list[Source] | None = None) -> Report:
+    """Renders run side by side (kubectl and the Helm SDK release the GIL); checkov, the slowest part, scans
+    the renders in its own process while schemas, lint, static rules and parity are checked here."""
     report = Report(versions=versions)
     pin = Pin(SAMPLE_NAMESPACE, registry, SAMPLE_TAG, services)
     checkov = policy.find_checkov(root) if policy_scan else None
-    renders: list[Rendered] = []
-    for source in sources if sources is not None else discover(root):
-        start = time.monotonic()
-        try:
-            rendered = _timed(report, "render", functools.partial(render, root, source, pin, runner))
-        except Exception as exc:  # a broken render is one problem among others, not the end of the run
-            report.problems.append(str(exc))
-            continue
-        renders.append(rendered)
-        if source.kind == "helm":
-            report.problems += _timed(report, "helm lint",
-                                      functools.partial(lint_chart, root, source, pin, versions[0]))
-        report.problems += [str(p) for p in _timed(
-            report, "schema", functools.partial(schema.validate, rendered.all_docs, source.label, versions))]
-        report.problems += static_checks(rendered, pin)
-        report.rows.append((source.label, len(rendered.all_docs), time.monotonic() - start))
-    report.problems += _timed(report, "parity", lambda: parity_problems(renders))
-    if checkov is not None and renders:
-        report.problems += _timed(report, "checkov", lambda: _scan(report, runner, checkov, renders))
+    todo = sources if sources is not None else discover(root)
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = list(pool.map(lambda source: _render(root, source, pin, runner), todo))
+        report.timings["render"] = time.monotonic() - started
+        renders = [r for r, _ in outcomes if r is not None]
+        report.problems += [error for _, error in outcomes if error]
+        scan = pool.submit(_scan, report, runner, checkov, renders) if checkov and renders else None
+        for rendered in renders:
+            start = time.monotonic()
+            source = rendered.source
+            if source.kind == "helm":
+                report.problems += _timed(report, "helm lint",
+                                          functools.partial(lint_chart, root, source, pin, versions[0]))
+            report.problems += [str(p) for p in _timed(
+                report, "schema", functools.partial(schema.validate, rendered.all_docs, source.label, versions))]
+            report.problems += static_checks(rendered, pin)
+            report.rows.append((source.label, len(rendered.all_docs), time.monotonic() - start))
+        report.problems += _timed(report, "parity", lambda: parity_problems(renders))
+        if scan is not None:
+            report.problems += scan.result()
     return report
+
+
+def _render(root: Path, source: Source, pin: Pin, runner: Runner) -> tuple[Rendered | None, str | None]:
+    """A broken render is one problem among others, not the end of the run."""
+    try:
+        return render(root, source, pin, runner), None
+    except ShipyardError as exc:
+        return None, str(exc)
 
 
 def parity_problems(renders: list[Rendered]) -> list[str]:
@@ -121,10 +135,12 @@ def parity_problems(renders: list[Rendered]) -> list[str]:
 
 
 def _scan(report: Report, runner: Runner, checkov: str, renders: list[Rendered]) -> list[str]:
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="shipyard-checkov-") as tmp:
         for index, rendered in enumerate(renders):
             slug = re.sub(r"[^A-Za-z0-9]+", "-", rendered.source.label).strip("-")
             (Path(tmp) / f"{index:02d}-{slug}.yaml").write_text(manifests.dump(rendered.all_docs), encoding="utf-8")
         failed, passed, errors = policy.scan(runner, checkov, Path(tmp))
     report.checks_passed = passed
+    report.timings["checkov (parallel)"] = time.monotonic() - started
     return [f"checkov: {finding}" for finding in failed] + [f"checkov: cannot parse {e}" for e in errors]
