@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -61,6 +62,24 @@ def make_outputs(pkg: Path) -> None:
     (pkg / "dist/sub/bin.dat").chmod(0o755)
     (pkg / "src").mkdir()
     (pkg / "src/not-an-output.ts").write_text("x")
+
+
+def test_symlinks_are_stored_and_restored_as_links(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    make_outputs(pkg)
+    (pkg / "dist/link-to-file").symlink_to("app.js")
+    (pkg / "dist/link-to-dir").symlink_to("sub")
+    outputs = collect_outputs(pkg, ("dist/**",))
+    assert "dist/link-to-dir" in outputs and "dist/link-to-file" in outputs
+    cache = LocalCache(tmp_path / "cache", 10**9)
+    cache.store("cd" * 32, {}, "", pkg, outputs, 0.1)
+    shutil.rmtree(pkg / "dist")
+    entry = cache.fetch("cd" * 32)
+    assert entry is not None
+    cache.restore(entry, pkg)
+    assert (pkg / "dist/link-to-dir").readlink() == Path("sub")
+    assert (pkg / "dist/link-to-file").read_bytes() == (pkg / "dist/app.js").read_bytes()
+    assert (pkg / "dist/link-to-dir/bin.dat").is_file()
 
 
 def test_collect_outputs_walks_only_declared_globs(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ class OutputFile:
     sha256: str
     size: int
     mode: int
+    link: str | None = None  # a symbolic link's target (then there is no content)
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,21 @@ def collect_outputs(package_dir: Path, patterns: tuple[str, ...]) -> list[str]:
                     dirs[:] = [d for d in dirs if d not in {"node_modules", ".git"}]
                 prefix = "" if rel_folder == "." else rel_folder + "/"
                 candidates += [prefix + f for f in files]
+                candidates += [prefix + d for d in dirs if (Path(folder) / d).is_symlink()]
         found.update(c for c in candidates if globs.match(c))
     return sorted(found)
+
+
+def _restore_link(target: Path, link: str) -> int:
+    if target.is_symlink() and str(target.readlink()) == link:
+        return 0
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_dir() and not target.is_symlink():
+        shutil.rmtree(target)
+    tmp = target.with_name(f".{target.name}.shipyard-{uuid.uuid4().hex[:8]}")
+    tmp.symlink_to(link)
+    tmp.replace(target)
+    return 1
 
 
 class LocalCache:
@@ -116,6 +130,9 @@ class LocalCache:
             raise ValueError("log does not match its sha256")
         outputs = []
         for item in manifest["outputs"]:
+            if item.get("link") is not None:
+                outputs.append(OutputFile(str(item["path"]), "", 0, 0, str(item["link"])))
+                continue
             out = OutputFile(str(item["path"]), str(item["sha256"]), int(item["size"]), int(item["mode"]))
             stored = folder / "out" / out.path
             if stored.stat().st_size != out.size:
@@ -131,6 +148,9 @@ class LocalCache:
         written = 0
         for out in entry.outputs:
             target = package_dir / out.path
+            if out.link is not None:
+                written += _restore_link(target, out.link)
+                continue
             with contextlib.suppress(OSError):
                 if target.stat().st_size == out.size and _sha256_file(target)[0] == out.sha256:
                     continue
@@ -152,10 +172,13 @@ class LocalCache:
             (tmp / "out").mkdir(parents=True)
             log_bytes = log.encode("utf-8", errors="replace")
             (tmp / "log").write_bytes(log_bytes)
-            files = []
+            files: list[dict[str, object]] = []
             total = len(log_bytes)
             for rel in outputs:
                 source = package_dir / rel
+                if source.is_symlink():
+                    files.append({"path": rel, "link": str(source.readlink())})
+                    continue
                 dest = tmp / "out" / rel
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, dest)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,6 +29,20 @@ def shell_argv(command: str) -> list[str]:
     return ["sh", "-c", command]
 
 
+def task_env(environ: Mapping[str, str] | None = None, executable: str = sys.executable,
+             in_venv: bool = sys.prefix != sys.base_prefix) -> dict[str, str]:
+    """Extra environment for task commands.
+
+    When Shipyard runs from a virtualenv that is not activated (`.venv/bin/invoke ...`), its bin
+    directory goes first on PATH, as activation would do, so `python -m pytest` finds the project's
+    packages. An activated environment (VIRTUAL_ENV set) is left alone.
+    """
+    environ = os.environ if environ is None else environ
+    if not in_venv or environ.get("VIRTUAL_ENV"):
+        return {}
+    return {"PATH": os.pathsep.join([str(Path(executable).parent), environ.get("PATH", "")])}
+
+
 @dataclass
 class TaskExecutor:
     root: Path
@@ -50,24 +66,33 @@ class TaskExecutor:
             for line in log.splitlines():
                 self.printer.line(f"{task_id} | {line}")
 
+    def restore(self, task_id: str) -> Outcome | None:
+        """A cache hit restored (outputs written, log replayed), or None when the task must run."""
+        node = self.tasks.nodes[task_id]
+        if self.cache is None or not node.task.cache or self.force:
+            return None
+        start = time.monotonic()
+        entry = self.cache.fetch(self.planned[task_id].key)
+        if entry is None:
+            return None
+        self.cache.restore(entry, self.root / node.package.dir)
+        self._replay(task_id, entry.log)
+        return Outcome(task_id, CACHED, time.monotonic() - start, "hit", f"saved {entry.duration:.1f}s")
+
     def __call__(self, task_id: str) -> Outcome:
+        return self.restore(task_id) or self.run(task_id)
+
+    def run(self, task_id: str) -> Outcome:
+        """Execute the task's command (no cache lookup) and save its outputs when it succeeds."""
         node = self.tasks.nodes[task_id]
         plan = self.planned[task_id]
         package_dir = self.root / node.package.dir
         cacheable = self.cache is not None and node.task.cache
         start = time.monotonic()
-        if cacheable and not self.force:
-            assert self.cache is not None
-            entry = self.cache.fetch(plan.key)
-            if entry is not None:
-                self.cache.restore(entry, package_dir)
-                self._replay(task_id, entry.log)
-                return Outcome(task_id, CACHED, time.monotonic() - start, "hit",
-                               f"saved {entry.duration:.1f}s")
         runner = self.make_runner(self._echo(task_id))
         try:
             result = runner.run(shell_argv(node.task.command), cwd=str(package_dir), check=False,
-                                timeout=node.task.timeout, stream=True)
+                                timeout=node.task.timeout, stream=True, env=task_env())
         except CommandTimeout:
             return Outcome(task_id, FAILED, time.monotonic() - start, "miss" if cacheable else "off",
                            f"timed out after {node.task.timeout:g}s")

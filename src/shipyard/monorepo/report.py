@@ -11,9 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from shipyard.monorepo.affected import Affected
 from shipyard.monorepo.cache import LocalCache
-from shipyard.monorepo.graph import Graph
 from shipyard.monorepo.hashing import Planned
 from shipyard.monorepo.scheduler import CACHED, FAILED, OK, SKIPPED, Outcome
 from shipyard.monorepo.taskgraph import TaskGraph
@@ -25,9 +23,10 @@ SUMMARY_ROWS = 60  # beyond this, cache hits are counted rather than listed
 class LiveReport:
     """Progress while tasks run: a bar and the running tasks on a terminal, plain lines elsewhere."""
 
-    def __init__(self, console: Console, total: int) -> None:
+    def __init__(self, console: Console, total: int, show_hits: bool = True) -> None:
         self.console = console
         self.total = total
+        self.show_hits = show_hits
         self._lock = threading.Lock()
         self._running: list[str] = []
         self._progress: Progress | None = None
@@ -59,10 +58,11 @@ class LiveReport:
         with self._lock:
             if outcome.id in self._running:
                 self._running.remove(outcome.id)
-            note = f" ({outcome.detail})" if outcome.detail and outcome.status != OK else ""
-            mark = {OK: "done", CACHED: "cache hit", FAILED: "FAILED", SKIPPED: "skipped"}[outcome.status]
-            self.console.print(f"[{STYLE[outcome.status]}]{mark:>9}[/] {escape(outcome.id)}"
-                               f" [dim]{outcome.duration:.2f}s{escape(note)}[/]", highlight=False)
+            if outcome.status != CACHED or self.show_hits:
+                note = f" ({outcome.detail})" if outcome.detail and outcome.status != OK else ""
+                mark = {OK: "done", CACHED: "cache hit", FAILED: "FAILED", SKIPPED: "skipped"}[outcome.status]
+                self.console.print(f"[{STYLE[outcome.status]}]{mark:>9}[/] {escape(outcome.id)}"
+                                   f" [dim]{outcome.duration:.2f}s{escape(note)}[/]", highlight=False)
             if self._progress is not None:
                 self._progress.advance(self._bar)
                 self._describe()
@@ -73,8 +73,9 @@ class LiveReport:
             self._progress.update(self._bar, description=shown or "waiting")
 
 
-def summary(order: Sequence[str], outcomes: Mapping[str, Outcome], elapsed: float) -> Table:
-    table = Table(title=None, show_edge=False, header_style="bold", caption_justify="left")
+def summary(order: Sequence[str], outcomes: Mapping[str, Outcome], elapsed: float) -> tuple[Table, str]:
+    """The per-task table and the one-line totals printed under it."""
+    table = Table(title=None, show_edge=False, header_style="bold")
     for column, justify in (("task", "left"), ("result", "left"), ("duration", "right"), ("cache", "left"),
                             ("note", "left")):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
@@ -94,8 +95,7 @@ def summary(order: Sequence[str], outcomes: Mapping[str, Outcome], elapsed: floa
         caption += " - full cache hit"
     if hidden:
         caption += f" ({hidden} cache hits not listed)"
-    table.caption = caption
-    return table
+    return table, caption
 
 
 def dry_json(tasks: TaskGraph, planned: Mapping[str, Planned], cache: LocalCache | None,
@@ -133,45 +133,3 @@ def dry_text(console: Console, data: dict[str, Any]) -> None:
                  f"  env          {escape(', '.join(t['env'])) or '-'}"]
         for line in lines:
             console.print(line, highlight=False, soft_wrap=True)
-
-
-def graph_text(graph: Graph) -> str:
-    users = graph.dependents()
-    lines = []
-    for name in graph.order():
-        pkg = graph.packages[name]
-        lines.append(f"{name}  ({pkg.dir}, {pkg.language})")
-        for dep in graph.deps[name]:
-            lines.append(f"  -> {dep}  [{graph.why.get((name, dep), '?')}]")
-        if users[name]:
-            lines.append(f"  <- used by {', '.join(users[name])}")
-    edges = sum(len(d) for d in graph.deps.values())
-    lines.append(f"\n{len(graph.packages)} package(s), {edges} dependency edge(s)")
-    return "\n".join(lines)
-
-
-def graph_mermaid(graph: Graph, highlight: Sequence[str] = ()) -> str:
-    ids = {name: f"p{i}" for i, name in enumerate(graph.order())}
-    lines = ["graph TD"]
-    for name, node_id in ids.items():
-        label = f"{name}<br/><small>{graph.packages[name].dir}</small>".replace('"', "#quot;")
-        lines.append(f'  {node_id}["{label}"]')
-    for name in ids:
-        for dep in graph.deps[name]:
-            lines.append(f"  {ids[name]} --> {ids[dep]}")
-    if highlight:
-        lines.append("  classDef affected fill:#fde68a,stroke:#b45309")
-        lines.append(f"  class {','.join(ids[n] for n in highlight)} affected")
-    return "\n".join(lines)
-
-
-def affected_text(affected: Affected) -> str:
-    head = (f"base {affected.base} (merge base {(affected.merge_base or '')[:12]}), head {affected.head}:"
-            f" {len(affected.changed_files)} changed file(s)")
-    if not affected.packages:
-        return head + "\nno package is affected"
-    width = max(len(n) for n in affected.packages)
-    rows = [f"  {name:<{width}}  {affected.graph.packages[name].dir:<24} {affected.reasons[name]}"
-            for name in affected.packages]
-    return "\n".join([head, f"{len(affected.packages)} of {len(affected.graph.packages)} package(s) affected:",
-                      *rows])

@@ -7,8 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from shipyard.config.loader import Config
 from shipyard.errors import ShipyardError
@@ -18,12 +17,14 @@ from shipyard.monorepo.cache import LocalCache
 from shipyard.monorepo.changes import changes_since
 from shipyard.monorepo.execute import TaskExecutor
 from shipyard.monorepo.hashing import FileHasher, Planned, list_files, plan_keys
-from shipyard.monorepo.report import LiveReport
 from shipyard.monorepo.scheduler import OK, Outcome, schedule
 from shipyard.monorepo.taskgraph import TaskGraph, all_tasks, defined_task_names, plan
 from shipyard.monorepo.workspace import Workspace, discover
 from shipyard.run.base import Runner
 from shipyard.run.local import LocalRunner
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 CACHE_ENV = "SHIPYARD_CACHE_DIR"
 
@@ -87,13 +88,16 @@ def prepare(config: Config, task: str, runner: Runner, *, affected_only: bool = 
 def execute(prepared: Prepared, console: Console, *, parallel: int, force: bool = False, logs: str = "full",
             make_runner: Callable[[Callable[[str], None]], Runner] | None = None
             ) -> tuple[dict[str, Outcome], float]:
+    """Run the plan: cache hits are restored inline, misses run on `parallel` threads."""
+    from shipyard.monorepo.report import LiveReport
+
     start = time.monotonic()
     order = list(prepared.tasks.nodes)
-    with LiveReport(console, len(order)) as live:
+    with LiveReport(console, len(order), show_hits=logs in ("full", "new")) as live:
         executor = TaskExecutor(prepared.workspace.root, prepared.tasks, prepared.planned, prepared.cache,
                                 make_runner or (lambda echo: LocalRunner(echo=echo)), live, force, logs)
-        outcomes = schedule(order, {i: n.deps for i, n in prepared.tasks.nodes.items()}, executor, parallel,
-                            on_done=live.done, on_start=live.started)
+        outcomes = schedule(order, {i: n.deps for i, n in prepared.tasks.nodes.items()}, executor.run, parallel,
+                            on_done=live.done, on_start=live.started, inline=executor.restore)
     if prepared.cache is not None:
         for key, why in prepared.cache.discarded:
             console.print(f"[yellow]cache entry {key[:16]} was corrupt and has been discarded ({why});"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,19 +27,26 @@ class Workspace:
         return self.graph.packages
 
 
+def _matches(root: Path, pattern: str) -> list[str]:
+    """Directories matching one glob; `dir/*` (the common case) is a single scandir."""
+    head, _, last = pattern.rpartition("/")
+    if last == "*" and not any(ch in head for ch in "*?["):
+        try:
+            entries = list(os.scandir(root / head if head else root))
+        except OSError:
+            return []
+        return [f"{head}/{e.name}" if head else e.name for e in entries if e.is_dir()]
+    return [p.relative_to(root).as_posix() for p in root.glob(pattern) if p.is_dir()]
+
+
 def _candidate_dirs(root: Path, patterns: list[str]) -> list[str]:
-    includes = [p for p in patterns if not p.startswith("!")]
     excludes = GlobSet([p.removeprefix("!") for p in patterns if p.startswith("!")])
     found: set[str] = set()
-    for pattern in includes:
-        for path in root.glob(pattern):
-            rel = path.relative_to(root).as_posix()
-            parts = rel.split("/")
-            if any(part in SKIP_DIRS or part.startswith(".") for part in parts):
+    for pattern in (p for p in patterns if not p.startswith("!")):
+        for rel in _matches(root, pattern.rstrip("/")):
+            if any(part in SKIP_DIRS or part.startswith(".") for part in rel.split("/")):
                 continue
-            if excludes and excludes.match(rel):
-                continue
-            if path.is_dir():
+            if not (excludes and excludes.match(rel)):
                 found.add(rel)
     return sorted(found)
 

@@ -36,7 +36,7 @@ def _run(task_name: str, affected: bool, base: str | None, head: str | None, par
     from rich.console import Console
 
     from shipyard.errors import ShipyardError
-    from shipyard.monorepo import report, session
+    from shipyard.monorepo import render, report, session
     from shipyard.monorepo.execute import LOG_MODES
     from shipyard.monorepo.scheduler import FAILED, SKIPPED
 
@@ -50,7 +50,7 @@ def _run(task_name: str, affected: bool, base: str | None, head: str | None, par
     console = Console()
     prepared = session.prepare(config, task_name, runner(), affected_only=affected, base=base, head=head)
     if affected and prepared.affected is not None and not json_:
-        console.print(report.affected_text(prepared.affected), highlight=False, markup=False)
+        console.print(render.affected_text(prepared.affected), highlight=False, markup=False)
     if dry:
         data = report.dry_json(prepared.tasks, prepared.planned, prepared.cache, force)
         if json_:
@@ -64,7 +64,9 @@ def _run(task_name: str, affected: bool, base: str | None, head: str | None, par
     outcomes, elapsed = session.execute(prepared, console, parallel=parallel or os.cpu_count() or 1,
                                         force=force, logs=logs)
     console.print()
-    console.print(report.summary(list(prepared.tasks.nodes), outcomes, elapsed))
+    table, totals = report.summary(list(prepared.tasks.nodes), outcomes, elapsed)
+    console.print(table)
+    console.print(totals, soft_wrap=True, highlight=False)
     failed = [o.id for o in outcomes.values() if o.status == FAILED]
     skipped = [o.id for o in outcomes.values() if o.status == SKIPPED]
     if failed:
@@ -102,14 +104,14 @@ lint = _shorthand("lint")
       auto_shortflags=False)
 def affected(c: Any, base: str | None = None, head: str | None = None, json_: bool = False) -> None:
     """List the packages changed since the merge base with --base, plus every package that depends on them."""
-    from shipyard.monorepo import report, session
+    from shipyard.monorepo import render, session
 
     config = load_config()
     result = session.find_affected(config, runner(), base, head)
     if json_:
         _emit_json(result.to_json())
     else:
-        print(report.affected_text(result))
+        print(render.affected_text(result))
 
 
 @task(help={"mermaid": "print a Mermaid diagram (for docs) instead of text",
@@ -119,7 +121,7 @@ def affected(c: Any, base: str | None = None, head: str | None = None, json_: bo
 def graph(c: Any, mermaid: bool = False, json_: bool = False, highlight_affected: bool = False,
           base: str | None = None) -> None:
     """Show the package graph: each package, what it depends on and why, and what uses it."""
-    from shipyard.monorepo import report, session
+    from shipyard.monorepo import render, session
 
     config = load_config()
     ws = session.open_workspace(config)
@@ -128,9 +130,9 @@ def graph(c: Any, mermaid: bool = False, json_: bool = False, highlight_affected
                                   "depends_on": list(ws.graph.deps[p.name])} for p in ws.packages.values()]})
     elif mermaid:
         marked = session.find_affected(config, runner(), base, None, ws).packages if highlight_affected else ()
-        print(report.graph_mermaid(ws.graph, marked))
+        print(render.graph_mermaid(ws.graph, marked))
     else:
-        print(report.graph_text(ws.graph))
+        print(render.graph_text(ws.graph))
 
 
 ns = Collection("monorepo", graph, affected, run, build, test, lint)
