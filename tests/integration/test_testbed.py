@@ -289,3 +289,37 @@ def test_task_user_error_is_one_line_without_traceback():
     assert result.stderr.strip() == ("error: --ca-dir /nonexistent/cas: no such directory (next: point it at a"
                                      " directory of *.crt files, or pass --ca-dir none)")
     assert "Traceback" not in result.stdout + result.stderr
+
+
+@pytest.mark.registry
+def test_a_second_registry_starts_collects_garbage_and_stops(registry, base_images, tmp_path):
+    """ensure/stop/garbage_collect on a registry of its own (the shared one on :5000 is never interrupted)."""
+    from dataclasses import replace
+
+    from shipyard.testbed import registry as reg
+    from shipyard.testbed.host import Host
+    from shipyard.testbed.settings import Settings
+
+    addr = f"127.0.0.1:{free_port()}"
+    settings = replace(Settings(), state_dir=tmp_path / "state", run_dir=tmp_path / "run", log_dir=tmp_path / "log",
+                       registry_addr=addr)
+    host = Host.create(settings, printer=lambda _line: None)
+    changed, detail = reg.ensure_registry(host)
+    try:
+        assert changed and detail.endswith(f"started on {addr}")
+        assert reg.ensure_registry(host) == (False, f"registry answering on {addr} (deletes enabled)")
+        ref = f"{addr}/pytest/gc:t1"
+        docker("tag", base_images["debian"], ref)
+        docker("push", ref)
+        docker("image", "rm", ref)
+        blobs = settings.registry_storage / "docker/registry/v2/blobs"
+        before = sum(1 for p in blobs.rglob("data"))
+        reg.delete_tag(addr, "pytest/gc", "t1")
+        reg.garbage_collect(host)
+        assert reg.answering(addr)
+        after = sum(1 for p in blobs.rglob("data"))
+        assert before >= 2 and after == 0, (before, after)
+    finally:
+        assert reg.stop_registry(host) == (True, "stopped the registry")
+    assert not reg.answering(addr)
+    assert not settings.registry_pidfile.exists()

@@ -47,6 +47,9 @@ def ensure_host_tools(host: Host) -> tuple[bool, str]:
     missing = missing_packages(host, HOST_TOOLS)
     if not missing:
         return False, "debootstrap, docker-registry, openssh-client, haproxy, socat"
+    if not host.dry_run and os.geteuid() != 0:
+        # Not fatal here: a later step that really needs one of them says so.
+        return False, f"missing {' '.join(missing)} (not root: install them with apt to use every feature)"
     apt_install(host, missing)
     return True, "installed " + " ".join(missing)
 
