@@ -17,7 +17,7 @@ Argv = list[str]
 AdminState = Literal["ready", "drain", "maint"]
 CONTAINER_SOCKET_DIR = "/var/run/shipyard"
 CONTAINER_CONF_DIR = "/usr/local/etc/haproxy"
-CHECK = "check inter 1s fastinter 250ms downinter 250ms rise 2 fall 2"
+CHECK = "check inter 500ms fastinter 250ms downinter 250ms rise 2 fall 2"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,158 @@
+"""Blue/green on a real sandbox VM through the real CLI, under keep-alive load from clients that never retry."""
+
+from __future__ import annotations
+
+import signal
+import time
+from typing import Any
+
+import pytest
+from deploybed import BROKEN, FLAKY, A, B, Bed, HostState
+
+from shipyard.sandbox.load import LoadGenerator
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def ensure_live(bed: Bed, release: str) -> None:
+    result = bed.shipyard("deploy", "--env", "sandbox", "--sha", release)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def under_load(bed: Bed, *args: str) -> tuple[Any, Any]:
+    with LoadGenerator(bed.http_port, rate=150, clients=8, max_seconds=240) as load:
+        time.sleep(0.5)
+        result = bed.shipyard(*args)
+        time.sleep(0.5)
+    return result, load.report
+
+
+def test_deploy_then_rollback_under_load_drop_nothing(bed: Bed, state: HostState) -> None:
+    ensure_live(bed, A)
+    state.assert_serving(A)
+
+    result, report = under_load(bed, "deploy", "--env", "sandbox", "--sha", B)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert report.failed == 0 and report.total > 500, report.summary()
+    assert report.versions[A] > 0 and report.versions[B] > 0, report.summary()
+    assert report.last_seen[A] < report.last_seen[B]  # traffic moved to B and stayed there
+    state.assert_serving(B)
+    last = state.ledger()[-1]
+    assert (last["action"], last["release"], last["outcome"], last["previous"]) == ("deploy", B, "ok", A)
+    assert {"lock", "start", "healthy", "switch", "verify", "watch", "retire"} <= set(last["phases"])
+
+    result, report = under_load(bed, "rollback", "--env", "sandbox")  # no --sha: the previous release
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "rolling sandbox back to " + A in result.stdout
+    assert "pull" not in state.ledger()[-1]["phases"]  # the image was still on the host
+    assert report.failed == 0 and report.total > 500, report.summary()
+    assert report.last_seen[B] < report.last_seen[A]
+    state.assert_serving(A)
+    assert state.ledger()[-1]["action"] == "rollback"
+
+
+def test_broken_release_never_takes_traffic(bed: Bed, state: HostState) -> None:
+    ensure_live(bed, A)
+    result, report = under_load(bed, "deploy", "--env", "sandbox", "--sha", BROKEN)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "never passed its readiness check within 20s" in output
+    assert "fixture: database connection refused (simulated)" in output  # the new container's last log lines
+    assert "the previous release keeps serving there" in output
+    assert "Traceback" not in output
+    assert report.failed == 0 and set(report.versions) == {A}, report.summary()
+    state.assert_serving(A)
+    last = state.ledger()[-1]
+    assert (last["release"], last["outcome"]) == (BROKEN, "failed") and "readiness" in last["error"]
+
+
+def test_failure_inside_watch_window_switches_back(bed: Bed, state: HostState) -> None:
+    ensure_live(bed, A)
+    result, report = under_load(bed, "deploy", "--env", "sandbox", "--sha", FLAKY)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "went down inside the watch window" in output and "switched-back" in output
+    assert report.versions[FLAKY] > 0, report.summary()  # it did take traffic before failing
+    assert report.last_seen[FLAKY] < report.last_seen[A]  # and A has it back
+    state.assert_serving(A)
+    assert state.ledger()[-1]["outcome"] == "switched-back"
+    print(f"watch-window switch-back under load: {report.summary()}")
+
+
+def _wait_for_lock(state: HostState, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while state.lock_free():
+        assert time.monotonic() < deadline, "the first deploy never took the lock"
+        time.sleep(0.1)
+
+
+def test_concurrent_deploy_is_refused_with_holder(bed: Bed, state: HostState) -> None:
+    ensure_live(bed, A)
+    first = bed.start("deploy", "--env", "sandbox", "--sha", B)
+    try:
+        _wait_for_lock(state)
+        second = bed.shipyard("deploy", "--env", "sandbox", "--sha", B)
+        output = second.stdout + second.stderr
+        assert second.returncode != 0
+        assert "another deploy is in progress: held by" in output and f"(pid {first.pid})" in output
+        assert f"for 'deploy {B} to sandbox'" in output and "expires in" in output
+        assert "--wait" in output and "deploy.unlock --force" in output
+    finally:
+        out, _ = first.communicate(timeout=180)
+    assert first.returncode == 0, out
+    state.assert_serving(B)
+
+
+def test_killed_deployer_leaves_a_serving_host_and_no_manual_step(bed: Bed, state: HostState) -> None:
+    ensure_live(bed, A)
+    with LoadGenerator(bed.http_port, rate=150, clients=8, max_seconds=240) as load:
+        deployer = bed.start("deploy", "--env", "sandbox", "--sha", B)
+        deadline = time.monotonic() + 60
+        while not any(rel == B and st == "running" for st, rel in state.containers().values()):
+            assert time.monotonic() < deadline and deployer.poll() is None, "B never started"
+            time.sleep(0.1)
+        deployer.send_signal(signal.SIGKILL)  # mid-deploy: B started, not yet (or just) switched
+        deployer.wait(timeout=10)
+        assert not state.lock_free()  # the lease it held is still there
+        time.sleep(1)
+        again = bed.shipyard("deploy", "--env", "sandbox", "--sha", B)
+        time.sleep(0.5)
+    output = again.stdout + again.stderr
+    assert again.returncode == 0, output
+    assert "took over a stale deploy lock" in output and "is no longer running" in output
+    assert load.report.failed == 0, load.report.summary()
+    state.assert_serving(B)
+    actions = [e["action"] for e in state.ledger()[-3:]]
+    assert "takeover" in actions
+
+
+@pytest.mark.parametrize(("policy", "serves"), [("abort", A), ("continue", B)])
+def test_unreachable_host_policy(bed: Bed, state: HostState, policy: str, serves: str) -> None:
+    ensure_live(bed, A)
+    result = bed.shipyard("deploy", "--env", f"pair-{policy}", "--sha", B)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "dead-host" in output and "unreachable" in output
+    state.assert_serving(serves)  # abort: nothing switched anywhere; continue: the reachable host moved on
+
+
+def test_dry_run_prints_the_plan_and_changes_nothing(bed: Bed, state: HostState) -> None:
+    ensure_live(bed, A)
+    before = (state.containers(), len(state.ledger()))
+    result = bed.shipyard("deploy", "--env", "sandbox", "--sha", B, "--dry-run")
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert f"app: blue={A} -> green={B}" in out or f"app: green={A} -> blue={B}" in out
+    assert "docker run --detach --name shipyard-e2e-app-" in out
+    assert "set server app/" in out and "state ready" in out
+    assert (state.containers(), len(state.ledger())) == before
+    state.assert_serving(A)
+
+
+def test_status_and_releases(bed: Bed, state: HostState) -> None:
+    ensure_live(bed, A)
+    status = bed.shipyard("deploy.status", "--env", "sandbox")
+    assert status.returncode == 0, status.stderr
+    assert A in status.stdout and "healthy" in status.stdout and "lock: free" in status.stdout
+    releases = bed.shipyard("deploy.releases", "--env", "sandbox")
+    assert releases.returncode == 0 and A in releases.stdout and "deploy" in releases.stdout
