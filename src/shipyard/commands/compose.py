@@ -31,10 +31,12 @@ def up(files: Sequence[str], project: str | None = None, *, services: Sequence[s
 
 
 def down(files: Sequence[str], project: str | None = None, *, volumes: bool = False,
-         remove_orphans: bool = True) -> Argv:
+         remove_orphans: bool = True, rmi: str | None = None) -> Argv:
     argv = [*base(files, project), "down"]
     if volumes:
         argv.append("--volumes")
+    if rmi:
+        argv += ["--rmi", rmi]
     if remove_orphans:
         argv.append("--remove-orphans")
     return argv
@@ -69,3 +71,9 @@ def exec_(files: Sequence[str], service: str, command: Sequence[str], project: s
 
 def version() -> Argv:
     return ["docker", "compose", "version", "--short"]
+
+
+def config(files: Sequence[str], project: str | None = None, *, what: str = "json") -> Argv:
+    """`compose config`: the resolved project as JSON (`what="json"`), or `images`/`services` one per line."""
+    argv = [*base(files, project), "config"]
+    return argv + (["--format", "json"] if what == "json" else [f"--{what}"])

@@ -122,3 +122,24 @@ def network_create(name: str) -> Argv:
 
 def info() -> Argv:
     return ["docker", "info", "--format", "{{.ServerVersion}}"]
+
+
+def image_prune(filters: Mapping[str, str] | None = None) -> Argv:
+    """Remove dangling images (matching the label filters)."""
+    argv = ["docker", "image", "prune", "--force"]
+    for key, value in sorted((filters or {}).items()):
+        argv += ["--filter", f"{key}={value}"]
+    return argv
+
+
+def save(ref: str, output: str) -> Argv:
+    return ["docker", "image", "save", "--output", output, ref]
+
+
+def image_size(ref: str) -> Argv:
+    return ["docker", "image", "inspect", "--format", "{{.Size}}", ref]
+
+
+def history_sizes(ref: str) -> Argv:
+    """Layer by layer, newest first: `<size in bytes>\t<created by>`."""
+    return ["docker", "history", "--no-trunc", "--human=false", "--format", "{{.Size}}\t{{.CreatedBy}}", ref]

@@ -32,3 +32,8 @@ class DryRunRunner:
         where = f" (in {cwd})" if cwd else ""
         self.printer(f"[{self.host}] would run: {shlex.join(shown)}{where}")
         return Result(tuple(shown), 0, "", "", 0.0, self.host)
+
+    def interactive(self, argv: Sequence[str], *, cwd: str | None = None,
+                    env: Mapping[str, str] | None = None) -> int:
+        self.run(argv, cwd=cwd, env=env)
+        return 0

@@ -49,6 +49,16 @@ class LocalRunner:
         result = Result(tuple(argv), code, out, err, time.monotonic() - start, self.host)
         return finish(result, check, self.redactor)
 
+    def interactive(self, argv: Sequence[str], *, cwd: str | None = None,
+                    env: Mapping[str, str] | None = None) -> int:
+        """Run attached to this terminal (an interactive shell): nothing captured, the exit code returned."""
+        argv = [str(a) for a in argv]
+        log_command(self.host, argv, self.redactor)
+        try:
+            return subprocess.call(argv, cwd=cwd, env={**os.environ, **(env or {})})
+        except FileNotFoundError:
+            raise ShipyardError(f"[local] `{argv[0]}` is not installed or not on PATH") from None
+
     def _stream(self, argv: list[str], timeout: float | None, env: dict[str, str], cwd: str | None,
                 input: str | None) -> tuple[int, str, str]:
         """Echo merged output line by line (redacted) while keeping it for the result."""

@@ -6,9 +6,21 @@ from invoke.collection import Collection
 
 
 def namespace() -> Collection:
-    from shipyard.tasks import config, deploy, infra, k8s, monorepo, release, rollback, sandbox, secrets, testbed
+    from shipyard.tasks import (
+        config,
+        deploy,
+        docker,
+        infra,
+        k8s,
+        monorepo,
+        release,
+        rollback,
+        sandbox,
+        secrets,
+        testbed,
+    )
 
     ns = Collection()
-    for module in (config, release, monorepo, testbed, k8s, infra, secrets, deploy, rollback, sandbox):
+    for module in (config, docker, release, monorepo, testbed, k8s, infra, secrets, deploy, rollback, sandbox):
         ns.add_collection(module.ns)
     return ns

@@ -1,0 +1,176 @@
+"""`docker`: the whole stack on this machine (Compose), health-gated, plus SHA-tagged release images."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from invoke.collection import Collection
+
+from shipyard.tasks._base import load_config, runner, task
+
+ENV_HELP = "compose environment from shipyard.yaml (default: dev)"
+DRY_HELP = "print the exact commands without running them"
+
+
+def _say(line: str) -> None:
+    from shipyard.run.redact import REDACTOR
+
+    sys.stdout.write(REDACTOR(line) + "\n")
+    sys.stdout.flush()
+
+
+def _build_progress(line: str) -> None:
+    """Builds stream a wall of output; show one line per Dockerfile step (errors are summarised at the end)."""
+    text = line.strip()
+    if text.startswith("Step "):
+        sys.stdout.write(f"  {text[:110]}{'...' if len(text) > 110 else ''}\n")
+        sys.stdout.flush()
+
+
+def _target(env: str, dry_run: bool) -> Any:
+    from shipyard.errors import ReleaseError
+    from shipyard.release import current
+    from shipyard.run import LocalRunner
+    from shipyard.targets.compose import ComposeTarget
+
+    config = load_config()
+    run = runner(dry_run)
+    target = ComposeTarget.from_config(config, env, run, probe=LocalRunner(), say=_say,
+                                       build_echo=run if dry_run else LocalRunner(echo=_build_progress))
+    target.register_secrets(os.environ)
+    try:
+        target.env["GIT_SHA"] = current(LocalRunner(), cwd=str(config.root), allow_dirty=True).tag
+    except ReleaseError:
+        target.env["GIT_SHA"] = "dev"
+    return target
+
+
+def _table(states: list[Any], title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column in ("service", "container", "state", "url"):
+        table.add_column(column)
+    for state in states:
+        style = "green" if state.ready else "red"
+        table.add_row(state.service, state.name, state.condition, state.url or "-", style=style)
+    Console(highlight=False).print(table)
+
+
+def _confirm(question: str, yes: bool) -> None:
+    from shipyard.errors import ShipyardError
+
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise ShipyardError(f"{question} - refusing without confirmation", hint="add --yes to confirm")
+    answer = input(f"{question} [y/N] ").strip().lower()
+    if answer not in ("y", "yes"):
+        raise ShipyardError("cancelled; nothing was changed")
+
+
+@task(help={"env": ENV_HELP, "build": "rebuild every image first (default: build only missing images)",
+            "timeout": "seconds to wait for every service to become healthy (default 180)",
+            "dry_run": DRY_HELP}, default=True)
+def up(c: Any, env: str = "dev", build: bool = False, timeout: int = 180, dry_run: bool = False) -> None:
+    """Build what is missing, start the stack, wait until every service is healthy, print URLs and status."""
+    target = _target(env, dry_run)
+    states = target.up(timeout=timeout, build=build)
+    if dry_run:
+        return
+    _table(states, f"{env}: every service healthy")
+    for state in states:
+        if state.url and state.service in target.services:
+            _say(f"{state.service:<8} {state.url}")
+
+
+@task(help={"env": ENV_HELP, "volumes": "also delete the named volumes (all data); asks first",
+            "yes": "do not ask before deleting volumes", "dry_run": DRY_HELP})
+def down(c: Any, env: str = "dev", volumes: bool = False, yes: bool = False, dry_run: bool = False) -> None:
+    """Stop and remove the stack's containers and network (data volumes are kept unless --volumes)."""
+    target = _target(env, dry_run)
+    if volumes and not dry_run:
+        _confirm(f"delete every volume of the '{env}' stack (PostgreSQL and Redis data)?", yes)
+    target.down(volumes=volumes)
+    _say(f"{env}: stopped{' and data volumes deleted' if volumes else ' (data volumes kept)'}")
+
+
+@task(positional=["service"], help={"service": "one service (default: all)", "follow": "keep streaming new lines",
+                                    "tail": "lines of history per container (default 200)", "env": ENV_HELP})
+def logs(c: Any, service: str = "", follow: bool = False, tail: int = 200, env: str = "dev") -> None:
+    """Show the stack's logs (secret values masked), optionally following them."""
+    target = _target(env, False)
+    target.logs([service] if service else [], follow=follow, tail=tail)
+
+
+@task(help={"env": ENV_HELP})
+def ps(c: Any, env: str = "dev") -> None:
+    """The stack's containers: state, health and URL."""
+    target = _target(env, False)
+    states = target.status()
+    if not states:
+        _say(f"{env}: nothing is running (start it with `invoke docker.up`)")
+        return
+    _table(states, f"{env}: containers")
+
+
+@task(positional=["service"], help={"service": "one service or several, comma-separated (default: every service)",
+                                    "allow_dirty": "build from uncommitted changes (the tag gets -dirty)",
+                                    "env": "environment whose registry override applies (default: the project's)",
+                                    "dry_run": DRY_HELP})
+def build(c: Any, service: str = "", allow_dirty: bool = False, env: str = "", dry_run: bool = False) -> None:
+    """Build release images tagged <registry>/<namespace>/<service>:<sha> (a failure names step, file, line)."""
+    from shipyard.release import current
+    from shipyard.run import LocalRunner
+    from shipyard.targets.compose import build_release, select_services
+
+    config = load_config()
+    release = current(LocalRunner(), cwd=str(config.root), allow_dirty=allow_dirty)
+    services = config.services(env or None)
+    registry = config.registry(env or None)
+    names = select_services(services, [s.strip() for s in service.split(",") if s.strip()])
+    run = runner(dry_run) if dry_run else LocalRunner(echo=_build_progress)
+    built = build_release(config.root, services, names, release, lambda name: release.image(registry, name), run,
+                          environ=os.environ, project=config.project.project, say=_say)
+    for image in built:
+        _say(f"{image.service:<8} {image.ref}")
+
+
+@task(positional=["service"], help={"service": "one service (default: all)", "env": ENV_HELP,
+                                    "dry_run": DRY_HELP})
+def restart(c: Any, service: str = "", env: str = "dev", dry_run: bool = False) -> None:
+    """Restart containers and wait until they are healthy again (data is kept)."""
+    target = _target(env, dry_run)
+    states = target.restart([service] if service else [])
+    if not dry_run:
+        _table(states, f"{env}: restarted {service or 'every service'}")
+
+
+@task(help={"env": ENV_HELP, "volumes": "also delete data volumes; asks first", "yes": "do not ask",
+            "dry_run": DRY_HELP})
+def clean(c: Any, env: str = "dev", volumes: bool = False, yes: bool = False, dry_run: bool = False) -> None:
+    """Remove the stack's containers, network and locally built images (and dangling rebuild leftovers)."""
+    target = _target(env, dry_run)
+    if volumes and not dry_run:
+        _confirm(f"delete every volume of the '{env}' stack (PostgreSQL and Redis data)?", yes)
+    target.clean(volumes=volumes, project_label=load_config().project.project)
+    _say(f"{env}: cleaned")
+
+
+@task(positional=["service"], help={"service": "the service to open a shell in (for example api)",
+                                    "env": ENV_HELP, "dry_run": DRY_HELP})
+def shell(c: Any, service: str, env: str = "dev", dry_run: bool = False) -> None:
+    """Open an interactive shell in a running service's container."""
+    from invoke.exceptions import Exit
+
+    target = _target(env, dry_run)
+    code = target.shell(service)
+    if code:
+        raise Exit(code=code)
+
+
+ns = Collection("docker", up, down, logs, ps, build, restart, clean, shell)
+ns.default = "up"
