@@ -100,8 +100,9 @@ def run(root: Path, registry: Registry, services: tuple[str, ...], runner: Runne
             start = time.monotonic()
             source = rendered.source
             if source.kind == "helm":
-                report.problems += _timed(report, "helm lint",
-                                          functools.partial(lint_chart, root, source, pin, versions[0]))
+                for version in versions:
+                    report.problems += _timed(report, "helm lint",
+                                              functools.partial(lint_chart, root, source, pin, version))
             report.problems += [str(p) for p in _timed(
                 report, "schema", functools.partial(schema.validate, rendered.all_docs, source.label, versions))]
             report.problems += static_checks(rendered, pin)
