@@ -77,7 +77,8 @@ def validate(c: Any, kube_version: list[str] | None = None, no_policy: bool = Fa
     if not report.ok:
         raise ShipyardError(f"k8s.validate: {len(report.problems)} problem(s) in {len(report.rows)} render(s)",
                             hint="fix the manifests above and run `invoke k8s.validate` again")
-    print(f"k8s.validate: ok - {len(report.rows)} renders valid, policy-clean and in parity")
+    policy_note = "policy scan SKIPPED (--no-policy)" if no_policy else "policy-clean"
+    print(f"k8s.validate: ok - {len(report.rows)} renders valid, {policy_note} and in parity")
 
 
 @task(help={"env": ENV_HELP, "sha": "release to compare with the cluster (default: HEAD)"})
