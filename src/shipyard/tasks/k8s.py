@@ -28,14 +28,29 @@ def _target(env: str | None, dry_run: bool = False) -> Any:
 
 
 def _release(target: Any, sha: str | None, allow_dirty: bool) -> Any:
-    from shipyard.errors import ShipyardError
     from shipyard.release import Release, current
 
     if sha:
-        if not SHA_RE.match(sha):
-            raise ShipyardError(f"--sha {sha!r} is not a git SHA (7 to 40 lowercase hex characters)")
-        return Release(sha=sha)
+        return Release(sha=_full_sha(sha, str(target.root)))
     return current(runner(), cwd=str(target.root), allow_dirty=allow_dirty)
+
+
+def _full_sha(sha: str, root: str) -> str:
+    """A short SHA is expanded through git (images are tagged with 12 characters); a SHA of 12 or more
+    characters is accepted as it is, so releases can be deployed from outside their repository."""
+    from shipyard.commands import git as git_cmd
+    from shipyard.errors import ShipyardError
+    from shipyard.facts import git as git_facts
+
+    if not SHA_RE.match(sha):
+        raise ShipyardError(f"--sha {sha!r} is not a git SHA (7 to 40 lowercase hex characters)")
+    result = runner().run(git_cmd.verify_ref(sha), cwd=root, timeout=30, check=False)
+    if result.ok:
+        return str(git_facts.parse_sha(result.stdout))
+    if len(sha) >= 12:
+        return sha
+    raise ShipyardError(f"--sha {sha} is not a commit of this repository, and too short to be an image tag",
+                        hint="pass at least the 12-character short SHA the images are tagged with")
 
 
 @task(help={"env": ENV_HELP, "sha": "release to render (default: HEAD; a dirty tree gets a -dirty tag)",
@@ -103,11 +118,8 @@ def deploy(c: Any, env: str | None = None, sha: str | None = None, dry_run: bool
             "dry_run": "print the exact commands and change nothing"})
 def rollback(c: Any, env: str | None = None, sha: str | None = None, dry_run: bool = False) -> None:
     """Roll back to the previous revision, or to a given release SHA; waits for rollouts and checks health."""
-    from shipyard.errors import ShipyardError
-
-    if sha and not SHA_RE.match(sha):
-        raise ShipyardError(f"--sha {sha!r} is not a git SHA (7 to 40 lowercase hex characters)")
-    _target(env, dry_run).rollback(sha)
+    target = _target(env, dry_run)
+    target.rollback(_full_sha(sha, str(target.root)) if sha else None)
 
 
 @task(help={"env": ENV_HELP})
