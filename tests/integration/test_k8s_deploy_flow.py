@@ -232,3 +232,16 @@ def test_cli_dry_run_secrets_never_show_values(stubs: Path) -> None:
     assert "would run: kubectl --context minikube --namespace shipyard apply --filename -" in proc.stdout
     assert CANARY not in proc.stdout + proc.stderr
     assert not [r for r in calls(stubs) if "apply" in r["argv"]]  # the dry run touched nothing
+
+
+def test_cli_short_sha_is_expanded_or_refused(stubs: Path) -> None:
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True,
+                          timeout=30).stdout.strip()
+    ok = subprocess.run([sys.executable, "-m", "invoke", "k8s.deploy", "--env", "k8s-dev-helm", "--sha", head[:7],
+                         "--dry-run"], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert ok.returncode == 0, ok.stderr
+    assert f"--set-string image.tag={head[:12]}" in ok.stdout
+    bad = subprocess.run([sys.executable, "-m", "invoke", "k8s.deploy", "--env", "k8s-dev-helm", "--sha", "abcdef1",
+                          "--dry-run"], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert bad.returncode == 1 and bad.stderr.count("\n") == 1
+    assert "too short to be an image tag" in bad.stderr
