@@ -63,7 +63,7 @@ def apply(chdir: str, plan_file: str = PLAN_FILE) -> Argv:
 
 def output(chdir: str, name: str | None = None) -> Argv:
     """`terraform output -json [NAME]`. Ask for one output by name: the full set includes sensitive values."""
-    argv = [*_base(chdir), "output", "-json"]
+    argv = [*_base(chdir), "output", "-no-color", "-json"]
     if name is not None:
         argv.append(name)
     return argv

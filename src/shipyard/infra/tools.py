@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
 
 from shipyard.errors import ShipyardError
 
+ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
 IAC_EXTRA_HINT = ".venv/bin/pip install -e '.[iac]'"
 
 
@@ -47,6 +49,17 @@ def checkov(root: Path) -> str:
 def terraform_env() -> dict[str, str]:
     """Environment for offline terraform commands: no CLI config file warning, no prompts, no colours."""
     env = {"TF_IN_AUTOMATION": "1", "TF_INPUT": "0"}
-    if not os.environ.get("TF_CLI_CONFIG_FILE") and not Path("~/.terraformrc").expanduser().exists():
+    configured = os.environ.get("TF_CLI_CONFIG_FILE") or "~/.terraformrc"
+    if not Path(configured).expanduser().exists():
         env["TF_CLI_CONFIG_FILE"] = "/dev/null"
     return env
+
+
+def terraform_error(stderr: str) -> str:
+    """The first `Error: ...` summary of terraform's diagnostics (colours and box drawing removed)."""
+    lines = [ANSI_RE.sub("", line).strip(" │╷╵\t") for line in stderr.splitlines()]
+    for line in lines:
+        if line.startswith("Error: "):
+            return line.removeprefix("Error: ").strip()
+    meaningful = [line for line in lines if line]
+    return meaningful[-1] if meaningful else "no error output"

@@ -1,9 +1,10 @@
 """Rules for the GitHub workflows that actionlint and yamllint do not know.
 
 CI must be reproducible on a laptop, so a `run:` step may only call nox, invoke or a script of the
-repository (`./scripts/...`), and every action must be pinned (a full commit SHA, or at least a version
-tag). A job that deploys, rolls back or applies Terraform must name its GitHub environment (where required
-reviewers and environment secrets apply), and no step may turn off SSH host key checking.
+repository (`./scripts/...`). Every action is pinned (a full commit SHA, or at least a version tag).
+Secrets and user input reach scripts only through env:, never expanded into the script text. A job that
+deploys, rolls back or applies Terraform names its GitHub environment (where required reviewers and
+environment secrets apply), and no step turns off SSH host key checking.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ SEPARATORS_RE = re.compile(r"&&|\|\||;|\||\n")
 ASSIGNMENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 PINNED_RE = re.compile(r"^[^@\s]+@([0-9a-f]{40}|v\d+(\.\d+){0,2})$")
 DEPLOYS_RE = re.compile(r"\binvoke\s+(deploy|rollback|infra\.apply)\b")
+EXPRESSION_RE = re.compile(r"\$\{\{\s*(secrets|inputs|github\.event|github\.head_ref|env)\b[^}]*\}\}")
 INSECURE_SSH_RE = re.compile(r"StrictHostKeyChecking\s*=?\s*no|UserKnownHostsFile\s*=?\s*/dev/null", re.I)
 
 
@@ -96,6 +98,10 @@ def check_workflow(path: Path) -> list[Problem]:
                     problems.append(Problem(where, _line_of(text, script.strip().splitlines()[0]),
                                             f"job {job_name} deploys without environment: (GitHub's reviewers and "
                                             "environment secrets only apply to jobs that name one)"))
+                for expression in EXPRESSION_RE.finditer(script):
+                    problems.append(Problem(where, _line_of(text, expression.group(0)),
+                                            f"job {job_name}: run step expands {expression.group(0)} inside the "
+                                            "script; pass it through env: (no injection, no secret in the script)"))
                 for command in commands(script):
                     if not allowed(command):
                         problems.append(Problem(where, _line_of(text, command.split()[0]),

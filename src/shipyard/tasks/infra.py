@@ -173,8 +173,8 @@ def hosts(c: Any, env: str, format: str = "yaml", from_json: str | None = None, 
         result = run.run([tools.terraform(), *tf.output(folder, HOSTS_OUTPUT)[1:]], env=tools.terraform_env(),
                          check=False)
         if result.exit_code != 0:
-            last = (result.stderr.strip().splitlines() or ["no error output"])[-1].strip(" │╵╷")
-            raise ShipyardError(f"terraform output {HOSTS_OUTPUT} failed in {folder}: {last}",
+            raise ShipyardError(f"terraform output {HOSTS_OUTPUT} failed in {folder}: "
+                                f"{tools.terraform_error(result.stderr)}",
                                 hint=f"run `invoke infra.plan --env {env}` (it initialises the state) and apply")
         found = parse_hosts(result.stdout, HOSTS_OUTPUT)
         user_result = run.run([tools.terraform(), *tf.output(folder, USER_OUTPUT)[1:]], env=tools.terraform_env(),

@@ -24,8 +24,12 @@ module "cluster" {
   deploy_public_keys   = var.deploy_public_keys
   ssh_source_addresses = var.ssh_source_addresses
   reserved_ips         = var.reserved_ips
-  backups              = true
-  tags                 = ["project:${var.project}"]
+
+  # With a load balancer, only it reaches 80/443 on the droplets; without one, everyone does.
+  web_source_addresses          = var.enable_load_balancer ? [] : ["0.0.0.0/0", "::/0"]
+  web_source_load_balancer_uids = var.enable_load_balancer ? [module.loadbalancer.id] : []
+  backups                       = true
+  tags                          = ["project:${var.project}"]
 
   monitoring_alert_emails = var.alert_emails
 }

@@ -127,6 +127,11 @@ variable "web_source_load_balancer_uids" {
   description = "IDs of load balancers allowed to reach ports 80 and 443 (output id of the loadbalancer module)."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = alltrue([for id in var.web_source_load_balancer_uids : length(trimspace(id)) > 0])
+    error_message = "web_source_load_balancer_uids must not hold empty IDs."
+  }
 }
 
 variable "reserved_ips" {

@@ -1,0 +1,158 @@
+"""`invoke infra.check` with the real terraform fmt and python-hcl2 on the repository's modules, and on broken
+copies in tmp_path: each breakage fails with one clear line naming the file and line."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shipyard.infra import checks
+from shipyard.infra.tfcheck import check_tree
+from shipyard.run import DryRunRunner, LocalRunner
+
+ROOT = Path(__file__).resolve().parents[2]
+INVOKE = str(Path(sys.executable).parent / "invoke")
+TERRAFORM = shutil.which("terraform") or ("/usr/local/bin/terraform" if Path("/usr/local/bin/terraform").is_file()
+                                          else None)
+needs_terraform = pytest.mark.skipif(TERRAFORM is None, reason="terraform is not installed on this machine "
+                                                               "(the HCL checks below still run)")
+
+
+def invoke(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full = {**os.environ, "TF_CLI_CONFIG_FILE": "/dev/null", **(env or {})}
+    full.pop("SHIPYARD_CONFIG", None)
+    return subprocess.run([INVOKE, "--search-root", str(ROOT), *args], cwd=cwd, env=full, capture_output=True,
+                          text=True, timeout=300, check=False)
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A copy of the repository's terraform/ folder, to break."""
+    target = tmp_path / "terraform"
+    shutil.copytree(ROOT / "terraform", target, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
+    return target
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+@needs_terraform
+def test_repository_terraform_passes_fmt_and_hcl_checks() -> None:
+    result = invoke("infra.check", "--skip-checkov", cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "fmt       terraform fmt -check -recursive: no problem(s)"
+    assert lines[1].startswith("hcl       ") and lines[1].endswith("syntax and references: no problem(s)")
+    files = int(lines[1].split()[1])
+    assert files == len(list((ROOT / "terraform").rglob("*.tf"))) and files >= 40
+    assert lines[-1] == "infra.check: terraform ok"
+
+
+def test_every_module_directory_is_read() -> None:
+    report = check_tree(ROOT / "terraform")
+    assert report.problems == []
+    # 5 modules, 5 examples, 3 environments
+    assert report.modules == 13
+
+
+@needs_terraform
+def test_syntax_error_is_one_line_with_file_and_line(tree: Path) -> None:
+    edit(tree / "modules/network/main.tf", "  region      = var.region\n", "  region      = \n")
+    result = invoke("infra.check", "--skip-checkov", "--dir", str(tree), cwd=tree.parent)
+    assert result.returncode == 1
+    assert "terraform/modules/network/main.tf:4: syntax error: unexpected" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: infra.check: ")
+
+
+@needs_terraform
+def test_undeclared_variable(tree: Path) -> None:
+    edit(tree / "environments/staging/main.tf", "ip_range = var.vpc_ip_range", "ip_range = var.vpc_range")
+    result = invoke("infra.check", "--skip-checkov", "--dir", str(tree), cwd=tree.parent)
+    assert result.returncode == 1
+    assert ("terraform/environments/staging/main.tf:11: undeclared variable var.vpc_range; did you mean "
+            "'vpc_ip_range'?") in result.stdout.splitlines()
+    assert "error: infra.check: 1 problem(s) in terraform (next: fix the lines above" in result.stderr
+
+
+@needs_terraform
+def test_missing_module_path(tree: Path) -> None:
+    edit(tree / "environments/production/main.tf", '"../../modules/database"', '"../../modules/databse"')
+    result = invoke("infra.check", "--skip-checkov", "--dir", str(tree), cwd=tree.parent)
+    assert result.returncode == 1
+    problem = [line for line in result.stdout.splitlines() if "does not exist" in line]
+    assert problem == ["terraform/environments/production/main.tf:48: module 'database': source "
+                       "../../modules/databse does not exist (looked for terraform/modules/databse)"]
+
+
+@needs_terraform
+def test_bad_formatting(tree: Path) -> None:
+    edit(tree / "modules/registry/main.tf", "  name                   = var.name", "  name = var.name")
+    result = invoke("infra.check", "--skip-checkov", "--dir", str(tree), cwd=tree.parent)
+    assert result.returncode == 1
+    assert ("terraform/modules/registry/main.tf: not in canonical format (run `invoke infra.fmt`)"
+            in result.stdout.splitlines())
+    fixed = invoke("infra.fmt", "--dir", str(tree), cwd=tree.parent)
+    assert fixed.returncode == 0 and "formatted 1 file(s)" in fixed.stdout
+    assert invoke("infra.check", "--skip-checkov", "--dir", str(tree), cwd=tree.parent).returncode == 0
+
+
+@pytest.mark.parametrize(("file", "old", "new", "expected"), [
+    ("environments/dev/main.tf", "  region   = var.region\n  ip_range", "  region   = var.region\n  cidr     = 1\n"
+     "  ip_range", "environments/dev/main.tf:11: module 'network': unknown input 'cidr' (declared: description, "
+     "ip_range, name, region)"),
+    ("environments/dev/main.tf", "  droplet_tag      = module.cluster.tag\n", "",
+     "environments/dev/main.tf:37: module 'loadbalancer': required input 'droplet_tag' is not set (declared at "),
+    ("environments/dev/outputs.tf", "module.cluster.shipyard_hosts", "module.cluster.hosts",
+     "environments/dev/outputs.tf:3: module.cluster.hosts: module 'cluster' (../../modules/droplet-cluster) has no "
+     "output 'hosts'"),
+    ("environments/dev/main.tf", 'name     = local.prefix', 'name     = local.prefx',
+     "environments/dev/main.tf:9: undeclared local value local.prefx; did you mean 'prefix'?"),
+    ("modules/droplet-cluster/main.tf", "# checkov:skip=CKV_DIO_2:ssh_keys is var.ssh_key_fingerprints, whose "
+     "validation rejects an empty list", "# checkov:skip=CKV_DIO_2",
+     "modules/droplet-cluster/main.tf:25: checkov suppression CKV_DIO_2 has no written reason"),
+    ("modules/droplet-cluster/cloud-init.yaml.tftpl", "", "", None),
+])
+def test_reference_problems(tree: Path, file: str, old: str, new: str, expected: str | None) -> None:
+    if old:
+        edit(tree / file, old, new)
+    lines: list[str] = []
+    problems = checks.run_all(tree, tree.parent, DryRunRunner(printer=lambda _l: None), checkov=False,
+                              report=lines.append)
+    shown = [str(p).replace(str(tree) + "/", "") for p in problems]
+    if expected is None:
+        assert shown == []
+    else:
+        assert len(shown) == 1 and shown[0].startswith(expected), shown
+
+
+def test_checkov_reported_as_not_run_when_missing(tree: Path) -> None:
+    if shutil.which("checkov"):
+        pytest.skip("a checkov is on PATH here, so it cannot be missing")
+    lines: list[str] = []
+    problems = checks.run_all(tree, tree.parent, LocalRunner(), checkov=True, report=lines.append)
+    assert any(line.startswith("checkov   COULD NOT RUN, policy scan skipped: checkov is not installed")
+               for line in lines), lines
+    assert all("checkov" not in str(p) for p in problems)
+
+
+@pytest.mark.slow
+def test_checkov_scan_of_the_repository() -> None:
+    venv_checkov = ROOT / ".venv-checkov" / "bin" / "checkov"
+    if not (os.environ.get("SHIPYARD_CHECKOV") or venv_checkov.is_file() or shutil.which("checkov")):
+        pytest.skip("checkov's own virtualenv is not installed (nox -s iac makes .venv-checkov)")
+    lines: list[str] = []
+    problems = checks._checkov(ROOT / "terraform", ROOT, LocalRunner(), lines.append)
+    assert problems == []
+    summary = lines[-1]
+    assert summary.startswith("checkov   ") and " 0 failed" in summary
+    resources = int(summary.split()[1])
+    assert resources >= 20

@@ -1,0 +1,129 @@
+"""The Terraform code follows the standard module structure, documents itself, commits no secret, and its
+cloud-init renders (with the real terraform, offline) to a config that makes a Docker host with a deploy user."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+MODULES = ROOT / "terraform" / "modules"
+ENVIRONMENTS = ROOT / "terraform" / "environments"
+NAMES = ["database", "droplet-cluster", "loadbalancer", "network", "registry"]
+TERRAFORM = shutil.which("terraform") or "/usr/local/bin/terraform"
+
+
+def load(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = hcl2.load(path.open())
+    return data
+
+
+def blocks(path: Path, kind: str) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for block in load(path).get(kind, []):
+        for name, body in block.items():
+            out[name.strip('"')] = body
+    return out
+
+
+def test_the_five_modules_and_three_environments() -> None:
+    assert sorted(p.name for p in MODULES.iterdir() if p.is_dir()) == NAMES
+    assert sorted(p.name for p in ENVIRONMENTS.iterdir() if p.is_dir()) == ["dev", "production", "staging"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_standard_module_structure(name: str) -> None:
+    module = MODULES / name
+    for file in ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md"):
+        assert (module / file).is_file(), f"{name}/{file}"
+    examples = list((module / "examples").glob("*/main.tf"))
+    assert examples, f"{name} has no example"
+    for example in examples:
+        sources = [b["source"].strip('"') for b in blocks(example, "module").values()]
+        assert "../.." in sources
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_provider_pinned_to_major_version_two(name: str) -> None:
+    terraform = load(MODULES / name / "versions.tf")["terraform"][0]
+    provider = terraform["required_providers"][0]["digitalocean"]
+    assert provider["source"] == '"digitalocean/digitalocean"' if provider["source"].startswith('"') else True
+    assert re.fullmatch(r'"?~> 2\.\d+"?', provider["version"]), provider["version"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_input_is_described_typed_and_validated(name: str) -> None:
+    variables = blocks(MODULES / name / "variables.tf", "variable")
+    assert variables
+    for var, body in variables.items():
+        assert body.get("description"), f"{name}.{var} has no description"
+        assert body.get("type"), f"{name}.{var} has no type"
+        if body["type"] != "bool":
+            assert body.get("validation"), f"{name}.{var} has no validation block"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_readme_documents_every_input_and_output(name: str) -> None:
+    readme = (MODULES / name / "README.md").read_text()
+    for var in blocks(MODULES / name / "variables.tf", "variable"):
+        assert f"| `{var}` |" in readme, f"{name}/README.md misses input {var}"
+    for out in blocks(MODULES / name / "outputs.tf", "output"):
+        assert f"| `{out}` |" in readme, f"{name}/README.md misses output {out}"
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "production"])
+def test_environment_layout_and_no_committed_secret(env: str) -> None:
+    folder = ENVIRONMENTS / env
+    for file in ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "terraform.tfvars.example",
+                 "backend.hcl.example"):
+        assert (folder / file).is_file(), f"{env}/{file}"
+    versions = load(folder / "versions.tf")
+    assert versions["terraform"][0]["backend"] == [{'"s3"': {"__is_block__": True}}]  # partial configuration
+    assert versions["provider"] == [{'"digitalocean"': {"__is_block__": True}}]  # token from DIGITALOCEAN_TOKEN
+    assert "shipyard_hosts" in blocks(folder / "outputs.tf", "output")
+    example = {k: v for k, v in load(folder / "terraform.tfvars.example").items() if not k.startswith("__")}
+    declared = blocks(folder / "variables.tf", "variable")
+    assert set(example) <= set(declared), set(example) - set(declared)
+    assert not [k for k in example if re.search(r"token|secret|password|access_key", k)]
+    required = {name for name, body in declared.items() if "default" not in body}
+    assert required <= set(example), f"{env}: the example misses required {required - set(example)}"
+    tracked = subprocess.run(["git", "ls-files", str(folder)], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.split()
+    assert not [f for f in tracked if f.endswith((".tfstate", "terraform.tfvars", "backend.hcl", "tfplan"))]
+
+
+def test_sensitive_outputs_are_marked() -> None:
+    for path in [*MODULES.glob("*/outputs.tf"), *ENVIRONMENTS.glob("*/outputs.tf")]:
+        for name, body in blocks(path, "output").items():
+            if "password" in name:
+                assert body.get("sensitive") is True, f"{path}: {name}"
+
+
+@pytest.mark.skipif(not Path(TERRAFORM).is_file(), reason="terraform is not installed on this machine")
+def test_cloud_init_renders_a_docker_host_with_a_deploy_user(tmp_path: Path) -> None:
+    template = MODULES / "droplet-cluster" / "cloud-init.yaml.tftpl"
+    key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE1r3hV0b1n9u6dD2aW8xPq0o2H6Kk1tq9Yc1u3Gx2zA ci@shipyard"
+    expression = (f'templatefile("{template}", {{ deploy_user = "deploy", deploy_public_keys = ["{key}"] }})')
+    result = subprocess.run([TERRAFORM, "console"], input=expression + "\n", cwd=tmp_path, capture_output=True,
+                            text=True, timeout=120, check=True, env={"TF_CLI_CONFIG_FILE": "/dev/null",
+                                                                     "PATH": "/usr/bin:/bin"})
+    text = result.stdout.strip()
+    body = text.split("<<EOT\n", 1)[1].rsplit("\nEOT", 1)[0] if "<<EOT" in text else text
+    assert body.startswith("#cloud-config")
+    config = yaml.safe_load(body)
+    assert "docker.io" in config["packages"]
+    assert config["groups"] == ["docker"]
+    deploy = next(u for u in config["users"] if isinstance(u, dict))
+    assert deploy["name"] == "deploy" and deploy["groups"] == ["docker"] and deploy["lock_passwd"] is True
+    assert deploy["ssh_authorized_keys"] == [key]
+    assert config["ssh_pwauth"] is False
+    assert ["systemctl", "enable", "--now", "docker"] in config["runcmd"]
+    sshd = next(f for f in config["write_files"] if f["path"].startswith("/etc/ssh/sshd_config.d/"))
+    assert "PasswordAuthentication no" in sshd["content"]
