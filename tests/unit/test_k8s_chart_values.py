@@ -68,12 +68,9 @@ def schema_knows(schema: dict[str, Any], path: list[str]) -> bool:
     node = schema
     for part in path:
         props = node.get("properties", {})
-        if part in props:
-            node = props[part]
-        elif node.get("additionalProperties", True) is not False:
-            return True  # an open map (annotations, featureFlags, security contexts)
-        else:
-            return False
+        if part not in props:
+            return node.get("additionalProperties", True) is not False  # open maps: annotations, flags
+        node = props[part]
     return True
 
 
