@@ -27,7 +27,7 @@ from pathlib import Path
 from rich.console import Console
 
 from shipyard.config import load
-from shipyard.monorepo import session
+from shipyard.monorepo import runs, session
 from shipyard.run import LocalRunner
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,8 +94,8 @@ def cli(root: Path, *args: str) -> None:
 
 
 def build_in_process(root: Path, parallel: int) -> dict[str, int]:
-    prepared = session.prepare(load(root / "shipyard.yaml"), "build", LocalRunner())
-    outcomes, _ = session.execute(prepared, Console(file=io.StringIO()), parallel=parallel, logs="none")
+    prepared = runs.prepare(load(root / "shipyard.yaml"), "build", LocalRunner())
+    outcomes, _ = runs.execute(prepared, Console(file=io.StringIO()), parallel=parallel, logs="none")
     counts: dict[str, int] = {}
     for outcome in outcomes.values():
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
@@ -135,33 +135,53 @@ def generated(count: int, repeat: int, parallel: int) -> None:
             best(lambda: cli(root, "monorepo.run", "build", "--logs", "none"), repeat), 1.0)
 
 
+REFERENCE_PARTS = ("apps/", "packages/", "package.json", "package-lock.json", "shipyard.yaml", ".gitignore")
+
+
+def copy_reference(dest: Path) -> None:
+    """The reference monorepo's files (git's view) plus its installed node_modules, hard-linked."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.split("\0")
+    for rel in (p for p in listed if p.startswith(REFERENCE_PARTS) and (ROOT / p).is_file()):
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, dest / rel)
+    subprocess.run(["cp", "-al", str(ROOT / "node_modules"), str(dest / "node_modules")], check=True)
+    git(dest, "init", "-q", "-b", "main")
+    git(dest, "-c", "user.email=b@example.com", "-c", "user.name=B", "add", ".")
+    git(dest, "-c", "user.email=b@example.com", "-c", "user.name=B", "commit", "-qm", "reference")
+
+
 def reference(parallel: int) -> None:
+    """Cold vs cached `monorepo.build` on a copy (the tree's apps/web/.next may serve a `next dev`)."""
     if not (ROOT / "node_modules/.bin/next").exists():
         print("reference monorepo: skipped - node_modules is not installed (run `npm ci` at the repository root)")
         return
-    config = load(ROOT / "shipyard.yaml")
-    with tempfile.TemporaryDirectory(prefix="shipyard-bench-cache-") as cache:
-        os.environ[session.CACHE_ENV] = cache  # a fresh cache: the first build is cold
-        try:
-            start = time.perf_counter()
-            prepared = session.prepare(config, "build", LocalRunner())
-            outcomes, _ = session.execute(prepared, Console(file=io.StringIO()), parallel=parallel, logs="none")
-            cold = time.perf_counter() - start
-            failed = [o.id for o in outcomes.values() if not o.succeeded]
-            if failed:
-                raise SystemExit(f"reference build failed: {failed}")
-            start = time.perf_counter()
-            prepared = session.prepare(config, "build", LocalRunner())
-            outcomes, _ = session.execute(prepared, Console(file=io.StringIO()), parallel=parallel, logs="none")
-            cached = time.perf_counter() - start
-        finally:
-            os.environ.pop(session.CACHE_ENV, None)
-    hits = sum(1 for o in outcomes.values() if o.cache == "hit")
-    print(f"reference monorepo ({len(outcomes)} build tasks, {hits} cache hits on the second run)")
+    with tempfile.TemporaryDirectory(prefix="shipyard-bench-ref-") as tmp:
+        root = Path(tmp)
+        copy_reference(root)
+        start = time.perf_counter()
+        counts = build_in_process(root, parallel)
+        cold = time.perf_counter() - start
+        if counts.get("ok") != sum(counts.values()):
+            raise SystemExit(f"reference build did not succeed: {counts}")
+        start = time.perf_counter()
+        counts = build_in_process(root, parallel)
+        cached = time.perf_counter() - start
+        assert set(counts) == {"cached"}, counts
+        shutil.rmtree(root / "apps/web/.next")
+        start = time.perf_counter()
+        build_in_process(root, parallel)
+        restored = time.perf_counter() - start
+        end_to_end = best(lambda: cli(root, "monorepo.build", "--logs", "none"), 3)
+    print(f"reference monorepo ({sum(counts.values())} build tasks; apps/web is a real `next build`)")
     row("cold monorepo.build", cold)
-    row("cached monorepo.build", cached)
-    saving = 1 - cached / cold
-    print(f"  cached is {saving:.1%} faster than cold (target >= 90%){'  ok' if saving >= 0.9 else '  MISSED'}")
+    row("cached monorepo.build, outputs in place (in process)", cached)
+    row("cached monorepo.build, .next deleted and restored", restored)
+    row("invoke monorepo.build, cached (end to end)", end_to_end)
+    for name, value in (("in place", cached), ("restoring .next", restored), ("end to end", end_to_end)):
+        saving = 1 - value / cold
+        print(f"  cached ({name}) is {saving:.1%} faster than cold (target >= 90%)"
+              f"{'  ok' if saving >= 0.9 else '  MISSED'}")
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from monorepo_repo import CONFIG, commit_change, git, make_repo, ran, write
 from rich.console import Console
 
 from shipyard.config import load
-from shipyard.monorepo import session
+from shipyard.monorepo import runs
 from shipyard.monorepo.scheduler import Outcome
 from shipyard.run import LocalRunner
 
@@ -37,9 +37,9 @@ def repo(tmp_path: Path) -> Path:
 def run(root: Path, task: str = "build", *, parallel: int = 2, force: bool = False,
         affected: bool = False, base: str | None = None) -> tuple[dict[str, Outcome], str]:
     config = load(root / "shipyard.yaml")
-    prepared = session.prepare(config, task, LocalRunner(), affected_only=affected, base=base)
+    prepared = runs.prepare(config, task, LocalRunner(), affected_only=affected, base=base)
     out = io.StringIO()
-    outcomes, _ = session.execute(prepared, Console(file=out, width=200), parallel=parallel, force=force)
+    outcomes, _ = runs.execute(prepared, Console(file=out, width=200), parallel=parallel, force=force)
     return outcomes, out.getvalue()
 
 
@@ -93,7 +93,7 @@ def test_declared_env_and_global_inputs_are_part_of_the_key(repo: Path, monkeypa
 def test_truncated_cache_entry_is_detected_and_rebuilt(repo: Path) -> None:
     run(repo)
     config = load(repo / "shipyard.yaml")
-    prepared = session.prepare(config, "build", LocalRunner())
+    prepared = runs.prepare(config, "build", LocalRunner())
     entry = repo / ".shipyard/cache" / prepared.planned["@demo/web#build"].key[:2] / \
         prepared.planned["@demo/web#build"].key / "out/dist/out.txt"
     entry.write_bytes(entry.read_bytes()[:3])  # truncated

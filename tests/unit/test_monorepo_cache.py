@@ -200,6 +200,24 @@ def test_scheduler_runs_in_dependency_order_and_in_parallel() -> None:
     assert spans["l"][0] < spans["r"][1] and spans["r"][0] < spans["l"][1]  # l and r overlapped
 
 
+def test_scheduler_inline_hits_take_no_worker_and_unblock_dependents() -> None:
+    deps = {"a": [], "b": ["a"], "c": ["b"], "d": []}
+    threads: dict[str, str] = {}
+
+    def inline(job: str) -> Outcome | None:
+        threads[job] = threading.current_thread().name
+        return Outcome(job, CACHED, cache="hit") if job in ("a", "b") else None
+
+    def work(job: str) -> Outcome:
+        threads[job] = threading.current_thread().name
+        return Outcome(job, FAILED if job == "d" else OK)
+
+    results = schedule(list(deps), deps, work, parallel=1, inline=inline)
+    assert {j: r.status for j, r in results.items()} == {"a": CACHED, "b": CACHED, "c": OK, "d": FAILED}
+    assert threads["a"] == threads["b"] == threading.current_thread().name
+    assert threads["c"].startswith("shipyard-task") and threads["d"].startswith("shipyard-task")
+
+
 def test_scheduler_turns_a_crash_into_a_failure() -> None:
     def work(job: str) -> Outcome:
         raise RuntimeError("boom")

@@ -36,7 +36,7 @@ def _run(task_name: str, affected: bool, base: str | None, head: str | None, par
     from rich.console import Console
 
     from shipyard.errors import ShipyardError
-    from shipyard.monorepo import render, report, session
+    from shipyard.monorepo import render, report, runs
     from shipyard.monorepo.execute import LOG_MODES
     from shipyard.monorepo.scheduler import FAILED, SKIPPED
 
@@ -48,7 +48,7 @@ def _run(task_name: str, affected: bool, base: str | None, head: str | None, par
         raise ShipyardError("--base/--head choose what is affected: add --affected")
     config = load_config()
     console = Console()
-    prepared = session.prepare(config, task_name, runner(), affected_only=affected, base=base, head=head)
+    prepared = runs.prepare(config, task_name, runner(), affected_only=affected, base=base, head=head)
     if affected and prepared.affected is not None and not json_:
         console.print(render.affected_text(prepared.affected), highlight=False, markup=False)
     if dry:
@@ -61,7 +61,7 @@ def _run(task_name: str, affected: bool, base: str | None, head: str | None, par
     if not prepared.tasks.nodes:
         console.print(f"nothing to run: no affected package has a '{task_name}' task")
         return
-    outcomes, elapsed = session.execute(prepared, console, parallel=parallel or os.cpu_count() or 1,
+    outcomes, elapsed = runs.execute(prepared, console, parallel=parallel or os.cpu_count() or 1,
                                         force=force, logs=logs)
     console.print()
     table, totals = report.summary(list(prepared.tasks.nodes), outcomes, elapsed)
