@@ -156,3 +156,28 @@ def test_checkov_scan_of_the_repository() -> None:
     assert summary.startswith("checkov   ") and " 0 failed" in summary
     resources = int(summary.split()[1])
     assert resources >= 20
+
+
+@needs_terraform
+def test_validate_runs_terraform_validate_in_every_root_module(tmp_path: Path) -> None:
+    """Provider-less root modules validate offline; the repository's need the provider (GitHub's runners)."""
+    envs = tmp_path / "terraform" / "environments"
+    (envs / "ok").mkdir(parents=True)
+    (envs / "bad").mkdir()
+    (envs / "ok" / "main.tf").write_text('variable "a" {\n  type    = string\n  default = "x"\n}\n\n'
+                                         'output "b" {\n  value = var.a\n}\n')
+    (envs / "bad" / "main.tf").write_text('output "b" {\n  value = aws_instance.web.id\n}\n')
+    result = invoke("infra.check", "--skip-checkov", "--validate", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "validate  2 root module(s), terraform validate: 1 problem(s)" in result.stdout.splitlines()
+    assert ("terraform/environments/bad/main.tf:2: terraform validate: Reference to undeclared resource"
+            in result.stdout.splitlines())
+    (envs / "bad" / "main.tf").unlink()
+    (envs / "bad").rmdir()
+    assert invoke("infra.check", "--skip-checkov", "--validate", cwd=tmp_path).returncode == 0
+
+
+def test_root_modules_are_the_environments_and_examples() -> None:
+    names = [str(p.relative_to(ROOT / "terraform")) for p in checks.root_modules(ROOT / "terraform")]
+    assert names[:3] == ["environments/dev", "environments/production", "environments/staging"]
+    assert len(names) == 8 and all(n.startswith("modules/") and "/examples/" in n for n in names[3:])

@@ -25,6 +25,25 @@ def _say(report: Report, step: str, message: str) -> None:
     report(f"{step:<9} {message}")
 
 
+def diagnostics(stderr: str, base: Path | None, label: str) -> list[Problem]:
+    """terraform's `Error: summary` + `on FILE line N` diagnostics as one problem each (FILE under base)."""
+    problems = []
+    error = None
+    for line in stderr.splitlines():
+        clean = tools.ANSI_RE.sub("", line).strip(" │╷╵")
+        if (m := TF_ERROR_RE.search(clean)) is not None:
+            if error:
+                problems.append(Problem(display(base) if base else label, 0, f"{label}: {error}"))
+            error = m.group(1)
+        elif (w := TF_WHERE_RE.search(clean)) is not None and error:
+            where = base / w.group(1) if base else Path(w.group(1))
+            problems.append(Problem(display(where), int(w.group(2)), f"{label}: {error}"))
+            error = None
+    if error:
+        problems.append(Problem(display(base) if base else label, 0, f"{label}: {error}"))
+    return problems
+
+
 def fmt_problems(exit_code: int, stdout: str, stderr: str) -> list[Problem]:
     """terraform fmt -check: exit 3 lists unformatted files; exit 2 prints diagnostics for unparsable ones."""
     if exit_code == 0:
@@ -32,18 +51,10 @@ def fmt_problems(exit_code: int, stdout: str, stderr: str) -> list[Problem]:
     if exit_code == 3 or (stdout.strip() and not stderr.strip()):
         return [Problem(display(Path(line.strip())), 0, "not in canonical format (run `invoke infra.fmt`)")
                 for line in stdout.splitlines() if line.strip()]
-    problems = []
-    error = None
-    for line in stderr.splitlines():
-        clean = line.strip(" │╷╵")
-        if (m := TF_ERROR_RE.search(clean)) is not None:
-            error = m.group(1)
-        elif (w := TF_WHERE_RE.search(clean)) is not None and error:
-            problems.append(Problem(display(Path(w.group(1))), int(w.group(2)), f"terraform fmt: {error}"))
-            error = None
+    problems = diagnostics(stderr, None, "terraform fmt")
     if not problems:
-        last = (stderr.strip().splitlines() or ["no error output"])[-1].strip(" │╷╵")
-        problems.append(Problem("terraform fmt", 0, f"failed with exit code {exit_code}: {last}"))
+        problems.append(Problem("terraform fmt", 0, f"failed with exit code {exit_code}: "
+                                                    f"{tools.terraform_error(stderr)}"))
     return problems
 
 
@@ -91,11 +102,40 @@ def _checkov(target: Path, root: Path, runner: Runner, report: Report) -> list[P
     return problems
 
 
-def run_all(target: Path, root: Path, runner: Runner, *, checkov: bool = True,
+def root_modules(target: Path) -> list[Path]:
+    """The folders `terraform validate` runs in: every environment and every module example."""
+    found = [*target.glob("environments/*"), *target.glob("modules/*/examples/*")]
+    return sorted(p for p in found if p.is_dir() and any(p.glob("*.tf")))
+
+
+def _validate(target: Path, runner: Runner, report: Report) -> list[Problem]:
+    """`terraform init -backend=false` + `terraform validate` in each root module: needs the provider, so
+    the network (GitHub's runners have it; offline machines do not)."""
+    binary = tools.terraform()
+    env = {**tools.terraform_env(), "TF_PLUGIN_CACHE_DIR": str(tools.plugin_cache())}
+    problems: list[Problem] = []
+    folders = root_modules(target)
+    for folder in folders:
+        chdir = display(folder)
+        init = runner.run([binary, *tf.init(chdir)[1:], "-no-color"], env=env, check=False, timeout=600)
+        if init.exit_code != 0:
+            problems.append(Problem(chdir, 0, f"terraform init failed: {tools.terraform_error(init.stderr)}"))
+            continue
+        result = runner.run([binary, *tf.validate(chdir)[1:]], env=env, check=False, timeout=300)
+        if result.exit_code != 0:
+            problems += diagnostics(result.stderr, folder, "terraform validate") or [
+                Problem(chdir, 0, f"terraform validate: {tools.terraform_error(result.stderr)}")]
+    _say(report, "validate", f"{len(folders)} root module(s), terraform validate: {len(problems) or 'no'} problem(s)")
+    return problems
+
+
+def run_all(target: Path, root: Path, runner: Runner, *, checkov: bool = True, validate: bool = False,
             report: Report = print) -> list[Problem]:
-    """fmt, HCL syntax and references, then checkov; every problem of every step, in order."""
+    """fmt, HCL syntax and references, optionally terraform validate, then checkov; every problem, in order."""
     problems = _fmt(target, runner, report)
     problems += _hcl(target, report)
+    if validate:
+        problems += _validate(target, runner, report)
     if checkov:
         problems += _checkov(target, root, runner, report)
     else:

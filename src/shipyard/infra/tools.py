@@ -46,6 +46,13 @@ def checkov(root: Path) -> str:
     return find_checkov(root)
 
 
+def plugin_cache() -> Path:
+    """A shared provider cache, so that validating several root modules downloads the provider once."""
+    path = Path(os.environ.get("TF_PLUGIN_CACHE_DIR") or "~/.terraform.d/plugin-cache").expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def terraform_env() -> dict[str, str]:
     """Environment for offline terraform commands: no CLI config file warning, no prompts, no colours."""
     env = {"TF_IN_AUTOMATION": "1", "TF_INPUT": "0"}

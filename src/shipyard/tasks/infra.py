@@ -73,8 +73,10 @@ def fmt(c: Any, dir: str | None = None, dry_run: bool = False) -> None:
 
 
 @task(help={"dir": "folder holding the Terraform code (default: terraform/ at the repository root)",
-            "skip_checkov": "do not run the checkov policy scan"}, default=True)
-def check(c: Any, dir: str | None = None, skip_checkov: bool = False) -> None:
+            "skip_checkov": "do not run the checkov policy scan",
+            "validate": "also run terraform init -backend=false + validate in every environment and example "
+                        "(downloads the provider: needs the network, as on GitHub's runners)"}, default=True)
+def check(c: Any, dir: str | None = None, skip_checkov: bool = False, validate: bool = False) -> None:
     """Offline checks: terraform fmt -check, HCL syntax and references (python-hcl2), checkov policy scan."""
     from shipyard.errors import ShipyardError
     from shipyard.infra import checks
@@ -83,7 +85,7 @@ def check(c: Any, dir: str | None = None, skip_checkov: bool = False) -> None:
     target = Path(dir).resolve() if dir else root / "terraform"
     if not target.is_dir():
         raise ShipyardError(f"{target}: no such folder", hint="pass --dir with the folder holding your .tf files")
-    problems = checks.run_all(target, root, runner(), checkov=not skip_checkov, report=print)
+    problems = checks.run_all(target, root, runner(), checkov=not skip_checkov, validate=validate, report=print)
     if problems:
         for problem in problems:
             print(problem)
