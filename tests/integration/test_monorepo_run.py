@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -196,6 +198,55 @@ def test_dry_json_shows_plan_and_runs_nothing(repo: Path) -> None:
     proc = subprocess.run([INVOKE, "-r", PROJECT, "monorepo.build", "--dry"], cwd=repo, capture_output=True,
                           text=True, timeout=60)
     assert "@demo/web#build  hash " in proc.stdout and "cache: hit" in proc.stdout
+
+
+def test_outside_git_files_are_walked_and_the_cache_still_works(repo: Path) -> None:
+    shutil.rmtree(repo / ".git")
+    first, _ = run(repo)
+    assert set(statuses(first).values()) == {"ok"}
+    assert set(statuses(run(repo)[0]).values()) == {"cached"}  # dist/ is an output, not an input
+    write(repo, "apps/web/src/page.txt", "v2\n")
+    assert statuses(run(repo)[0])["@demo/web#build"] == "ok"
+
+
+CANARY = "canary-6f1d2c-never-printed"
+
+CANARY_CONFIG = CONFIG + """  overrides:
+    apps/web:
+      tasks:
+        build:
+          command: echo "token=$DEMO_TOKEN" && mkdir -p dist && echo built > dist/out.txt
+          env: [DEMO_TOKEN]
+"""
+
+
+def test_secret_values_never_reach_the_log_the_cache_or_the_plan(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from shipyard.run import REDACTOR
+
+    REDACTOR.add(CANARY)  # as config.secrets.resolve() registers every resolved secret
+    monkeypatch.setenv("DEMO_TOKEN", CANARY)
+    repo = make_repo(tmp_path, CANARY_CONFIG)
+    outcomes, log = run(repo)
+    assert outcomes["@demo/web#build"].status == "ok"
+    assert "token=******" in log and CANARY not in log
+    _, replay = run(repo)  # the cache hit replays the saved log
+    assert "token=******" in replay and CANARY not in replay
+    for path in (repo / ".shipyard").rglob("*"):
+        if path.is_file():
+            assert CANARY.encode() not in path.read_bytes(), path
+    proc = subprocess.run([INVOKE, "-r", PROJECT, "monorepo.build", "--dry", "--json"], cwd=repo,
+                          capture_output=True, text=True, timeout=60, env={**os.environ, "DEMO_TOKEN": CANARY})
+    assert CANARY not in proc.stdout + proc.stderr and '"DEMO_TOKEN"' in proc.stdout
+
+
+def test_unwritable_cache_does_not_fail_a_passing_task(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = repo / "not-a-dir"
+    blocker.write_text("a file where the cache directory should be\n")
+    monkeypatch.setenv("SHIPYARD_CACHE_DIR", str(blocker / "cache"))
+    outcomes, _ = run(repo)
+    assert set(statuses(outcomes).values()) == {"ok"}
+    assert all(o.detail.startswith("not cached:") for o in outcomes.values())
 
 
 def test_affected_run_builds_changed_packages_and_their_dependencies(repo: Path) -> None:

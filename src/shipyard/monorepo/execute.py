@@ -107,7 +107,10 @@ class TaskExecutor:
             outputs = collect_outputs(package_dir, node.task.outputs) if node.task.outputs else []
             if node.task.outputs and not outputs:
                 detail = f"no files matched outputs {', '.join(node.task.outputs)}"
-            self.cache.store(plan.key, {"task": task_id, "package_dir": node.package.dir,
-                                        "command": node.task.command},
-                             log, package_dir, outputs, duration)
+            try:
+                self.cache.store(plan.key, {"task": task_id, "package_dir": node.package.dir,
+                                            "command": node.task.command},
+                                 log, package_dir, outputs, duration)
+            except OSError as exc:  # the task succeeded; only saving it failed
+                detail = f"not cached: {exc.strerror or exc.__class__.__name__} ({exc.filename or self.cache.dir})"
         return Outcome(task_id, OK, duration, cache_state, detail)
