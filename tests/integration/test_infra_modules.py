@@ -124,6 +124,8 @@ def test_cloud_init_renders_a_docker_host_with_a_deploy_user(tmp_path: Path) -> 
     assert deploy["name"] == "deploy" and deploy["groups"] == ["docker"] and deploy["lock_passwd"] is True
     assert deploy["ssh_authorized_keys"] == [key]
     assert config["ssh_pwauth"] is False
+    assert {"docker.io", "python3", "util-linux"} <= set(config["packages"])  # what `deploy.setup` checks for
     assert ["systemctl", "enable", "--now", "docker"] in config["runcmd"]
+    assert ["install", "-d", "-o", "deploy", "-g", "deploy", "-m", "0750", "/var/lib/shipyard"] in config["runcmd"]
     sshd = next(f for f in config["write_files"] if f["path"].startswith("/etc/ssh/sshd_config.d/"))
     assert "PasswordAuthentication no" in sshd["content"]
