@@ -22,3 +22,17 @@ def find_affected(config: Config, runner: Runner, base: str | None = None, head:
     result = affected_mod.compute(ws.graph, changes.files, ws.config.global_inputs, (config_rel,))
     return Affected(result.graph, result.changed_files, result.packages, result.reasons, result.global_change,
                     base=changes.base, merge_base=changes.merge_base, head=changes.head)
+
+
+def affected_services(config: Config, runner: Runner, base: str | None = None,
+                      head: str | None = None) -> tuple[list[str], str]:
+    """Services to build for `docker.build --affected`, and one line that says why."""
+    from shipyard.monorepo.services import affected_services as pick
+
+    result = find_affected(config, runner, base, head)
+    names = pick(config, result)
+    since = f"since {result.base} (merge base {(result.merge_base or '')[:12]})"
+    if not names:
+        return [], f"no service is affected {since}: nothing to build"
+    packages = ", ".join(result.packages) or "none"
+    return names, f"affected {since}: services {', '.join(names)} (packages: {packages})"

@@ -120,8 +120,11 @@ def ps(c: Any, env: str = "dev") -> None:
 @task(positional=["service"], help={"service": "one service or several, comma-separated (default: every service)",
                                     "allow_dirty": "build from uncommitted changes (the tag gets -dirty)",
                                     "env": "environment whose registry override applies (default: the project's)",
+                                    "affected": "only services whose package (or a dependency) changed since --base",
+                                    "base": "git ref for --affected (default origin/main, falling back to main)",
                                     "dry_run": DRY_HELP})
-def build(c: Any, service: str = "", allow_dirty: bool = False, env: str = "", dry_run: bool = False) -> None:
+def build(c: Any, service: str = "", allow_dirty: bool = False, env: str = "", affected: bool = False,
+          base: str = "", dry_run: bool = False) -> None:
     """Build release images tagged <registry>/<namespace>/<service>:<sha> (a failure names step, file, line)."""
     from shipyard.release import current
     from shipyard.run import LocalRunner
@@ -132,6 +135,14 @@ def build(c: Any, service: str = "", allow_dirty: bool = False, env: str = "", d
     services = config.services(env or None)
     registry = config.registry(env or None)
     names = select_services(services, [s.strip() for s in service.split(",") if s.strip()])
+    if affected:  # see MONOREPO.md: services map to workspace packages
+        from shipyard.monorepo.session import affected_services
+
+        changed, why = affected_services(config, LocalRunner(), base or None)
+        _say(why)
+        names = [name for name in names if name in changed]
+        if not names:
+            return
     run = runner(dry_run) if dry_run else LocalRunner(echo=_build_progress)
     built = build_release(config.root, services, names, release, lambda name: release.image(registry, name), run,
                           environ=os.environ, project=config.project.project, say=_say)
