@@ -132,6 +132,16 @@ def test_damaged_entry_is_discarded_never_restored(tmp_path: Path, damage: str) 
     assert cache.discarded and cache.discarded[0][0] == k
 
 
+def test_manifest_naming_a_path_outside_the_package_is_refused(tmp_path: Path) -> None:
+    cache, _, k = stored(tmp_path)
+    manifest = cache.entry_dir(k) / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["outputs"][0]["path"] = "../../escape.js"
+    manifest.write_text(json.dumps(data))
+    assert cache.fetch(k) is None
+    assert "outside the package" in cache.discarded[0][1]
+
+
 def test_prune_keeps_the_most_recently_used(tmp_path: Path) -> None:
     pkg = tmp_path / "pkg"
     (pkg / "dist").mkdir(parents=True)

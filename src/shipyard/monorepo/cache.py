@@ -130,6 +130,9 @@ class LocalCache:
             raise ValueError("log does not match its sha256")
         outputs = []
         for item in manifest["outputs"]:
+            parts = str(item["path"]).split("/")
+            if not item["path"] or item["path"].startswith("/") or ".." in parts:
+                raise ValueError(f"{item['path']!r}: output path outside the package")
             if item.get("link") is not None:
                 outputs.append(OutputFile(str(item["path"]), "", 0, 0, str(item["link"])))
                 continue

@@ -74,6 +74,8 @@ def execute(prepared: Prepared, console: Console, *, parallel: int, force: bool 
             make_runner: Callable[[Callable[[str], None]], Runner] | None = None
             ) -> tuple[dict[str, Outcome], float]:
     """Run the plan: cache hits are restored inline, misses run on `parallel` threads."""
+    from rich.markup import escape
+
     from shipyard.monorepo.report import LiveReport
 
     start = time.monotonic()
@@ -85,7 +87,7 @@ def execute(prepared: Prepared, console: Console, *, parallel: int, force: bool 
                             on_done=live.done, on_start=live.started, inline=executor.restore)
     if prepared.cache is not None:
         for key, why in prepared.cache.discarded:
-            console.print(f"[yellow]cache entry {key[:16]} was corrupt and has been discarded ({why});"
+            console.print(f"[yellow]cache entry {key[:16]} was corrupt and has been discarded ({escape(why)});"
                           " the task ran again[/]", highlight=False)
         if any(o.status == OK and o.cache in ("miss", "bypass") for o in outcomes.values()):
             prepared.cache.prune()

@@ -46,6 +46,8 @@ def _run(task_name: str, affected: bool, base: str | None, head: str | None, par
         raise ShipyardError("--json describes a plan: use it with --dry")
     if (base or head) and not affected:
         raise ShipyardError("--base/--head choose what is affected: add --affected")
+    if parallel < 0:
+        raise ShipyardError(f"--parallel must be 1 or more (got {parallel}); 0 means one per CPU")
     config = load_config()
     console = Console()
     prepared = runs.prepare(config, task_name, runner(), affected_only=affected, base=base, head=head)
@@ -54,7 +56,8 @@ def _run(task_name: str, affected: bool, base: str | None, head: str | None, par
     if dry:
         data = report.dry_json(prepared.tasks, prepared.planned, prepared.cache, force)
         if json_:
-            _emit_json({"task": task_name, **data})
+            scope = prepared.affected.to_json() if prepared.affected is not None else None
+            _emit_json({"task": task_name, "affected": scope, **data})
         else:
             report.dry_text(console, data)
         return
@@ -62,7 +65,7 @@ def _run(task_name: str, affected: bool, base: str | None, head: str | None, par
         console.print(f"nothing to run: no affected package has a '{task_name}' task")
         return
     outcomes, elapsed = runs.execute(prepared, console, parallel=parallel or os.cpu_count() or 1,
-                                        force=force, logs=logs)
+                                     force=force, logs=logs)
     console.print()
     table, totals = report.summary(list(prepared.tasks.nodes), outcomes, elapsed)
     console.print(table)
