@@ -235,3 +235,12 @@ def test_scheduler_turns_a_crash_into_a_failure() -> None:
     results = schedule(["a", "b"], {"a": [], "b": ["a"]}, work, parallel=1)
     assert results["a"].status == FAILED and "boom" in results["a"].detail
     assert results["b"].status == SKIPPED
+
+
+def test_task_env_puts_an_unactivated_virtualenv_first_on_path() -> None:
+    from shipyard.monorepo.execute import task_env
+
+    env = {"PATH": "/usr/bin"}
+    assert task_env(env, "/repo/.venv/bin/python", in_venv=True) == {"PATH": "/repo/.venv/bin:/usr/bin"}
+    assert task_env({**env, "VIRTUAL_ENV": "/other"}, "/repo/.venv/bin/python", in_venv=True) == {}
+    assert task_env(env, "/usr/bin/python3", in_venv=False) == {}
