@@ -33,8 +33,15 @@ TASK_DEP_RE = re.compile(r"^(\^?[A-Za-z][A-Za-z0-9:_-]*|[^#\s]+#[A-Za-z][A-Za-z0
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\*?$")
 
 DEFAULT_PACKAGES = ["apps/*", "packages/*"]
-DEFAULT_GLOBAL_INPUTS = ["package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml", "yarn.lock",
-                         "uv.lock", "poetry.lock", "package.json"]
+DEFAULT_GLOBAL_INPUTS = [
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "pnpm-lock.yaml",
+    "yarn.lock",
+    "uv.lock",
+    "poetry.lock",
+    "package.json",
+]
 
 
 class _Strict(BaseModel):
@@ -79,8 +86,9 @@ class TaskSpec(_Strict):
     def _deps(cls, value: list[str]) -> list[str]:
         for dep in value:
             if not TASK_DEP_RE.match(dep):
-                raise ValueError(f"'{dep}' must be 'task', '^task' (in the packages this one depends on)"
-                                 " or 'package#task'")
+                raise ValueError(
+                    f"'{dep}' must be 'task', '^task' (in the packages this one depends on) or 'package#task'"
+                )
         return value
 
     def merged(self, over: TaskSpec) -> TaskSpec:
