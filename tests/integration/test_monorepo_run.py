@@ -120,7 +120,7 @@ def test_force_runs_everything_and_test_depends_on_build(repo: Path) -> None:
 PARALLEL = CONFIG.replace("""    python:
       build:""", """    python:
       slow:
-        command: python3 -c "import time,sys; s=time.time(); time.sleep(0.6); print(s, time.time())" > span
+        command: python3 -c "import time,sys; s=time.time(); time.sleep(1.0); print(s, time.time())" > span
         cache: false
       build:""")
 
