@@ -129,6 +129,14 @@ class ComposeTarget:
             if value and len(value) >= 4:
                 REDACTOR.add(value)
 
+    def allow_missing_secrets(self, environ: Mapping[str, str]) -> None:
+        """Commands that only stop, list or read (down, ps, logs, clean) never use secret values, but Compose
+        interpolates every `${VAR:?}` anyway: give unset ones a placeholder so that they still work."""
+        known = {**self.dotenv(), **environ}
+        for name in self.secret_envs:
+            if not known.get(name):
+                self.env.setdefault(name, "unset-not-needed-for-this-command")
+
     def _run(self, argv: Sequence[str], *, runner: Runner | None = None, timeout: float | None = 600,
              check: bool = True, stream: bool = False) -> str:
         result = (runner or self.runner).run(argv, cwd=str(self.root), timeout=timeout, check=check,
@@ -202,7 +210,7 @@ class ComposeTarget:
             self.say(f"--- {service}: {condition}; last log lines:")
             for line in REDACTOR(logs).splitlines()[-30:]:
                 self.say(f"  {line}")
-        raise StackUnhealthy(bad, hint=f"invoke docker.logs {bad[0]} (then invoke docker.up again)")
+        raise StackUnhealthy(bad, hint=f"invoke docker.logs {bad[0]}, fix the cause, then invoke docker.up")
 
     def down(self, *, volumes: bool = False) -> None:
         self._run(compose_cmd.down(self.files, self.project, volumes=volumes), timeout=300)

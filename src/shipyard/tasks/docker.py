@@ -29,7 +29,7 @@ def _build_progress(line: str) -> None:
         sys.stdout.flush()
 
 
-def _target(env: str, dry_run: bool) -> Any:
+def _target(env: str, dry_run: bool, *, needs_secrets: bool = False) -> Any:
     from shipyard.errors import ReleaseError
     from shipyard.release import current
     from shipyard.run import LocalRunner
@@ -40,6 +40,8 @@ def _target(env: str, dry_run: bool) -> Any:
     target = ComposeTarget.from_config(config, env, run, probe=LocalRunner(), say=_say,
                                        build_echo=run if dry_run else LocalRunner(echo=_build_progress))
     target.register_secrets(os.environ)
+    if not needs_secrets:
+        target.allow_missing_secrets(os.environ)
     try:
         target.env["GIT_SHA"] = current(LocalRunner(), cwd=str(config.root), allow_dirty=True).tag
     except ReleaseError:
@@ -47,16 +49,17 @@ def _target(env: str, dry_run: bool) -> Any:
     return target
 
 
-def _table(states: list[Any], title: str) -> None:
+def _table(states: list[Any], title: str, http: Any = ()) -> None:
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
-    for column in ("service", "container", "state", "url"):
+    for column in ("service", "container", "state", "address"):
         table.add_column(column)
     for state in states:
         style = "green" if state.ready else "red"
-        table.add_row(state.service, state.name, state.condition, state.url or "-", style=style)
+        address = state.url if state.service in http else (state.url or "").removeprefix("http://")
+        table.add_row(state.service, state.name, state.condition, address or "-", style=style)
     Console(highlight=False).print(table)
 
 
@@ -77,11 +80,11 @@ def _confirm(question: str, yes: bool) -> None:
             "dry_run": DRY_HELP}, default=True)
 def up(c: Any, env: str = "dev", build: bool = False, timeout: int = 180, dry_run: bool = False) -> None:
     """Build what is missing, start the stack, wait until every service is healthy, print URLs and status."""
-    target = _target(env, dry_run)
+    target = _target(env, dry_run, needs_secrets=True)
     states = target.up(timeout=timeout, build=build)
     if dry_run:
         return
-    _table(states, f"{env}: every service healthy")
+    _table(states, f"{env}: every service healthy", target.services)
     for state in states:
         if state.url and state.service in target.services:
             _say(f"{state.service:<8} {state.url}")
@@ -114,7 +117,7 @@ def ps(c: Any, env: str = "dev") -> None:
     if not states:
         _say(f"{env}: nothing is running (start it with `invoke docker.up`)")
         return
-    _table(states, f"{env}: containers")
+    _table(states, f"{env}: containers", target.services)
 
 
 @task(positional=["service"], help={"service": "one service or several, comma-separated (default: every service)",
@@ -154,10 +157,10 @@ def build(c: Any, service: str = "", allow_dirty: bool = False, env: str = "", a
                                     "dry_run": DRY_HELP})
 def restart(c: Any, service: str = "", env: str = "dev", dry_run: bool = False) -> None:
     """Restart containers and wait until they are healthy again (data is kept)."""
-    target = _target(env, dry_run)
+    target = _target(env, dry_run, needs_secrets=True)
     states = target.restart([service] if service else [])
     if not dry_run:
-        _table(states, f"{env}: restarted {service or 'every service'}")
+        _table(states, f"{env}: restarted {service or 'every service'}", target.services)
 
 
 @task(help={"env": ENV_HELP, "volumes": "also delete data volumes; asks first", "yes": "do not ask",
@@ -177,7 +180,7 @@ def shell(c: Any, service: str, env: str = "dev", dry_run: bool = False) -> None
     """Open an interactive shell in a running service's container."""
     from invoke.exceptions import Exit
 
-    target = _target(env, dry_run)
+    target = _target(env, dry_run, needs_secrets=True)
     code = target.shell(service)
     if code:
         raise Exit(code=code)
