@@ -97,6 +97,11 @@ def test_unknown_ref_is_a_clear_error(repo: Path) -> None:
         affected(repo, base="origin/nope")
 
 
+def test_option_like_ref_is_refused(repo: Path) -> None:
+    with pytest.raises(ShipyardError, match=r"^'--output=x' is not a git ref"):
+        affected(repo, base="--output=x")
+
+
 def test_no_default_base_is_a_clear_error(repo: Path) -> None:
     git(repo, "branch", "-q", "-D", "main")
     with pytest.raises(ShipyardError, match="neither origin/main nor main exists"):

@@ -25,3 +25,8 @@ def untracked_files() -> Argv:
 
 def toplevel() -> Argv:
     return ["git", "rev-parse", "--show-toplevel"]
+
+
+def resolve_refs(*revs: str) -> Argv:
+    """The working directory's path from the top of the repository, then each revision's SHA, one per line."""
+    return ["git", "rev-parse", "--show-prefix", *revs]

@@ -67,12 +67,30 @@ def resolve_base(runner: Runner, root: Path, base: str | None) -> str:
                         hint="pass --base <ref> (for example --base HEAD~1), or `git fetch origin main`")
 
 
+def _refs_at_once(runner: Runner, root: Path, base: str | None, head: str) -> tuple[str, str] | None:
+    """The happy path in one git call: (prefix, base ref). None when anything is off (then ask step by step)."""
+    base_ref = base or DEFAULT_BASES[0]
+    ok, out = _git(runner, ws_cmd.resolve_refs(f"{base_ref}^{{commit}}", f"{head}^{{commit}}"), root)
+    lines = out.split("\n")
+    if not ok or len(lines) < 3:
+        return None
+    return lines[0].rstrip("/"), base_ref
+
+
 def changes_since(runner: Runner, root: Path, base: str | None = None, head: str | None = None) -> Changes:
-    prefix = git_prefix(runner, root)
-    base_ref = resolve_base(runner, root, base)
+    for ref in (base, head):
+        if ref is not None and (not ref.strip() or ref.startswith("-")):
+            raise ShipyardError(f"'{ref}' is not a git ref", hint="pass a branch, tag or commit SHA")
     head_ref = head or "HEAD"
-    if not _verify(runner, root, head_ref):
-        raise ShipyardError(f"unknown git ref '{head_ref}'", hint="pass an existing commit, branch or tag to --head")
+    fast = _refs_at_once(runner, root, base, head_ref)
+    if fast is not None:
+        prefix, base_ref = fast
+    else:
+        prefix = git_prefix(runner, root)
+        base_ref = resolve_base(runner, root, base)
+        if not _verify(runner, root, head_ref):
+            raise ShipyardError(f"unknown git ref '{head_ref}'",
+                                hint="pass an existing commit, branch or tag to --head")
     ok, out = _git(runner, git_cmd.merge_base(base_ref, head_ref), root)
     if not ok:
         if _is_shallow(runner, root):
@@ -82,14 +100,12 @@ def changes_since(runner: Runner, root: Path, base: str | None = None, head: str
         raise ShipyardError(f"{base_ref} and {head_ref} have no common ancestor",
                             hint="pass a --base that shares history with HEAD")
     merge_base = out.strip()
-    if head is None:
-        # diff names paths from the top of the repository, ls-files from the current directory
-        files = parse_nul_list(_git(runner, ws_cmd.changed_in_worktree(merge_base), root)[1])
-        untracked = parse_nul_list(_git(runner, ws_cmd.untracked_files(), root)[1])
-        files += [posixpath.join(prefix, f) if prefix else f for f in untracked]
-    else:
-        files = parse_nul_list(_git(runner, ws_cmd.changed_between(merge_base, head_ref), root)[1])
+    # diff names paths from the top of the repository; ls-files from `root` (the current directory)
+    diff = ws_cmd.changed_in_worktree(merge_base) if head is None else ws_cmd.changed_between(merge_base, head_ref)
+    files = parse_nul_list(_git(runner, diff, root)[1])
     if prefix:
         files = [f[len(prefix) + 1:] for f in files if f.startswith(prefix + "/")]
+    if head is None:
+        files += parse_nul_list(_git(runner, ws_cmd.untracked_files(), root)[1])
     return Changes(base=base_ref, merge_base=merge_base, head=head_ref if head else "HEAD + working tree",
                    files=tuple(sorted(set(files))))
