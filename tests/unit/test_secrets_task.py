@@ -198,7 +198,8 @@ def test_allowlisted_line_passes(repo: Path) -> None:
 
 
 def test_findings_marked_real_in_the_baseline_still_fail() -> None:
-    entry = {"type": "Secret Keyword", "filename": "a.py", "hashed_secret": "ab12", "line_number": 3}
+    digest = "ab12"  # a stand-in for the SHA-1 detect-secrets stores
+    entry = {"type": "Secret Keyword", "filename": "a.py", "hashed_secret": digest, "line_number": 3}
     baseline = {"results": {"a.py": [entry]}}
     fresh = {"results": {"a.py": [{**entry, "line_number": 5, "is_secret": True}]}}
     assert new_findings(baseline, {"results": {"a.py": [{**entry, "line_number": 9}]}}) == []
