@@ -148,7 +148,7 @@ def test_checkov_reported_as_not_run_when_missing(tree: Path) -> None:
 def test_checkov_scan_of_the_repository() -> None:
     venv_checkov = ROOT / ".venv-checkov" / "bin" / "checkov"
     if not (os.environ.get("SHIPYARD_CHECKOV") or venv_checkov.is_file() or shutil.which("checkov")):
-        pytest.skip("checkov's own virtualenv is not installed (nox -s iac makes .venv-checkov)")
+        pytest.skip("checkov's own virtualenv is not installed (./scripts/bootstrap makes .venv-checkov)")
     lines: list[str] = []
     problems = checks._checkov(ROOT / "terraform", ROOT, LocalRunner(), lines.append)
     assert problems == []
