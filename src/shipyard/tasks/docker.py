@@ -101,9 +101,9 @@ def down(c: Any, env: str = "dev", volumes: bool = False, yes: bool = False, dry
     _say(f"{env}: stopped{' and data volumes deleted' if volumes else ' (data volumes kept)'}")
 
 
-@task(positional=["service"], help={"service": "one service (default: all)", "follow": "keep streaming new lines",
+@task(help={"service": "only this service (default: all)", "follow": "keep streaming new lines",
                                     "tail": "lines of history per container (default 200)", "env": ENV_HELP})
-def logs(c: Any, service: str = "", follow: bool = False, tail: int = 200, env: str = "dev") -> None:
+def logs(c: Any, service: str | None = None, follow: bool = False, tail: int = 200, env: str = "dev") -> None:
     """Show the stack's logs (secret values masked), optionally following them."""
     target = _target(env, False)
     target.logs([service] if service else [], follow=follow, tail=tail)
@@ -120,13 +120,13 @@ def ps(c: Any, env: str = "dev") -> None:
     _table(states, f"{env}: containers", target.services)
 
 
-@task(positional=["service"], help={"service": "one service or several, comma-separated (default: every service)",
+@task(help={"service": "only these services, comma-separated (default: every service)",
                                     "allow_dirty": "build from uncommitted changes (the tag gets -dirty)",
                                     "env": "environment whose registry override applies (default: the project's)",
                                     "affected": "only services whose package (or a dependency) changed since --base",
                                     "base": "git ref for --affected (default origin/main, falling back to main)",
                                     "dry_run": DRY_HELP})
-def build(c: Any, service: str = "", allow_dirty: bool = False, env: str = "", affected: bool = False,
+def build(c: Any, service: str | None = None, allow_dirty: bool = False, env: str = "", affected: bool = False,
           base: str = "", dry_run: bool = False) -> None:
     """Build release images tagged <registry>/<namespace>/<service>:<sha> (a failure names step, file, line)."""
     from shipyard.release import current
@@ -137,7 +137,7 @@ def build(c: Any, service: str = "", allow_dirty: bool = False, env: str = "", a
     release = current(LocalRunner(), cwd=str(config.root), allow_dirty=allow_dirty)
     services = config.services(env or None)
     registry = config.registry(env or None)
-    names = select_services(services, [s.strip() for s in service.split(",") if s.strip()])
+    names = select_services(services, [s.strip() for s in (service or "").split(",") if s.strip()])
     if affected:  # see MONOREPO.md: services map to workspace packages
         from shipyard.monorepo.session import affected_services
 
@@ -153,9 +153,9 @@ def build(c: Any, service: str = "", allow_dirty: bool = False, env: str = "", a
         _say(f"{image.service:<8} {image.ref}")
 
 
-@task(positional=["service"], help={"service": "one service (default: all)", "env": ENV_HELP,
+@task(help={"service": "only this service (default: all)", "env": ENV_HELP,
                                     "dry_run": DRY_HELP})
-def restart(c: Any, service: str = "", env: str = "dev", dry_run: bool = False) -> None:
+def restart(c: Any, service: str | None = None, env: str = "dev", dry_run: bool = False) -> None:
     """Restart containers and wait until they are healthy again (data is kept)."""
     target = _target(env, dry_run, needs_secrets=True)
     states = target.restart([service] if service else [])
