@@ -134,7 +134,8 @@ def test_reference_problems(tree: Path, file: str, old: str, new: str, expected:
         assert len(shown) == 1 and shown[0].startswith(expected), shown
 
 
-def test_checkov_reported_as_not_run_when_missing(tree: Path) -> None:
+def test_checkov_reported_as_not_run_when_missing(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SHIPYARD_CHECKOV", raising=False)
     if shutil.which("checkov"):
         pytest.skip("a checkov is on PATH here, so it cannot be missing")
     lines: list[str] = []
