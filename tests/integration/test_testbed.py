@@ -280,17 +280,6 @@ def test_task_dry_run_through_invoke(docker_engine):
     assert "registry        127.0.0.1:5000" in status and "shipyard-testbed/vm:bookworm" in status
 
 
-def test_task_user_error_is_one_line_without_traceback():
-    import sys
-
-    invoke = str(Path(sys.executable).parent / "invoke")
-    result = RUN.run([invoke, "testbed.up", "--ca-dir", "/nonexistent/cas"], check=False, timeout=60)
-    assert result.exit_code == 1
-    assert result.stderr.strip() == ("error: --ca-dir /nonexistent/cas: no such directory (next: point it at a"
-                                     " directory of *.crt files, or pass --ca-dir none)")
-    assert "Traceback" not in result.stdout + result.stderr
-
-
 @pytest.mark.registry
 def test_a_second_registry_starts_collects_garbage_and_stops(registry, base_images, tmp_path):
     """ensure/stop/garbage_collect on a registry of its own (the shared one on :5000 is never interrupted)."""
