@@ -64,7 +64,14 @@ def _records(output: str) -> list[dict[str, Any]]:
     if text.startswith("["):
         data = json.loads(text)
         return [item for item in data if isinstance(item, dict)]
-    return [json.loads(line) for line in text.splitlines() if line.strip().startswith("{")]
+    records = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if not line.strip().startswith("{"):
+            raise ValueError(f"unexpected line in `docker compose ps` output: {line.strip()[:80]!r}")
+        records.append(json.loads(line))
+    return records
 
 
 def _published(raw: Any) -> tuple[Published, ...]:

@@ -311,7 +311,7 @@ def build_release(root: Path, services: Mapping[str, Service], names: Sequence[s
                                 build_args=build_args(root, service, release, environ), labels=labels)
         say(f"building {ref} ...")
         started = time.monotonic()
-        run_build(root, name, argv, runner, retry=f"invoke docker.build {name}")
+        run_build(root, name, argv, runner, retry=f"invoke docker.build --service {name}")
         out.append(BuiltImage(name, ref, time.monotonic() - started))
         say(f"built {ref} in {time.monotonic() - started:.1f}s")
     return out
