@@ -35,7 +35,11 @@ def test_runtime_commands() -> None:
     assert haproxy.admin(LAYOUT) == ["python3", "-I", "-S", "-c", haproxy.ADMIN_CLIENT,
                                      "/var/lib/shipyard/demo/proxy/run/admin.sock"]
     assert haproxy.switch("api", "green", "blue") == (
-        "set server api/green state ready; set server api/blue state drain\n")
+        "set server api/green state ready; set server api/blue-standby state ready; set server api/blue state maint\n")
+    assert haproxy.switch_back("api", "blue", "green") == (
+        "set server api/blue state ready; set server api/blue-standby state maint; set server api/green state drain\n")
+    assert haproxy.isolate("api", "green") == (
+        "set server api/green state maint; set server api/green-standby state maint\n")
     assert haproxy.switch("api", "blue", None) == "set server api/blue state ready\n"
 
 

@@ -89,6 +89,8 @@ def context(**over: Any) -> bg.Context:
     return bg.Context(**base)
 
 
+ISOLATE_GREEN = "set server app/green state maint; set server app/green-standby state maint\n"
+ISOLATE_BLUE = "set server app/blue state maint; set server app/blue-standby state maint\n"
 SOCK = ("python3", "-I", "-S", "-c", ADMIN_CLIENT, "/var/lib/shipyard/demo/proxy/run/admin.sock")
 
 
@@ -99,11 +101,12 @@ def test_happy_path_steps_in_order() -> None:
     steps = bg.describe(plan, context())
     assert [(s.phase, s.kind) for s in steps] == [
         ("start", "admin"), ("pull", "run"), ("start", "run"), ("start", "run"), ("healthy", "admin"),
-        ("healthy", "wait"), ("hook", "run"), ("switch", "admin"), ("switch", "run"), ("verify", "verify"),
+        ("healthy", "wait"), ("hook", "run"), ("switch", "standby"), ("switch", "admin"), ("switch", "run"),
+        ("verify", "verify"),
         ("verify", "verify"), ("watch", "watch"), ("retire", "admin"), ("retire", "run"),
     ]
     by_what = {s.what: s for s in steps}
-    assert steps[0].argv == SOCK and steps[0].input == "set server app/green state maint\n"
+    assert steps[0].argv == SOCK and steps[0].input == ISOLATE_GREEN
     assert steps[1].argv == ("docker", "pull", IMAGE.format(B))
     env = steps[2]
     assert env.secret_input and env.input == "TOKEN=canary-secret-1234\n"
@@ -117,12 +120,17 @@ def test_happy_path_steps_in_order() -> None:
     assert steps[4].input == "set server app/green state drain\n"
     assert steps[5].timeout == 30 and steps[5].input == "show servers state app\n"
     assert steps[6].argv == ("docker", "exec", "demo-app-green", "sh", "-c", "./migrate")
-    assert steps[7].input == "set server app/green state ready; set server app/blue state drain\n"
-    config = steps[8].input or ""
+    assert steps[7].input == "set server app/blue-standby addr <blue address> port 8000\n"
+    assert (steps[7].service, steps[7].colour, steps[7].port) == ("app", "blue", 8000)
+    assert steps[8].input == ("set server app/green state ready; set server app/blue-standby state ready; "
+                              "set server app/blue state maint\n")
+    config = steps[9].input or ""
     assert "server green demo-app-green:8000\n" in config and "server blue demo-app-blue:8000 disabled" in config
-    assert by_what["GET http://127.0.0.1:8080/ready through the proxy"].argv[-2:] == ("http://127.0.0.1:8080/ready", "5")
-    assert steps[12].input == "set server app/blue state maint\n"
-    assert steps[13].argv[-1] == "demo-app-blue"
+    assert "server blue-standby 127.0.0.1:8000 backup disabled" in config
+    probe = by_what["GET http://127.0.0.1:8080/ready through the proxy"]
+    assert probe.argv[-2:] == ("http://127.0.0.1:8080/ready", "5")
+    assert steps[13].input == ISOLATE_BLUE
+    assert steps[14].argv[-1] == "demo-app-blue"
 
 
 def test_converged_host_has_no_steps() -> None:
@@ -136,7 +144,7 @@ def test_converged_after_interrupted_switch_only_tidies() -> None:
     plan = bg.plan_host("h1", [DESIRED_B], {"app": observed})
     steps = bg.describe(plan, context())
     assert [(s.kind, s.input or s.argv[-1]) for s in steps] == [
-        ("admin", "set server app/blue state maint\n"), ("run", "demo-app-blue")]
+        ("admin", ISOLATE_BLUE), ("run", "demo-app-blue")]
 
 
 def test_stale_target_removed_and_no_pull_when_present() -> None:
@@ -154,9 +162,10 @@ def test_switch_back_and_abandon() -> None:
     live = {"app": "green"}
     back = bg.switch_back_steps(plan, context(), live)  # type: ignore[arg-type]
     assert live == {"app": "blue"}
-    assert back[0].input == "set server app/blue state ready; set server app/green state drain\n"
+    assert back[0].input == ("set server app/blue state ready; set server app/blue-standby state maint; "
+                             "set server app/green state drain\n")
     assert "server blue demo-app-blue:8000\n" in (back[1].input or "")
-    assert back[2].input == "set server app/green state maint\n"
+    assert back[2].input == ISOLATE_GREEN
     assert back[3].argv == ("docker", "rm", "--force", "demo-app-green") and not back[3].check
     first = bg.plan_service(DESIRED_B, facts())
     assert [s.kind for s in bg.switch_back_steps(first, context(), {})] == ["admin", "run"]

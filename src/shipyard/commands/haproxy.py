@@ -17,6 +17,9 @@ Argv = list[str]
 AdminState = Literal["ready", "drain", "maint"]
 CONTAINER_SOCKET_DIR = "/var/run/shipyard"
 CONTAINER_CONF_DIR = "/usr/local/etc/haproxy"
+# Backup twins get a literal address, set at each switch to the old colour's container address: HAProxy's
+# resolvers leave a disabled server that shares a name with another one unresolved (measured on 2.6).
+STANDBY_PLACEHOLDER = "127.0.0.1"
 CHECK = "check inter 500ms fastinter 250ms downinter 250ms rise 2 fall 2"
 
 
@@ -80,6 +83,8 @@ def render_config(layout: HostLayout, backends: Sequence[Backend], public: str |
         for colour in COLOURS:
             disabled = "" if backend.live == colour else " disabled"
             lines.append(f"    server {colour} {layout.container(backend.service, colour)}:{backend.port}{disabled}")
+        for colour in COLOURS:  # the old colour as a backup during a watch window (address set at the switch)
+            lines.append(f"    server {standby(colour)} {STANDBY_PLACEHOLDER}:{backend.port} backup disabled")
         lines.append("")
     return "\n".join(lines)
 
@@ -118,12 +123,41 @@ def batch(*commands: str) -> str:
     return "; ".join(commands) + "\n"
 
 
+def standby(colour: Colour) -> str:
+    """The backup server that points at the same container as `colour`."""
+    return f"{colour}-standby"
+
+
+def point_standby(service: str, colour: Colour, address: str, port: int) -> str:
+    return batch(f"set server {service}/{standby(colour)} addr {address} port {port}")
+
+
+def set_standby(service: str, colour: Colour, state: AdminState) -> str:
+    return f"set server {service}/{standby(colour)} state {state}"
+
+
 def switch(service: str, to: Colour, live: Colour | None) -> str:
-    """Make `to` take new requests; drain `live` (it finishes in-flight requests, gets no new ones)."""
+    """Make `to` take new requests; `live` gets no new ones and finishes those in flight (no session is cut).
+
+    `live` stays reachable as a backup server until it is retired: should `to` fail its health checks inside
+    the watch window, HAProxy itself sends the next request to the old colour, before Shipyard switches back.
+    (The old active server goes to maint, not drain: a draining server still counts as an active one that is
+    up, and HAProxy then answers 503 rather than use a backup.)
+    """
     commands = [set_state(service, to, "ready")]
     if live is not None and live != to:
-        commands.append(set_state(service, live, "drain"))
+        commands += [set_standby(service, live, "ready"), set_state(service, live, "maint")]
     return batch(*commands)
+
+
+def switch_back(service: str, to: Colour, away: Colour) -> str:
+    """Undo `switch`: `to` (the old colour) takes traffic again, its backup twin retires, `away` drains."""
+    return batch(set_state(service, to, "ready"), set_standby(service, to, "maint"), set_state(service, away, "drain"))
+
+
+def isolate(service: str, colour: Colour) -> str:
+    """No traffic to `colour` at all: neither as the active server nor as the backup."""
+    return batch(set_state(service, colour, "maint"), set_standby(service, colour, "maint"))
 
 
 def live_map(backends: Sequence[Backend]) -> Mapping[str, Colour | None]:

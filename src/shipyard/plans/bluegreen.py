@@ -18,7 +18,7 @@ from shipyard.commands.layout import COLOURS, Colour, HostLayout, other
 from shipyard.facts.containers import Container
 from shipyard.facts.proxy import ServerState
 
-Kind = Literal["run", "admin", "wait", "verify", "watch"]
+Kind = Literal["run", "admin", "wait", "verify", "watch", "standby"]
 PHASES = ("lock", "pull", "start", "healthy", "hook", "switch", "verify", "watch", "retire", "ledger")
 
 
@@ -107,6 +107,7 @@ class Step:
     timeout: float = 600.0
     check: bool = True
     url: str | None = None
+    port: int | None = None
 
 
 def live_colour(facts: ServiceFacts) -> Colour | None:
@@ -167,8 +168,8 @@ def _config_step(ctx: Context, live: Mapping[str, Colour | None], service: str) 
 
 def prepare_steps(plan: ServicePlan, ctx: Context) -> list[Step]:
     d, t, layout = plan.desired, plan.target, ctx.layout
-    steps = [_admin("start", f"keep {d.service}/{t} out of traffic (maint)",
-                    haproxy.batch(haproxy.set_state(d.service, t, "maint")), ctx, d.service, t)]
+    steps = [_admin("start", f"keep {d.service}/{t} out of traffic (maint)", haproxy.isolate(d.service, t), ctx,
+                    d.service, t)]
     if plan.stale_target:
         steps.append(Step("start", "run", f"remove the stale {t} container",
                           tuple(bg.remove(layout, d.service, t)), service=d.service, colour=t, timeout=60))
@@ -207,8 +208,14 @@ def cutover_steps(plan: ServicePlan, ctx: Context, live: dict[str, Colour | None
     """Switch one service; `live` is the running map of live colours, updated in place."""
     d, t = plan.desired, plan.target
     live[d.service] = t
-    steps = [
-        _admin("switch", f"switch {d.service} to {t}" + (f", drain {plan.live}" if plan.live else ""),
+    steps = []
+    if plan.live is not None:
+        steps.append(Step("switch", "standby", f"point {d.service}/{plan.live}-standby at the {plan.live} container",
+                          tuple(haproxy.admin(ctx.layout)),
+                          input=haproxy.point_standby(d.service, plan.live, f"<{plan.live} address>", d.port),
+                          service=d.service, colour=plan.live, timeout=30, port=d.port))
+    steps += [
+        _admin("switch", f"switch {d.service} to {t}" + (f", {plan.live} kept as backup" if plan.live else ""),
                haproxy.switch(d.service, t, plan.live), ctx, d.service, t),
         _config_step(ctx, live, d.service),
         Step("verify", "verify", f"{d.service}/{t} serves in the proxy", tuple(haproxy.admin(ctx.layout)),
@@ -233,8 +240,8 @@ def watch_step(plan: HostPlan, ctx: Context) -> Step | None:
 def retire_steps(plan: ServicePlan, ctx: Context) -> list[Step]:
     d, old = plan.desired, other(plan.target)
     return [
-        _admin("retire", f"take {d.service}/{old} out of the proxy (maint)",
-               haproxy.batch(haproxy.set_state(d.service, old, "maint")), ctx, d.service, old),
+        _admin("retire", f"take {d.service}/{old} out of the proxy (maint)", haproxy.isolate(d.service, old), ctx,
+               d.service, old),
         Step("retire", "run", f"stop and remove the {old} container ({plan.live_release or 'none'})",
              tuple(["sh", "-c", 'docker stop --time 10 "$1" >/dev/null 2>&1; docker rm --force "$1" >/dev/null 2>&1;'
                     " true", "shipyard-retire", ctx.layout.container(d.service, old)]),
@@ -246,8 +253,8 @@ def abandon_steps(plan: ServicePlan, ctx: Context) -> list[Step]:
     """Undo a prepared but not switched colour: out of the proxy, container removed. The live one is untouched."""
     d, t = plan.desired, plan.target
     return [
-        _admin("start", f"keep {d.service}/{t} out of traffic (maint)",
-               haproxy.batch(haproxy.set_state(d.service, t, "maint")), ctx, d.service, t),
+        _admin("start", f"keep {d.service}/{t} out of traffic (maint)", haproxy.isolate(d.service, t), ctx,
+               d.service, t),
         Step("start", "run", f"remove the new {t} container", tuple(bg.remove(ctx.layout, d.service, t)),
              service=d.service, colour=t, timeout=60, check=False),
     ]
@@ -261,7 +268,7 @@ def switch_back_steps(plan: ServicePlan, ctx: Context, live: dict[str, Colour | 
     live[d.service] = plan.live
     return [
         _admin("watch", f"switch {d.service} back to {plan.live}, drain {t}",
-               haproxy.switch(d.service, plan.live, t), ctx, d.service, plan.live),
+               haproxy.switch_back(d.service, plan.live, t), ctx, d.service, plan.live),
         _config_step(ctx, live, d.service),
         *abandon_steps(plan, ctx),
     ]

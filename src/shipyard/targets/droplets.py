@@ -93,9 +93,11 @@ class Deployment:
     def _steps(self, run: HostRun, steps: Sequence[bg.Step]) -> None:
         for step in steps:
             started = time.monotonic()
-            run.host.run_step(step)
-            took = time.monotonic() - started
-            run.phases[step.phase] = run.phases.get(step.phase, 0.0) + took
+            try:
+                run.host.run_step(step)
+            finally:
+                took = time.monotonic() - started
+                run.phases[step.phase] = run.phases.get(step.phase, 0.0) + took
             self.progress.step(run.name, step.phase, step.what, took)
 
     def _parallel(self, runs: Sequence[HostRun], body: Callable[[HostRun], None]) -> dict[str, BaseException]:
@@ -108,8 +110,8 @@ class Deployment:
 
     def _fail(self, run: HostRun, exc: BaseException, outcome: str = "failed") -> None:
         run.outcome = outcome
-        run.error = str(exc)
-        self.progress.failed(run.name, str(exc), getattr(exc, "logs", ""))
+        run.error = getattr(exc, "reason", None) or str(exc).removeprefix(f"[{run.name}] ")
+        self.progress.failed(run.name, run.error, getattr(exc, "logs", ""))
 
     def _ledger(self, run: HostRun) -> None:
         if run.outcome == "pending":
@@ -129,9 +131,10 @@ class Deployment:
             run.phases["lock"] = time.monotonic() - started
             if run.lock.took_over is not None:
                 old = run.lock.took_over
-                self.progress.note(run.name, f"took over a stale deploy lock ({old.describe(time.time())})")
+                why = run.lock.took_over_why
+                self.progress.note(run.name, f"took over a stale deploy lock of {old.holder} for '{old.reason}': {why}")
                 entry = Entry(at=now_iso(), action="takeover", who=self.who.holder, outcome="ok", host=run.name,
-                              detail=f"lease of {old.holder} pid {old.pid} for '{old.reason}'")
+                              detail=f"lease of {old.holder} pid {old.pid} for '{old.reason}': {why}")
                 run.host.runner.run(hoststate.append_ledger(self.target.layout), input=entry.to_json() + "\n",
                                     timeout=30, check=False)
 

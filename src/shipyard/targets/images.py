@@ -18,27 +18,27 @@ def in_registry(target: Target, service: str, tag: str, runner: Runner) -> bool:
     return result.ok
 
 
-def ensure(target: Target, release: Release, runner: Runner, *, root: Path, build: bool = True,
+def ensure(target: Target, release: Release, runner: Runner, probe: Runner, *, root: Path, build: bool = True,
            build_args: Mapping[str, str] | None = None, say: Callable[[str], None] = print) -> dict[str, str]:
     """Service -> image reference, every one present in the registry (built and pushed when needed).
 
-    `runner` is local (or a dry-run printer); registry probes run for real through `probe` only when not dry.
+    `probe` runs the read-only checks (registry, local images) for real; `runner` does the rest (or prints it).
     """
     images: dict[str, str] = {}
     for name, service in sorted(target.services.items()):
         ref = target.image(name, release.tag)
         images[name] = ref
-        if not runner.dry_run and in_registry(target, name, release.tag, runner):
+        if in_registry(target, name, release.tag, probe):
             say(f"image {ref}: already in the registry (reused)")
             continue
-        local = not runner.dry_run and runner.run(docker.image_exists(ref), timeout=60, check=False).ok
+        local = probe.run(docker.image_exists(ref), timeout=60, check=False).ok
         if not local:
             if not build:
                 raise ShipyardError(f"image {ref} is neither in the registry nor on this machine",
                                     hint="deploy a SHA that was built and pushed, or drop --sha to build HEAD")
-            say(f"image {ref}: building")
+            say(f"image {ref}: {'would build' if runner.dry_run else 'building'}")
             runner.run(docker.build(service.context, service.dockerfile, [ref], labels=release.labels(),
                                     build_args=dict(build_args or {})), cwd=str(root), timeout=3600, stream=True)
-        say(f"image {ref}: pushing")
+        say(f"image {ref}: {'would push' if runner.dry_run else 'pushing'}")
         runner.run(docker.push(ref), timeout=3600)
     return images

@@ -55,6 +55,7 @@ class HostLock:
         self.runner, self.layout, self.who, self.ttl, self.clock = runner, layout, who, ttl, clock
         self.lease: Lease | None = None
         self.took_over: Lease | None = None
+        self.took_over_why = ""
 
     def read(self) -> Lease | None:
         return parse_lease(self.runner.run(hoststate.read_lock(self.layout), timeout=30).stdout)
@@ -74,6 +75,7 @@ class HostLock:
                 if result.ok:
                     self.lease = new
                     self.took_over = decision.current if decision.action == "takeover" else None
+                    self.took_over_why = decision.why
                     return new
                 if result.exit_code != hoststate.LOCK_HELD:
                     raise ShipyardError(f"[{self.runner.host}] cannot take the deploy lock: "

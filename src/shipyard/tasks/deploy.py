@@ -97,7 +97,7 @@ def run_deploy(env: str | None, sha: str | None = None, yes: bool = False, dry_r
             raise ShipyardError(f"refusing to deploy a dirty working tree to '{target.env_name}'",
                                 hint="commit your changes first")
     args = dict(a.split("=", 1) for a in (build_arg or []) if "=" in a)
-    refs = images.ensure(target, release, DryRunRunner() if dry_run else local, root=config.root,
+    refs = images.ensure(target, release, DryRunRunner() if dry_run else local, local, root=config.root,
                          build=not sha, build_args=args)
     request = droplets.Request(action="deploy", release=release.tag, images=refs, force=force, wait_lock=wait,
                                env_contents=env_contents(config, target))
