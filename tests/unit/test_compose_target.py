@@ -1,0 +1,130 @@
+"""The compose target and docker.build, by the exact commands they would run (dry-run runner, real config)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shipyard.config import load
+from shipyard.errors import ShipyardError
+from shipyard.release import Release
+from shipyard.run import DryRunRunner
+from shipyard.targets.compose import ComposeTarget, build_args, build_release, select_services
+
+REPO = Path(__file__).resolve().parents[2]
+FILES = ["--file", "compose.yaml", "--file", "compose.dev.yaml"]
+
+
+@pytest.fixture()
+def root(tmp_path: Path) -> Path:
+    for name in ("shipyard.yaml", "compose.yaml", "compose.dev.yaml"):
+        shutil.copy(REPO / name, tmp_path / name)
+    (tmp_path / "docker").mkdir()
+    for name in ("api.Dockerfile", "web.Dockerfile"):
+        shutil.copy(REPO / "docker" / name, tmp_path / "docker" / name)
+    return tmp_path
+
+
+def target(root: Path) -> tuple[ComposeTarget, DryRunRunner]:
+    runner = DryRunRunner(printer=lambda _line: None)
+    return ComposeTarget.from_config(load(root / "shipyard.yaml"), "dev", runner, say=lambda _line: None), runner
+
+
+def test_up_builds_then_starts_and_waits_for_health(root: Path) -> None:
+    compose, runner = target(root)
+    compose.up(timeout=90)
+    assert runner.commands == [
+        ["docker", "compose", *FILES, "build", "api"],
+        ["docker", "compose", *FILES, "build", "web"],
+        ["docker", "compose", *FILES, "up", "--detach", "--wait", "--wait-timeout", "90"],
+    ]
+
+
+def test_down_restart_logs_clean(root: Path) -> None:
+    compose, runner = target(root)
+    compose.down(volumes=True)
+    compose.restart(["api"])
+    compose.logs(["web"], tail=50)
+    compose.clean(project_label="shipyard-demo")
+    assert runner.commands == [
+        ["docker", "compose", *FILES, "down", "--volumes", "--remove-orphans"],
+        ["docker", "compose", *FILES, "restart", "api"],
+        ["docker", "compose", *FILES, "logs", "--no-color", "--tail", "50", "web"],
+        ["docker", "compose", *FILES, "down", "--rmi", "local", "--remove-orphans"],
+        ["docker", "image", "prune", "--force", "--filter", "label=dev.shipyard.project=shipyard-demo"],
+    ]
+
+
+def test_shell_prefers_bash(root: Path) -> None:
+    compose, runner = target(root)
+    assert compose.shell("api") == 0
+    assert runner.commands[0][-5:] == ["exec", "api", "sh", "-c",
+                                       "command -v bash >/dev/null && exec bash || exec sh"]
+
+
+def test_only_compose_environments(root: Path) -> None:
+    with pytest.raises(ShipyardError, match=r"environment 'staging' has target vm; docker\.\* drives"):
+        ComposeTarget.from_config(load(root / "shipyard.yaml"), "staging", DryRunRunner())
+
+
+def test_missing_compose_file_is_named(root: Path) -> None:
+    (root / "compose.dev.yaml").unlink()
+    with pytest.raises(ShipyardError, match=r"compose file compose\.dev\.yaml not found"):
+        target(root)
+
+
+def test_unset_secrets_get_a_placeholder_only_when_not_needed(root: Path) -> None:
+    compose, _ = target(root)
+    compose.allow_missing_secrets({})
+    assert compose.env["POSTGRES_PASSWORD"].startswith("unset")
+    compose, _ = target(root)
+    (root / ".env").write_text("POSTGRES_PASSWORD=from-dotenv\n")
+    compose.allow_missing_secrets({})
+    assert "POSTGRES_PASSWORD" not in compose.env  # Compose reads .env itself
+
+
+def test_select_services() -> None:
+    services = load(REPO / "shipyard.yaml").services()
+    assert select_services(services, []) == ["api", "web"]
+    assert select_services(services, ["web", "web"]) == ["web"]
+    with pytest.raises(ShipyardError, match=r"unknown service\(s\): worker \(services: api, web\)"):
+        select_services(services, ["worker"])
+
+
+def test_release_build_command(root: Path) -> None:
+    config = load(root / "shipyard.yaml")
+    release = Release(sha="0123456789abcdef0123456789abcdef01234567")
+    runner = DryRunRunner(printer=lambda _line: None)
+    (root / ".env").write_text("NODE_IMAGE=from-dotenv/node:1\nPOSTGRES_PASSWORD=never-a-build-arg\n")
+    build_release(root, config.services(), ["api", "web"], release,
+                  lambda name: f"127.0.0.1:5000/shipyard/{name}:{release.tag}", runner,
+                  environ={"PYTHON_IMAGE": "mirror/python:3.12", "GIT_SHA": "ignored"}, project="shipyard-demo",
+                  say=lambda _line: None)
+    api, web = runner.commands
+    assert api[:6] == ["docker", "build", "--force-rm", "-f", "docker/api.Dockerfile", "-t"]
+    assert api[6] == "127.0.0.1:5000/shipyard/api:0123456789ab"
+    assert "PYTHON_IMAGE=mirror/python:3.12" in api
+    assert f"GIT_SHA={release.sha}" in api
+    assert "org.opencontainers.image.revision=" + release.sha in api
+    assert "dev.shipyard.service=api" in api
+    assert api[-1] == "."
+    assert "NODE_IMAGE=from-dotenv/node:1" in web
+    assert not any("never-a-build-arg" in part for part in api + web)
+
+
+def test_build_args_only_pass_declared_args(root: Path) -> None:
+    service = load(root / "shipyard.yaml").services()["api"]
+    args = build_args(root, service, Release(sha="a" * 40), {"NODE_IMAGE": "x", "PYTHON_IMAGE": "y"})
+    assert set(args) == {"PYTHON_IMAGE", "GIT_SHA", "BUILD_DATE"}
+
+
+def test_cli_dry_run_changes_nothing_and_never_asks() -> None:
+    invoke = str(Path(sys.executable).parent / "invoke")
+    proc = subprocess.run([invoke, "docker.down", "--volumes", "--dry-run"], cwd=REPO, capture_output=True,
+                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    assert "would run: docker compose --file compose.yaml --file compose.dev.yaml down --volumes" in proc.stdout
