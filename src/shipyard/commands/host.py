@@ -20,8 +20,18 @@ def apt_install(packages: Sequence[str]) -> Argv:
 
 def start_daemon(executable: str, args: Sequence[str], *, pidfile: str, logfile: str) -> Argv:
     """Start a long-running program detached from us, with a pid file and its output in a log file."""
-    argv = ["start-stop-daemon", "--start", "--background", "--make-pidfile", "--pidfile", pidfile,
-            "--output", logfile, "--exec", executable]
+    argv = [
+        "start-stop-daemon",
+        "--start",
+        "--background",
+        "--make-pidfile",
+        "--pidfile",
+        pidfile,
+        "--output",
+        logfile,
+        "--exec",
+        executable,
+    ]
     if args:
         argv += ["--", *args]
     return argv
@@ -29,12 +39,10 @@ def start_daemon(executable: str, args: Sequence[str], *, pidfile: str, logfile:
 
 def stop_daemon(pidfile: str, *, retry: str = "TERM/20/KILL/5") -> Argv:
     """Stop what `start_daemon` started; succeeds when nothing runs (--oknodo)."""
-    return ["start-stop-daemon", "--stop", "--pidfile", pidfile, "--remove-pidfile", "--retry", retry,
-            "--oknodo"]
+    return ["start-stop-daemon", "--stop", "--pidfile", pidfile, "--remove-pidfile", "--retry", retry, "--oknodo"]
 
 
-def debootstrap(suite: str, target: str, mirror: str, *, variant: str = "minbase",
-                include: Sequence[str] = ()) -> Argv:
+def debootstrap(suite: str, target: str, mirror: str, *, variant: str = "minbase", include: Sequence[str] = ()) -> Argv:
     argv = ["debootstrap", f"--variant={variant}"]
     if include:
         argv.append("--include=" + ",".join(include))

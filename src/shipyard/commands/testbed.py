@@ -8,10 +8,22 @@ Argv = list[str]
 
 #: What a nested Docker engine needs when `--privileged` is not available (see docs/TESTBED.md).
 NESTED_DOCKER_FLAGS: tuple[str, ...] = (
-    "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
-    "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
-    "--security-opt", "systempaths=unconfined", "--device-cgroup-rule", "a *:* rwm",
-    "--tmpfs", "/run", "--tmpfs", "/tmp",
+    "--cap-add",
+    "ALL",
+    "--cap-drop",
+    "SYS_RESOURCE",
+    "--security-opt",
+    "seccomp=unconfined",
+    "--security-opt",
+    "apparmor=unconfined",
+    "--security-opt",
+    "systempaths=unconfined",
+    "--device-cgroup-rule",
+    "a *:* rwm",
+    "--tmpfs",
+    "/run",
+    "--tmpfs",
+    "/tmp",
 )
 
 
@@ -31,16 +43,38 @@ def image_summary(ref: str) -> Argv:
     return ["docker", "image", "inspect", "--format", "{{.Id}} {{.Size}}", ref]
 
 
-def run_vm(image: str, name: str, *, ssh_port: int | None, volume: str, authorized_keys: str,
-           labels: Mapping[str, str], env: Mapping[str, str] | None = None, ports: Sequence[str] = (),
-           network: str | None = None, hostname: str | None = None) -> Argv:
+def run_vm(
+    image: str,
+    name: str,
+    *,
+    ssh_port: int | None,
+    volume: str,
+    authorized_keys: str,
+    labels: Mapping[str, str],
+    env: Mapping[str, str] | None = None,
+    ports: Sequence[str] = (),
+    network: str | None = None,
+    hostname: str | None = None,
+) -> Argv:
     """A detached SSH host with room for its own Docker engine; sshd published on 127.0.0.1 only."""
     published = f"127.0.0.1:{ssh_port}:22" if ssh_port else "127.0.0.1::22"
-    argv = ["docker", "run", "--detach", "--init", "--name", name, "--hostname", hostname or name,
-            *NESTED_DOCKER_FLAGS,
-            "--volume", f"{volume}:/var/lib/docker",
-            "--volume", f"{authorized_keys}:/etc/shipyard/authorized_keys:ro",
-            "--publish", published]
+    argv = [
+        "docker",
+        "run",
+        "--detach",
+        "--init",
+        "--name",
+        name,
+        "--hostname",
+        hostname or name,
+        *NESTED_DOCKER_FLAGS,
+        "--volume",
+        f"{volume}:/var/lib/docker",
+        "--volume",
+        f"{authorized_keys}:/etc/shipyard/authorized_keys:ro",
+        "--publish",
+        published,
+    ]
     for port in ports:
         argv += ["--publish", port]
     if network:
@@ -57,8 +91,16 @@ def port(name: str, container_port: str = "22/tcp") -> Argv:
 
 
 def containers_with_label(label: str) -> Argv:
-    return ["docker", "ps", "--all", "--no-trunc", "--filter", f"label={label}", "--format",
-            '{{.Names}}\t{{.State}}\t{{.Ports}}']
+    return [
+        "docker",
+        "ps",
+        "--all",
+        "--no-trunc",
+        "--filter",
+        f"label={label}",
+        "--format",
+        "{{.Names}}\t{{.State}}\t{{.Ports}}",
+    ]
 
 
 def remove_container(name: str) -> Argv:
