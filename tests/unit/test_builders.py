@@ -36,7 +36,7 @@ def test_docker_build_from_config(config) -> None:  # type: ignore[no-untyped-de
         "--build-arg", "BASE_IMAGE=python:3.12-slim-bookworm",
         "--label", f"org.opencontainers.image.revision={SHA}",
         "--label", "org.opencontainers.image.version=1.4.0",
-        "apps/api",
+        ".",  # the api builds from the repository root (shipyard.yaml services.api.context)
     ]
 
 

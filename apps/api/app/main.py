@@ -15,7 +15,8 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 
-from app import db, settings as settings_module
+from app import db
+from app import settings as settings_module
 from app.logs import REDACTOR
 from app.meta import SERVICE_NAME
 from app.middleware import RequestContext
@@ -55,7 +56,7 @@ async def _check(name: str, probe: Awaitable[Any], timeout: float) -> tuple[str,
     try:
         await asyncio.wait_for(probe, timeout)
         return name, True
-    except Exception as exc:  # any failure means "not ready"; the reason is logged, not returned
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"; the reason is logged
         log.warning("dependency check failed", extra={"dependency": name, "error": type(exc).__name__})
         return name, False
 
@@ -123,7 +124,7 @@ def create_app(settings: settings_module.Settings | None = None) -> FastAPI:
         items = await db.list_items(request.app.state.pool, max(1, min(limit, 500)))
         try:
             views: int | None = int(await request.app.state.redis.incr(VIEWS_KEY))
-        except Exception as exc:  # the counter is a nicety; the list still answers without Redis
+        except Exception as exc:  # noqa: BLE001 - the counter is a nicety; the list answers without Redis
             log.warning("view counter unavailable", extra={"error": type(exc).__name__})
             views = None
         return ItemList(items=[ItemOut(**vars(item)) for item in items], views=views)

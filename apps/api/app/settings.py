@@ -25,7 +25,7 @@ class Settings:
     postgres_db: str
     redis_url: str = field(repr=False)
     version: str = "dev"
-    host: str = "0.0.0.0"  # noqa: S104 - a container listens on all its interfaces
+    host: str = "0.0.0.0"  # a container listens on all its interfaces
     port: int = 8000
     log_level: str = "info"
     shutdown_timeout: float = 20.0
@@ -78,7 +78,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         postgres_db=values["POSTGRES_DB"] or "",
         redis_url=values["REDIS_URL"] or "",
         version=env.get("APP_VERSION") or "dev",
-        host=env.get("HOST") or "0.0.0.0",  # noqa: S104
+        host=env.get("HOST") or "0.0.0.0",
         port=int(_number(env, "PORT", 8000, int)),
         log_level=(env.get("LOG_LEVEL") or "info").lower(),
         shutdown_timeout=_number(env, "SHUTDOWN_TIMEOUT", 20.0),
@@ -92,9 +92,9 @@ def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
     env = os.environ if environ is None else environ
     out = []
     for name, value in env.items():
-        if (name in SECRET_NAMES or any(marker in name for marker in SECRET_MARKERS)) and len(value) >= 4:
-            if not name.endswith("_FILE"):
-                out.append(value)
+        looks_secret = name in SECRET_NAMES or any(marker in name for marker in SECRET_MARKERS)
+        if looks_secret and len(value) >= 4 and not name.endswith("_FILE"):
+            out.append(value)
     for name in SECRET_NAMES:
         value = _value(env, name) if f"{name}_FILE" in env else None
         if value and len(value) >= 4:
