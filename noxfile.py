@@ -43,3 +43,13 @@ def k8s(session: nox.Session) -> None:
     """Kubernetes gates, offline: render every overlay and values file; strict schemas, lint, checkov, parity."""
     session.install("-e", ".[k8s]")
     session.run("invoke", "k8s.validate", *session.posargs)
+
+
+@nox.session(python=PYTHON, tags=["test"])
+def apps(session: nox.Session) -> None:
+    """The reference apps' own tests: api against real PostgreSQL/Redis binaries, the typed API client in node."""
+    session.install("-r", "apps/api/requirements.txt", "pytest", "httpx")
+    with session.chdir("apps/api"):
+        session.run("python", "-m", "pytest", "-q", *session.posargs)
+    session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
+    session.run("npm", "test", "--workspaces", "--if-present", external=True)
