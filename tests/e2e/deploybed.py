@@ -25,7 +25,7 @@ REGISTRY = "127.0.0.1:5000"
 NAMESPACE = "e2e"
 # SHA-like release tags: A and B are healthy, BROKEN never becomes ready, FLAKY fails inside the watch window.
 A, B, BROKEN, FLAKY = "aaaa1111aaaa", "bbbb2222bbbb", "badb3333badb", "fa11444fa114"
-MODES = {A: "ok", B: "ok", BROKEN: "broken", FLAKY: "fail-after:2"}
+MODES = {A: "ok", B: "ok", BROKEN: "broken", FLAKY: "fail-after:5"}
 SHIPYARD = str(Path(sys.executable).with_name("shipyard"))
 
 CONFIG = f"""project: {PROJECT}

@@ -56,8 +56,8 @@ def test_broken_release_never_takes_traffic(bed: Bed, state: HostState) -> None:
     result, report = under_load(bed, "deploy", "--env", "sandbox", "--sha", BROKEN)
     output = result.stdout + result.stderr
     assert result.returncode != 0
-    assert "never passed its readiness check within 20s" in output
-    assert "fixture: database connection refused (simulated)" in output  # the new container's last log lines
+    assert "never passed its readiness check within 20s" in output, output
+    assert "fixture: database connection refused (simulated)" in output, output  # the container's last log lines
     assert "the previous release keeps serving there" in output
     assert "Traceback" not in output
     assert report.failed == 0 and set(report.versions) == {A}, report.summary()
@@ -71,7 +71,7 @@ def test_failure_inside_watch_window_switches_back(bed: Bed, state: HostState) -
     result, report = under_load(bed, "deploy", "--env", "sandbox", "--sha", FLAKY)
     output = result.stdout + result.stderr
     assert result.returncode != 0
-    assert "went down inside the watch window" in output and "switched-back" in output
+    assert "went down inside the watch window" in output and "switched-back" in output, output
     assert report.versions[FLAKY] > 0, report.summary()  # it did take traffic before failing
     assert report.last_seen[FLAKY] < report.last_seen[A]  # and A has it back
     # The old colour stayed in the proxy as a backup server, so HAProxy fell back by itself at once.
