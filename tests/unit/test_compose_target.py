@@ -128,3 +128,17 @@ def test_cli_dry_run_changes_nothing_and_never_asks() -> None:
                           text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr
     assert "would run: docker compose --file compose.yaml --file compose.dev.yaml down --volumes" in proc.stdout
+
+
+def test_env_example_documents_every_compose_variable() -> None:
+    import re
+
+    used = set()
+    for name in ("compose.yaml", "compose.dev.yaml"):
+        used |= set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*)", (REPO / name).read_text()))
+    documented = set(re.findall(r"^#?\s*([A-Z_][A-Z0-9_]*)=", (REPO / ".env.example").read_text(), re.MULTILINE))
+    assert used, "no variables found"
+    assert used <= documented, f"undocumented in .env.example: {sorted(used - documented)}"
+    for line in (REPO / ".env.example").read_text().splitlines():  # placeholders only
+        if line.startswith("POSTGRES_PASSWORD="):
+            assert line == "POSTGRES_PASSWORD=change-me-locally"
