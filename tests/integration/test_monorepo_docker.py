@@ -20,11 +20,11 @@ PROJECT = str(Path(__file__).resolve().parents[2])
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     root = make_repo(tmp_path)
-    git(root, "checkout", "-qb", "feature")
     write(root, "docker/web.Dockerfile", "FROM scratch\nARG GIT_SHA\n")
     write(root, "Dockerfile", "FROM scratch\nARG GIT_SHA\n")  # api's (context apps/api)
     git(root, "add", "-A")
     git(root, "commit", "-qm", "dockerfiles")
+    git(root, "checkout", "-qb", "feature")
     return root
 
 
@@ -42,6 +42,7 @@ def built(root: Path, *args: str) -> tuple[list[str], str]:
     ("packages/shared/src/a.txt", ["web"]),  # a dependency of web's package
     ("packages/models/src/m.txt", ["api"]),  # a path dependency of api's pyproject
     ("package-lock.json", ["api", "web"]),  # a global input
+    ("docker/web.Dockerfile", ["web"]),  # the image's own Dockerfile
 ])
 def test_only_affected_images_are_built(repo: Path, changed: str, expected: list[str]) -> None:
     commit_change(repo, changed, "changed\n")

@@ -113,6 +113,14 @@ def test_affected_services(changed: list[str], expected: list[str]) -> None:
     assert names == expected + (["worker2"] if "api" in expected else [])
 
 
+def test_a_changed_dockerfile_rebuilds_its_image() -> None:
+    web = "web: {port: 3000, dockerfile: docker/web.Dockerfile}"
+    config = parse(BASE.replace("web: {port: 3000, context: .}", web))
+    g = graph()
+    assert affected_services(config, compute(g, ["docker/web.Dockerfile"], [])) == ["web"]  # type: ignore[arg-type]
+    assert affected_services(config, compute(g, ["docker/other.Dockerfile"], [])) == []  # type: ignore[arg-type]
+
+
 def test_service_without_a_package_counts_as_affected_and_unknown_package_is_an_error() -> None:
     config = parse(BASE + "  proxy: {port: 80, context: docker/proxy}\n")
     g = graph()

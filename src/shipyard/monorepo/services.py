@@ -35,8 +35,15 @@ def service_package(name: str, service: Service, graph: Graph, config_name: str 
     return next((pkg for pkg in graph.packages.values() if pkg.dir == context), None)
 
 
+def _image_inputs_changed(service: Service, changed: tuple[str, ...]) -> bool:
+    """The service's Dockerfile changed, or a file of a build context narrower than the repository."""
+    dockerfile = posixpath.normpath(service.dockerfile)
+    context = posixpath.normpath(service.context)
+    return any(path == dockerfile or (context != "." and path.startswith(context + "/")) for path in changed)
+
+
 def affected_services(config: Config, packages_affected: Affected) -> list[str]:
-    """Services whose package (or one of its dependencies) is affected, in config order.
+    """Services whose package (or one of its dependencies) is affected, or whose Dockerfile changed.
 
     A service that maps to no package cannot be judged, so it counts as affected: CI builds it
     rather than silently shipping a stale image.
@@ -46,7 +53,7 @@ def affected_services(config: Config, packages_affected: Affected) -> list[str]:
     out = []
     for name, service in config.project.services.items():
         pkg = service_package(name, service, graph, config.path.name)
-        if pkg is None or pkg.name in hit:
+        if pkg is None or pkg.name in hit or _image_inputs_changed(service, packages_affected.changed_files):
             out.append(name)
     return out
 
