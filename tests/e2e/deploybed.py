@@ -24,10 +24,11 @@ PROJECT = "shipyard-e2e"
 REGISTRY = "127.0.0.1:5000"
 NAMESPACE = "e2e"
 # SHA-like release tags: A and B are healthy, BROKEN never becomes ready, FLAKY fails inside the watch window.
-A, B, BROKEN, FLAKY = "aaaa1111aaaa", "bbbb2222bbbb", "badb3333badb", "fa11444fa114"
-MODES = {A: "ok", B: "ok", BROKEN: "broken", FLAKY: "fail-after:5"}
+A, B, BROKEN, FLAKY, C = "aaaa1111aaaa", "bbbb2222bbbb", "badb3333badb", "fa11444fa114", "cccc7777cccc"
+MODES = {A: "ok", B: "ok", BROKEN: "broken", FLAKY: "fail-after:5", C: "ok"}
 SHIPYARD = str(Path(sys.executable).with_name("shipyard"))
 
+CANARY = "canary-e2e-5f3a9c1d7e"  # a secret value: must reach the container and never any output
 CONFIG = f"""project: {PROJECT}
 registry: {{address: {REGISTRY}, namespace: {NAMESPACE}, retain: 5}}
 services:
@@ -35,7 +36,12 @@ services:
     port: 8000
     health: {{liveness: /health, readiness: /ready}}
     public: true
+    env: {{LOG_LEVEL: info}}
+    secrets: [APP_TOKEN]
+secrets:
+  APP_TOKEN: {{env: SHIPYARD_E2E_APP_TOKEN}}
 """
+ENV = {**os.environ, "COLUMNS": "200", "SHIPYARD_E2E_APP_TOKEN": CANARY}
 
 
 def image(tag: str) -> str:
@@ -55,11 +61,11 @@ class Bed:
 
     def shipyard(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         return subprocess.run([SHIPYARD, *args], cwd=self.root, capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, "COLUMNS": "200"})
+                              env=ENV)
 
     def start(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen([SHIPYARD, *args], cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, env={**os.environ, "COLUMNS": "200"})
+                                text=True, env=ENV)
 
 
 def _free_port() -> int:
@@ -73,7 +79,8 @@ def fixture_images(docker_engine: Any, registry: str, base_images: dict[str, str
     """Build and push the four fixture releases (cached layers: a second run takes seconds)."""
     for tag, mode in MODES.items():
         subprocess.run(["docker", "build", "--force-rm", "-q", "--build-arg", f"BASE_IMAGE={base_images['python']}",
-                        "--build-arg", f"FIXTURE_MODE={mode}", "-t", image(tag), str(FIXTURE)],
+                        "--build-arg", f"FIXTURE_MODE={mode}", "--label", f"org.shipyard.fixture={tag}",
+                        "-t", image(tag), str(FIXTURE)],
                        check=True, capture_output=True, timeout=600)
         subprocess.run(["docker", "push", image(tag)], check=True, capture_output=True, timeout=600)
     return {tag: image(tag) for tag in MODES}
@@ -95,8 +102,11 @@ def bed(tmp_path_factory: pytest.TempPathFactory, fixture_images: dict[str, str]
             "ssh": {"user": "root", "key": state.key, "known_hosts": state.known_hosts, "connect_timeout": 3},
             "proxy": {"image": vms.PROXY_IMAGE, "http_port": 80},
             "overrides": {"registry": {"address": REGISTRY, "insecure": True}}}
-    envs = {f"pair-{policy}": {**pair, "deploy": {"health_timeout": 20, "watch_window": 2, "on_host_failure": policy}}
-            for policy in ("abort", "continue")}
+    envs: dict[str, Any] = {
+        f"pair-{policy}": {**pair, "deploy": {"health_timeout": 20, "watch_window": 2, "on_host_failure": policy}}
+        for policy in ("abort", "continue")}
+    envs["retain2"] = {**pair, "hosts": pair["hosts"][:1],
+                       "overrides": {"registry": {"address": REGISTRY, "insecure": True, "retain": 2}}}
     (root / "shipyard.yaml").write_text(CONFIG + "environments: " + json.dumps(envs) + "\n")
     bed = Bed(root, vm, state, dead)
     setup = bed.shipyard("deploy.setup", "--env", "sandbox")

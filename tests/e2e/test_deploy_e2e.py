@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import pytest
-from deploybed import BROKEN, FLAKY, A, B, Bed, HostState
+from deploybed import BROKEN, CANARY, FLAKY, PROJECT, A, B, Bed, C, HostState, image
 
 from shipyard.sandbox.load import LoadGenerator
 
@@ -157,3 +157,48 @@ def test_status_and_releases(bed: Bed, state: HostState) -> None:
     assert A in status.stdout and "healthy" in status.stdout and "lock: free" in status.stdout
     releases = bed.shipyard("deploy.releases", "--env", "sandbox")
     assert releases.returncode == 0 and A in releases.stdout and "deploy" in releases.stdout
+
+
+def test_setup_is_idempotent(bed: Bed) -> None:
+    again = bed.shipyard("deploy.setup", "--env", "sandbox")
+    assert again.returncode == 0, again.stderr
+    assert "changed" not in again.stdout, again.stdout
+    assert "in place: proxy running" in again.stdout and "in place: network shipyard-e2e" in again.stdout
+
+
+def test_secret_reaches_the_container_and_no_output(bed: Bed, state: HostState, host: Any) -> None:
+    dry = bed.shipyard("deploy", "--env", "sandbox", "--sha", B, "--dry-run")
+    real = bed.shipyard("deploy", "--env", "sandbox", "--sha", B, "--force")
+    assert dry.returncode == 0 and real.returncode == 0, real.stdout + real.stderr
+    assert "(secret input, not shown)" in dry.stdout
+    for text in (dry.stdout, dry.stderr, real.stdout, real.stderr, host.file(f"{HostState.STATE}/ledger.jsonl")
+                 .content_string):
+        assert CANARY not in text
+    env_file = host.file(f"/var/lib/shipyard/{PROJECT}/env/app.env")
+    assert env_file.mode == 0o600 and f"APP_TOKEN={CANARY}" in env_file.content_string
+    assert "LOG_LEVEL=info" in env_file.content_string
+    live = next(name for name, (st, rel) in state.containers().items() if rel == B)
+    assert host.check_output(f"docker exec {live} printenv APP_TOKEN") == CANARY
+    assert CANARY not in host.check_output(f"docker history --no-trunc {image(B)}")  # never in an image layer
+
+
+def test_zz_prune_keeps_retained_live_and_previous(bed: Bed, state: HostState, host: Any) -> None:
+    """Runs last: it deletes release tags from the registry (the session fixture pushes them again next time)."""
+    import httpx
+
+    for release in (B, C, A):  # live A, previous C; B is older
+        ensure_live(bed, release)
+    dry = bed.shipyard("deploy.prune", "--env", "retain2", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "would remove: " in dry.stdout and image(B) in dry.stdout and image(A) not in dry.stdout
+    assert host.run(f"docker image inspect {image(B)}").rc == 0  # the dry run removed nothing
+
+    pruned = bed.shipyard("deploy.prune", "--env", "retain2")
+    assert pruned.returncode == 0, pruned.stdout + pruned.stderr
+    for kept in (A, C):
+        assert host.run(f"docker image inspect {image(kept)}").rc == 0
+    for gone in (B, BROKEN, FLAKY):
+        assert host.run(f"docker image inspect {image(gone)}").rc != 0, gone
+    tags = set(httpx.get("http://127.0.0.1:5000/v2/e2e/app/tags/list", timeout=10).json().get("tags") or [])
+    assert {A, C} <= tags and not tags & {B, BROKEN, FLAKY}, tags
+    state.assert_serving(A)

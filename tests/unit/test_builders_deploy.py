@@ -114,3 +114,22 @@ def test_write_and_append_scripts(tmp_path: Path) -> None:
     assert out.stdout == '{"a":2}\n'
     missing = subprocess.run(hoststate.read_file(str(tmp_path / "nope")), capture_output=True, text=True)
     assert missing.returncode == 0 and missing.stdout == ""
+
+
+def test_gather_script_sections(tmp_path: Path) -> None:
+    """The one-round-trip facts script, run for real with sh (docker answers or not: sections stay apart)."""
+    from shipyard.commands import hostfacts
+    from shipyard.facts import sections
+
+    layout = HostLayout("nothing-here", root=str(tmp_path))
+    Path(layout.proxy_conf_dir).mkdir(parents=True)
+    Path(layout.proxy_config).write_text("backend app\n    server blue x:1\n")
+    out = subprocess.run(hostfacts.gather(layout, ["no-such/image:tag"]), capture_output=True, text=True,
+                         check=True).stdout
+    parts = sections.split(out)
+    assert set(parts) == {"ps", "config", "servers", "images"}
+    assert parts["ps"] == "" and parts["servers"] == ""
+    assert parts["config"] == "backend app\n    server blue x:1\n"
+    assert sections.image_presence(parts["images"]) == {"no-such/image:tag": False}
+    recorded = "@@shipyard:ps@@\n{}\n@@shipyard:images@@\nyes r/a:1\nno r/b:2\n"
+    assert sections.split(recorded) == {"ps": "{}\n", "images": "yes r/a:1\nno r/b:2\n"}

@@ -20,7 +20,7 @@ CONTAINER_CONF_DIR = "/usr/local/etc/haproxy"
 # Backup twins get a literal address, set at each switch to the old colour's container address: HAProxy's
 # resolvers leave a disabled server that shares a name with another one unresolved (measured on 2.6).
 STANDBY_PLACEHOLDER = "127.0.0.1"
-CHECK = "check inter 500ms fastinter 250ms downinter 250ms rise 2 fall 2"
+CHECK = "check inter 250ms fastinter 250ms downinter 250ms rise 2 fall 2"
 
 
 @dataclass(frozen=True)

@@ -24,14 +24,15 @@ from shipyard.targets.vmlock import me
 from shipyard.targets.vmtarget import Target
 
 
-def _each(target: Target, body: Callable[[VmHost], object]) -> dict[str, object]:
+def _each(target: Target, body: Callable[[VmHost], object], *, keep_open: bool = False) -> dict[str, object]:
     runners = target.runners()
     hosts = {r.host: VmHost(r, target.layout) for r in runners}
     try:
         return on_hosts(runners, lambda r: body(hosts[r.host]), raise_on_failure=False)
     finally:
-        for host in hosts.values():
-            host.close()
+        if not keep_open:
+            for host in hosts.values():
+                host.close()
 
 
 @dataclass
@@ -64,12 +65,13 @@ def status(target: Target) -> list[HostStatus]:
     return [v if isinstance(v, HostStatus) else HostStatus(name, error=str(v)) for name, v in results.items()]
 
 
-def ledgers(target: Target, last: int | None = None) -> dict[str, list[Entry] | BaseException]:
+def ledgers(target: Target, last: int | None = None, *,
+            keep_open: bool = False) -> dict[str, list[Entry] | BaseException]:
     def one(host: VmHost) -> list[Entry]:
         return parse_ledger(host.runner.run(hoststate.read_ledger(target.layout, last), timeout=60).stdout)
 
     out: dict[str, list[Entry] | BaseException] = {}
-    for name, value in _each(target, one).items():
+    for name, value in _each(target, one, keep_open=keep_open).items():
         out[name] = value if isinstance(value, list | BaseException) else ShipyardError(str(value))
     return out
 
@@ -78,7 +80,7 @@ def rollback_request(target: Target, requested: str | None, *, wait_lock: float 
     """Pick the release from the first reachable host's ledger; its images are the ones that were deployed."""
     first: list[Entry] | None = None
     live: str | None = None
-    for result in ledgers(target).values():
+    for result in ledgers(target, keep_open=True).values():  # the rollback that follows reuses the connections
         if isinstance(result, list):
             first = result
             break

@@ -15,20 +15,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from shipyard.commands import bluegreen as bgc
-from shipyard.commands import haproxy, hoststate
+from shipyard.commands import haproxy, hostfacts
 from shipyard.commands.layout import Colour, HostLayout
 from shipyard.config.schema import Registry
 from shipyard.errors import ShipyardError
 from shipyard.facts import containers as container_facts
 from shipyard.facts import proxy as proxy_facts
+from shipyard.facts import sections
 from shipyard.plans.bluegreen import ServiceFacts, Step
 from shipyard.run.base import Runner
 
 POLL = 0.25
 # Leaving maintenance, HAProxy reports a server "up" (and may still show a check result from before) until its
 # first new check completes. So healthy means: passing, at the container's current address, for STABLE seconds
-# (two check intervals): a release that fails its first check can never be switched to.
-STABLE = 1.0
+# (over two check intervals of 250 ms): a release that fails its first check can never be switched to.
+STABLE = 0.6
 
 
 class StepFailed(ShipyardError):
@@ -118,13 +119,18 @@ class VmHost:
 
     # --- facts ---------------------------------------------------------------------------------------------
     def facts(self, images: dict[str, str]) -> HostFacts:
-        ps = container_facts.parse_ps(self.runner.run(bgc.ps(self.layout), timeout=30).stdout)
+        """Containers, persisted and runtime proxy state, image presence: one round trip."""
+        out = self.runner.run(hostfacts.gather(self.layout, sorted(set(images.values()))), timeout=60).stdout
+        parts = sections.split(out)
+        ps = container_facts.parse_ps(parts.get("ps", ""))
         grouped = container_facts.by_service(ps)
-        persisted = proxy_facts.parse_config_live(
-            self.runner.run(hoststate.read_file(self.layout.proxy_config), timeout=30).stdout)
+        persisted = proxy_facts.parse_config_live(parts.get("config", ""))
         proxy_running = any(c.role == "proxy" and c.running for c in ps)
-        states = self.servers() if proxy_running else {}
-        present = self.images_present(sorted(set(images.values())))
+        try:
+            states = proxy_facts.parse_servers_state(parts.get("servers", "")) if proxy_running else {}
+        except ValueError as exc:
+            raise StepFailed(self.name, f"unexpected answer from the proxy: {exc}") from None
+        present = sections.image_presence(parts.get("images", ""))
         services = {
             svc: ServiceFacts(svc, containers=grouped.get(svc, {}), servers=proxy_facts.colours(states, svc),
                               persisted=persisted.get(svc), image_present=present.get(image, False))

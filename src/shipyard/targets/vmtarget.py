@@ -21,6 +21,7 @@ class Target:
     services: dict[str, Service]
     registry: Registry
     secrets: dict[str, list[str]] = field(default_factory=dict)
+    _pool: dict[str, Runner] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_config(cls, config: Config, env_name: str) -> Target:
@@ -68,15 +69,19 @@ class Target:
     def runners(self, *, dry_run: bool = False) -> list[Runner]:
         from shipyard.run import DryRunRunner, SSHRunner
 
+        """One runner per host. SSH runners are shared for the life of the Target: a connection opened to read
+        the ledger is reused by the deploy that follows (closing one only means the next command reconnects)."""
         out: list[Runner] = []
         ssh = self.env.ssh
         for host in self.env.hosts:
             if dry_run:
                 out.append(DryRunRunner(host=host.label))
-            else:
-                out.append(SSHRunner(host.address, port=host.port or ssh.port, user=ssh.user, key=ssh.key,
-                                     known_hosts=ssh.known_hosts, connect_timeout=ssh.connect_timeout,
-                                     name=host.label))
+                continue
+            if host.label not in self._pool:
+                self._pool[host.label] = SSHRunner(host.address, port=host.port or ssh.port, user=ssh.user,
+                                                   key=ssh.key, known_hosts=ssh.known_hosts,
+                                                   connect_timeout=ssh.connect_timeout, name=host.label)
+            out.append(self._pool[host.label])
         return out
 
     def probe_runners(self) -> list[Runner]:
