@@ -74,8 +74,11 @@ class Stack:
     def project(self) -> str:
         return self.env["COMPOSE_PROJECT_NAME"]
 
+    def invoke_argv(self, *args: str) -> list[str]:
+        return [INVOKE, "-r", str(REPO), *args]
+
     def invoke(self, *args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run([INVOKE, "-r", str(REPO), *args], cwd=self.root, env=self.env, capture_output=True,
+        proc = subprocess.run(self.invoke_argv(*args), cwd=self.root, env=self.env, capture_output=True,
                               text=True, timeout=timeout, stdin=subprocess.DEVNULL)
         self.outputs += [proc.stdout, proc.stderr]
         if check and proc.returncode != 0:

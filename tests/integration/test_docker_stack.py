@@ -144,3 +144,17 @@ def test_dev_images_hold_no_secret(stack: Stack, tmp_path: Path) -> None:
         history = stack.docker("history", "--no-trunc", "--format", "{{.CreatedBy}}", image)
         assert stack.canary not in history
         assert layers_containing(image, stack.canary.encode(), tmp_path) == []
+
+
+def test_a_service_that_cannot_start_fails_up_with_its_last_log_lines(stack: Stack) -> None:
+    broken = {**stack.env, "LOG_LEVEL": "bogus"}  # the api refuses to start: logging cannot be configured
+    proc = subprocess.run(stack.invoke_argv("docker.up", "--timeout", "25"), cwd=stack.root, env=broken,
+                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    stack.outputs += [proc.stdout, proc.stderr]
+    assert proc.returncode != 0
+    assert "--- api:" in proc.stdout
+    assert "bogus" in proc.stdout.lower()  # the api's own error, from its last log lines
+    assert stack.canary not in proc.stdout + proc.stderr
+    error = proc.stderr.strip()
+    assert len(error.splitlines()) == 1
+    assert error.startswith("error: not healthy: api") and "invoke docker.logs api" in error
