@@ -131,15 +131,3 @@ def image_prune(filters: Mapping[str, str] | None = None) -> Argv:
         argv += ["--filter", f"{key}={value}"]
     return argv
 
-
-def save(ref: str, output: str) -> Argv:
-    return ["docker", "image", "save", "--output", output, ref]
-
-
-def image_size(ref: str) -> Argv:
-    return ["docker", "image", "inspect", "--format", "{{.Size}}", ref]
-
-
-def history_sizes(ref: str) -> Argv:
-    """Layer by layer, newest first: `<size in bytes>\t<created by>`."""
-    return ["docker", "history", "--no-trunc", "--human=false", "--format", "{{.Size}}\t{{.CreatedBy}}", ref]
