@@ -75,6 +75,42 @@ def _confirm(question: str, yes: bool) -> None:
         raise ShipyardError("cancelled; nothing was changed")
 
 
+@task(help={"images": "base and service images: 'public' (python, node, postgres, redis from Docker Hub), "
+                      "'testbed' (the offline shipyard-base/* stand-ins) or 'auto' (testbed when built here)",
+            "force": "overwrite an existing .env (its secrets are lost)", "dry_run": DRY_HELP})
+def init(c: Any, images: str = "auto", force: bool = False, dry_run: bool = False) -> None:
+    """Write a first .env from .env.example: a random POSTGRES_PASSWORD and the images to use."""
+    import secrets as random_secrets
+
+    from shipyard.commands import docker as docker_cmd
+    from shipyard.errors import ShipyardError
+    from shipyard.run import LocalRunner
+    from shipyard.run.redact import REDACTOR
+    from shipyard.targets.dotenv import TESTBED_IMAGES, fill
+
+    if images not in ("auto", "public", "testbed"):
+        raise ShipyardError(f"--images must be auto, public or testbed, not {images!r}")
+    config = load_config()
+    target, example = config.root / ".env", config.root / ".env.example"
+    if target.exists() and not force:
+        _say(f".env already exists in {config.root}: left unchanged (--force overwrites it)")
+        return
+    if not example.is_file():
+        raise ShipyardError(f"{example} is missing; cannot write .env")
+    if images == "auto":
+        probe = LocalRunner().run(docker_cmd.image_exists(TESTBED_IMAGES["PYTHON_IMAGE"]), check=False, timeout=30)
+        images = "testbed" if probe.ok else "public"
+    password = random_secrets.token_urlsafe(24)
+    REDACTOR.add(password)
+    values = {"POSTGRES_PASSWORD": password, **(TESTBED_IMAGES if images == "testbed" else {})}
+    if dry_run:
+        _say(f"[local] would write {target} from .env.example with a random POSTGRES_PASSWORD and {images} images")
+        return
+    target.write_text(fill(example.read_text(encoding="utf-8"), values), encoding="utf-8")
+    target.chmod(0o600)
+    _say(f"wrote {target} (mode 600): random POSTGRES_PASSWORD, {images} images. Next: invoke docker.up")
+
+
 @task(help={"env": ENV_HELP, "build": "rebuild every image first (default: build only missing images)",
             "timeout": "seconds to wait for every service to become healthy (default 180)",
             "dry_run": DRY_HELP}, default=True)
@@ -186,5 +222,5 @@ def shell(c: Any, service: str, env: str = "dev", dry_run: bool = False) -> None
         raise Exit(code=code)
 
 
-ns = Collection("docker", up, down, logs, ps, build, restart, clean, shell)
+ns = Collection("docker", init, up, down, logs, ps, build, restart, clean, shell)
 ns.default = "up"
