@@ -1,4 +1,4 @@
-"""Quality gates, identical on a laptop and in CI: `nox -s lint tests`.
+"""Quality gates, identical on a laptop and in CI: `nox -s lint tests smoke` (and `nox -t iac`).
 
 Sessions reuse their virtualenvs (`-r` is the default here) so a second run starts in seconds.
 """
@@ -53,3 +53,16 @@ def apps(session: nox.Session) -> None:
         session.run("python", "-m", "pytest", "-q", *session.posargs)
     session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
     session.run("npm", "test", "--workspaces", "--if-present", external=True)
+
+
+@nox.session(python=PYTHON, tags=["e2e"])
+def smoke(session: nox.Session) -> None:
+    """The local stack end to end: .env if missing, docker.up (health-gated), smoke checks, then down (`-- --keep`)."""
+    session.install("-e", ".")
+    session.run("invoke", "docker.init")
+    session.run("invoke", "docker.up")
+    try:
+        session.run("invoke", "docker.smoke")
+    finally:
+        if "--keep" not in session.posargs:
+            session.run("invoke", "docker.down")

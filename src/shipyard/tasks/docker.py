@@ -222,5 +222,29 @@ def shell(c: Any, service: str, env: str = "dev", dry_run: bool = False) -> None
         raise Exit(code=code)
 
 
-ns = Collection("docker", init, up, down, logs, ps, build, restart, clean, shell)
+@task(help={"api_url": "base URL of the api (default: http://127.0.0.1:$API_PORT, 8000)",
+            "web_url": "base URL of the web front end (default: http://127.0.0.1:$WEB_PORT, 3000)"})
+def smoke(c: Any, api_url: str = "", web_url: str = "") -> None:
+    """Check a running stack end to end: health, readiness, an item written through the api shown by web."""
+    import httpx
+
+    from shipyard.errors import ShipyardError
+    from shipyard.targets.compose import parse_dotenv
+    from shipyard.targets.smoke import run_checks
+
+    config = load_config()
+    dotenv = config.root / ".env"
+    values = {**(parse_dotenv(dotenv.read_text(encoding="utf-8")) if dotenv.is_file() else {}), **os.environ}
+    api_url = api_url or f"http://127.0.0.1:{values.get('API_PORT', '8000')}"
+    web_url = web_url or f"http://127.0.0.1:{values.get('WEB_PORT', '3000')}"
+    with httpx.Client(timeout=30) as client:
+        checks = run_checks(api_url.rstrip("/"), web_url.rstrip("/"), client)
+    for check in checks:
+        _say(f"{'ok  ' if check.ok else 'FAIL'} {check.name:<20} {check.seconds * 1000:6.0f} ms  {check.detail}")
+    failed = [check.name for check in checks if not check.ok]
+    if failed:
+        raise ShipyardError(f"smoke failed: {', '.join(failed)}", hint="invoke docker.ps; invoke docker.logs")
+
+
+ns = Collection("docker", init, up, smoke, down, logs, ps, build, restart, clean, shell)
 ns.default = "up"
