@@ -52,6 +52,21 @@ def test_up_from_nothing_every_service_healthy_and_web_shows_api_data(stack: Sta
     assert health["services"] == {"database": "connected", "redis": "connected"}
 
 
+def test_smoke_checks_pass_on_the_running_stack(stack: Stack) -> None:
+    proc = stack.invoke("docker.smoke", timeout=300)
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 6 and all(line.startswith("ok ") for line in lines), proc.stdout
+    assert "web page lists the new item" in proc.stdout
+
+
+def test_smoke_fails_with_one_line_when_nothing_answers(stack: Stack) -> None:
+    proc = stack.invoke("docker.smoke", "--api-url", "http://127.0.0.1:1", "--web-url", "http://127.0.0.1:1",
+                        check=False, timeout=120)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().startswith("error: smoke failed: api liveness, api readiness")
+    assert "Traceback" not in proc.stderr
+
+
 def test_data_survives_down_and_up(stack: Stack) -> None:
     views = httpx.get(stack.url("api", "/api/v1/items"), timeout=10).json()["views"]
     stack.invoke("docker.down")
