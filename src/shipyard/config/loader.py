@@ -21,6 +21,7 @@ from shipyard.config.schema import (
 )
 from shipyard.config.yamlmap import LocatedDocument, Path_, YamlSyntaxError, load_located
 from shipyard.errors import ConfigError, ShipyardError
+from shipyard.util.merge import deep_merge
 
 CONFIG_NAME = "shipyard.yaml"
 TARGETS: dict[str, type[BaseModel]] = {
@@ -145,15 +146,6 @@ def _problems(exc: ValidationError, doc: LocatedDocument, file: str, model: type
     return out
 
 
-def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
 
 @dataclass(frozen=True)
 class Config:
@@ -241,13 +233,13 @@ def parse(text: str, file: str = CONFIG_NAME, path: Path | None = None) -> Confi
         for svc_name, raw in raw_services.items():
             over = env.overrides.services.get(svc_name, {})
             try:
-                merged[svc_name] = Service.model_validate(_deep_merge(raw or {}, over))
+                merged[svc_name] = Service.model_validate(deep_merge(raw or {}, over))
             except ValidationError as exc:
                 problems += _problems(exc, doc, file, Service, (*prefix, "services", svc_name), over)
         env_services[env_name] = merged
         try:
             env_registry[env_name] = Registry.model_validate(
-                _deep_merge(doc.data["registry"], env.overrides.registry))
+                deep_merge(doc.data["registry"], env.overrides.registry))
         except ValidationError as exc:
             problems += _problems(exc, doc, file, Registry, (*prefix, "registry"), env.overrides.registry)
     if problems:

@@ -22,6 +22,7 @@ from shipyard.k8s.manifests import Doc
 from shipyard.k8s.sources import Source
 from shipyard.release import Release
 from shipyard.run.base import CommandError, Runner
+from shipyard.util.merge import deep_merge
 
 
 @dataclass(frozen=True)
@@ -104,21 +105,12 @@ def merged_values(root: Path, source: Source, pin: Pin | None) -> dict[str, Any]
             data = yaml.safe_load((root / path).read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as exc:
             raise ShipyardError(f"{path}: cannot read values ({exc.__class__.__name__})") from None
-        merged = _deep_merge(merged, data)
+        merged = deep_merge(merged, data)
     if pin is not None:
-        merged = _deep_merge(merged, {"image": {"registry": pin.registry.address,
+        merged = deep_merge(merged, {"image": {"registry": pin.registry.address,
                                                 "namespace": pin.registry.namespace, "tag": pin.tag}})
     return merged
 
-
-def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def render_helm(root: Path, source: Source, pin: Pin) -> Rendered:
