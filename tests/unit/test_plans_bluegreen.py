@@ -100,13 +100,13 @@ def test_happy_path_steps_in_order() -> None:
                         {"app": observed}, run_hooks=True)
     steps = bg.describe(plan, context())
     assert [(s.phase, s.kind) for s in steps] == [
-        ("start", "admin"), ("pull", "run"), ("start", "run"), ("start", "run"), ("healthy", "admin"),
-        ("healthy", "wait"), ("hook", "run"), ("switch", "standby"), ("switch", "admin"), ("switch", "run"),
-        ("verify", "verify"),
-        ("verify", "verify"), ("watch", "watch"), ("retire", "admin"), ("retire", "run"),
+        ("start", "admin"), ("pull", "run"), ("start", "run"), ("start", "run"), ("healthy", "wait"),
+        ("hook", "run"), ("switch", "run"), ("switch", "run"), ("verify", "verify"), ("verify", "verify"),
+        ("watch", "watch"), ("retire", "admin"), ("retire", "run"),
     ]
     by_what = {s.what: s for s in steps}
-    assert steps[0].argv == SOCK and steps[0].input == ISOLATE_GREEN
+    assert steps[0].argv == SOCK
+    assert steps[0].input == "set server app/green state drain; set server app/green-standby state maint\n"
     assert steps[1].argv == ("docker", "pull", IMAGE.format(B))
     env = steps[2]
     assert env.secret_input and env.input == "TOKEN=canary-secret-1234\n"
@@ -117,20 +117,21 @@ def test_happy_path_steps_in_order() -> None:
         "--env-file", "/var/lib/shipyard/demo/env/app.env",
         "--label", "shipyard.colour=green", "--label", "shipyard.project=demo", "--label", f"shipyard.release={B}",
         "--label", "shipyard.role=app", "--label", "shipyard.service=app", IMAGE.format(B))
-    assert steps[4].input == "set server app/green state drain\n"
-    assert steps[5].timeout == 30 and steps[5].input == "show servers state app\n"
-    assert steps[6].argv == ("docker", "exec", "demo-app-green", "sh", "-c", "./migrate")
-    assert steps[7].input == "set server app/blue-standby addr <blue address> port 8000\n"
-    assert (steps[7].service, steps[7].colour, steps[7].port) == ("app", "blue", 8000)
-    assert steps[8].input == ("set server app/green state ready; set server app/blue-standby state ready; "
-                              "set server app/blue state maint\n")
-    config = steps[9].input or ""
+    assert steps[4].timeout == 30 and steps[4].input == "show servers state app\n"
+    assert steps[5].argv == ("docker", "exec", "demo-app-green", "sh", "-c", "./migrate")
+    switch = steps[6].argv
+    assert switch[:2] == ("sh", "-c") and switch[3:] == (
+        "shipyard-switch", "demo-app-blue", '{{with index .NetworkSettings.Networks "demo"}}{{.IPAddress}}{{end}}',
+        "app/blue-standby", "8000",
+        "set server app/green state ready; set server app/blue-standby state ready; set server app/blue state maint\n",
+        ADMIN_CLIENT, "/var/lib/shipyard/demo/proxy/run/admin.sock")
+    config = steps[7].input or ""
     assert "server green demo-app-green:8000\n" in config and "server blue demo-app-blue:8000 disabled" in config
     assert "server blue-standby 127.0.0.1:8000 backup disabled" in config
     probe = by_what["GET http://127.0.0.1:8080/ready through the proxy"]
     assert probe.argv[-2:] == ("http://127.0.0.1:8080/ready", "5")
-    assert steps[13].input == ISOLATE_BLUE
-    assert steps[14].argv[-1] == "demo-app-blue"
+    assert steps[11].input == ISOLATE_BLUE
+    assert steps[12].argv[-1] == "demo-app-blue"
 
 
 def test_converged_host_has_no_steps() -> None:

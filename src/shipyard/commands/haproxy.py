@@ -65,7 +65,7 @@ def render_config(layout: HostLayout, backends: Sequence[Backend], public: str |
         "    parse-resolv-conf",
         "    hold valid 10s",
         "    hold nx 2s",
-        "    timeout resolve 1s",
+        "    timeout resolve 250ms",
         "",
     ]
     if public is not None:
@@ -128,10 +128,6 @@ def standby(colour: Colour) -> str:
     return f"{colour}-standby"
 
 
-def point_standby(service: str, colour: Colour, address: str, port: int) -> str:
-    return batch(f"set server {service}/{standby(colour)} addr {address} port {port}")
-
-
 def set_standby(service: str, colour: Colour, state: AdminState) -> str:
     return f"set server {service}/{standby(colour)} state {state}"
 
@@ -148,6 +144,31 @@ def switch(service: str, to: Colour, live: Colour | None) -> str:
     if live is not None and live != to:
         commands += [set_standby(service, live, "ready"), set_state(service, live, "maint")]
     return batch(*commands)
+
+
+SWITCH_SCRIPT = r"""set -eu
+ip=$(docker inspect --type container --format "$2" "$1")
+if [ -z "$ip" ]; then echo "the live container $1 has no address; not switching away from it" >&2; exit 3; fi
+out=$(printf 'set server %s addr %s port %s\n' "$3" "$ip" "$4" | python3 -I -S -c "$6" "$7")
+case "$out" in
+  ""|*changed*|*"no need"*) ;;
+  *) echo "the proxy refused the backup address: $out" >&2; exit 4 ;;
+esac
+out=$(printf '%s' "$5" | python3 -I -S -c "$6" "$7")
+if [ -n "$out" ]; then echo "the proxy refused the switch: $out" >&2; exit 5; fi
+"""
+
+
+def switch_with_backup(layout: HostLayout, service: str, to: Colour, live: Colour, port: int) -> Argv:
+    """One round trip: point `live`'s backup twin at the live container's address, then `switch`."""
+    address = ('{{with index .NetworkSettings.Networks "' + layout.network + '"}}{{.IPAddress}}{{end}}')
+    return ["sh", "-c", SWITCH_SCRIPT, "shipyard-switch", layout.container(service, live), address,
+            f"{service}/{standby(live)}", str(port), switch(service, to, live), ADMIN_CLIENT, layout.admin_socket]
+
+
+def prepare(service: str, colour: Colour) -> str:
+    """Before the new container starts: no new traffic to `colour` (drain), health checks on, backup twin off."""
+    return batch(set_state(service, colour, "drain"), set_standby(service, colour, "maint"))
 
 
 def switch_back(service: str, to: Colour, away: Colour) -> str:

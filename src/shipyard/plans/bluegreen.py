@@ -18,7 +18,7 @@ from shipyard.commands.layout import COLOURS, Colour, HostLayout, other
 from shipyard.facts.containers import Container
 from shipyard.facts.proxy import ServerState
 
-Kind = Literal["run", "admin", "wait", "verify", "watch", "standby"]
+Kind = Literal["run", "admin", "wait", "verify", "watch"]
 PHASES = ("lock", "pull", "start", "healthy", "hook", "switch", "verify", "watch", "retire", "ledger")
 
 
@@ -107,7 +107,6 @@ class Step:
     timeout: float = 600.0
     check: bool = True
     url: str | None = None
-    port: int | None = None
 
 
 def live_colour(facts: ServiceFacts) -> Colour | None:
@@ -168,11 +167,14 @@ def _config_step(ctx: Context, live: Mapping[str, Colour | None], service: str) 
 
 def prepare_steps(plan: ServicePlan, ctx: Context) -> list[Step]:
     d, t, layout = plan.desired, plan.target, ctx.layout
-    steps = [_admin("start", f"keep {d.service}/{t} out of traffic (maint)", haproxy.isolate(d.service, t), ctx,
-                    d.service, t)]
-    if plan.stale_target:
-        steps.append(Step("start", "run", f"remove the stale {t} container",
-                          tuple(bg.remove(layout, d.service, t)), service=d.service, colour=t, timeout=60))
+    steps = []
+    if plan.stale_target:  # out of the proxy first, then gone: no check can pass against it afterwards
+        steps += [_admin("start", f"keep {d.service}/{t} out of traffic (maint)", haproxy.isolate(d.service, t), ctx,
+                         d.service, t),
+                  Step("start", "run", f"remove the stale {t} container", tuple(bg.remove(layout, d.service, t)),
+                       service=d.service, colour=t, timeout=60)]
+    steps.append(_admin("start", f"no traffic to {d.service}/{t}, health checks on (drain)",
+                        haproxy.prepare(d.service, t), ctx, d.service, t))
     if plan.pull:
         steps.append(Step("pull", "run", f"pull {d.image}", tuple(["docker", "pull", d.image]),
                           service=d.service, timeout=900))
@@ -186,8 +188,6 @@ def prepare_steps(plan: ServicePlan, ctx: Context) -> list[Step]:
         Step("start", "run", f"start {d.service} {d.release} as {t}",
              tuple(bg.start(layout, d.service, t, d.image, d.release, env_file=env_file)),
              service=d.service, colour=t, timeout=120),
-        _admin("healthy", f"health-check {d.service}/{t} without sending it traffic (drain)",
-               haproxy.batch(haproxy.set_state(d.service, t, "drain")), ctx, d.service, t),
         Step("healthy", "wait", f"wait until {d.service}/{t} passes {d.readiness} (timeout {ctx.health_timeout:g}s)",
              tuple(haproxy.admin(layout)), input=haproxy.batch(haproxy.show_servers_state(d.service)),
              service=d.service, colour=t, timeout=ctx.health_timeout),
@@ -208,15 +208,14 @@ def cutover_steps(plan: ServicePlan, ctx: Context, live: dict[str, Colour | None
     """Switch one service; `live` is the running map of live colours, updated in place."""
     d, t = plan.desired, plan.target
     live[d.service] = t
-    steps = []
-    if plan.live is not None:
-        steps.append(Step("switch", "standby", f"point {d.service}/{plan.live}-standby at the {plan.live} container",
-                          tuple(haproxy.admin(ctx.layout)),
-                          input=haproxy.point_standby(d.service, plan.live, f"<{plan.live} address>", d.port),
-                          service=d.service, colour=plan.live, timeout=30, port=d.port))
-    steps += [
-        _admin("switch", f"switch {d.service} to {t}" + (f", {plan.live} kept as backup" if plan.live else ""),
-               haproxy.switch(d.service, t, plan.live), ctx, d.service, t),
+    if plan.live is None:
+        switch = _admin("switch", f"switch {d.service} to {t}", haproxy.switch(d.service, t, None), ctx, d.service, t)
+    else:
+        switch = Step("switch", "run", f"switch {d.service} to {t}, {plan.live} kept as backup",
+                      tuple(haproxy.switch_with_backup(ctx.layout, d.service, t, plan.live, d.port)),
+                      service=d.service, colour=t, timeout=30)
+    steps = [
+        switch,
         _config_step(ctx, live, d.service),
         Step("verify", "verify", f"{d.service}/{t} serves in the proxy", tuple(haproxy.admin(ctx.layout)),
              input=haproxy.batch(haproxy.show_servers_state(d.service)), service=d.service, colour=t, timeout=10),

@@ -96,6 +96,18 @@ def rollback_request(target: Target, requested: str | None, *, wait_lock: float 
     return Request(action="rollback", release=release, images=images, hooks=False, wait_lock=wait_lock)
 
 
+def abbreviate(command: str) -> str:
+    """Embedded scripts by name (their text lives in shipyard.commands.haproxy / .hoststate)."""
+    from shipyard.commands import haproxy
+    from shipyard.commands import proxy as proxy_cmd
+
+    for name, text in (("<admin-client.py>", haproxy.ADMIN_CLIENT), ("<switch.sh>", haproxy.SWITCH_SCRIPT),
+                       ("<http-probe.py>", proxy_cmd.HTTP_PROBE),
+                       ("<write.sh>", hoststate.WRITE_SCRIPT)):
+        command = command.replace(shlex.quote(text), name)
+    return command
+
+
 def plan_lines(target: Target, request: Request) -> dict[str, list[str]]:
     """What a deploy would do on each host (facts are read for real; nothing changes)."""
     def one(host: VmHost) -> list[str]:
@@ -109,8 +121,7 @@ def plan_lines(target: Target, request: Request) -> dict[str, list[str]]:
             lines.append(f"{svc.service}: {now} -> {svc.target}={svc.desired.release}"
                          + (" (already live: nothing to do)" if svc.converged else ""))
         for step in bg.describe(plan, ctx):
-            shown = shlex.join(step.argv) if step.kind not in {"admin", "wait", "watch"} else \
-                f"{step.argv[0]} <admin client> {step.argv[-1]}"
+            shown = abbreviate(shlex.join(step.argv))
             stdin = "" if step.input is None else (" <<< (secret input, not shown)" if step.secret_input else
                                                    f" <<< {step.input.strip()!r}" if step.kind != "run" or
                                                    len(step.input) < 80 else f" <<< ({len(step.input)} bytes)")

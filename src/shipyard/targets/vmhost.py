@@ -25,11 +25,11 @@ from shipyard.facts import sections
 from shipyard.plans.bluegreen import ServiceFacts, Step
 from shipyard.run.base import Runner
 
-POLL = 0.25
+POLL = 0.1
 # Leaving maintenance, HAProxy reports a server "up" (and may still show a check result from before) until its
 # first new check completes. So healthy means: passing, at the container's current address, for STABLE seconds
 # (over two check intervals of 250 ms): a release that fails its first check can never be switched to.
-STABLE = 0.6
+STABLE = 0.5
 
 
 class StepFailed(ShipyardError):
@@ -179,21 +179,9 @@ class VmHost:
             self.wait_healthy(step.service, step.colour, step.timeout, step.what)
         elif step.kind == "verify":
             self.verify(step)
-        elif step.kind == "standby":
-            assert step.service and step.colour and step.port
-            self.point_standby(step.service, step.colour, step.port)
+
         else:
             raise ValueError(f"step kind {step.kind} is run by the orchestrator")
-
-    def point_standby(self, service: str, colour: Colour, port: int) -> None:
-        status, address = self.container_status(service, colour)
-        if status != "running" or not address:
-            raise StepFailed(self.name, f"the live {service}/{colour} container is {status}; not switching away"
-                                        " from it without a fallback", phase="switch")
-        answer = self.admin(haproxy.point_standby(service, colour, address, port), expect_output=True).strip()
-        if answer and "changed" not in answer and "no need" not in answer:
-            raise StepFailed(self.name, f"the proxy refused the backup address: {answer.splitlines()[0]}",
-                             phase="switch")
 
     def wait_healthy(self, service: str, colour: Colour, timeout: float, what: str) -> None:
         """Until the proxy's own HTTP check of the new container passes (inside the container network)."""

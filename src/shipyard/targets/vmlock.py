@@ -61,12 +61,18 @@ class HostLock:
         return parse_lease(self.runner.run(hoststate.read_lock(self.layout), timeout=30).stdout)
 
     def acquire(self, wait: float = 0.0) -> Lease:
+        """Optimistic: try to create the lease first; the script answers with the holder's lease when it is taken,
+        and only then is the decision (refuse, or take over a dead or expired lease) made on what it said."""
         deadline = time.monotonic() + wait
+        seen: str | None = None  # the current lease's JSON, once the host has told us
         while True:
-            current = self.read()
             now = self.clock()
-            alive = pid_alive(current.pid) if current and current.machine == self.who.machine else None
-            decision = lock_plan.decide(current, now, self.who, alive)
+            if seen is None:
+                decision = lock_plan.LockDecision("acquire")
+            else:
+                current = parse_lease(seen)
+                alive = pid_alive(current.pid) if current and current.machine == self.who.machine else None
+                decision = lock_plan.decide(current, now, self.who, alive)
             if decision.action != "refuse":
                 new = lock_plan.lease(uuid.uuid4().hex, self.who, now, self.ttl)
                 mode = "acquire" if decision.action == "acquire" else "replace"
@@ -80,10 +86,12 @@ class HostLock:
                 if result.exit_code != hoststate.LOCK_HELD:
                     raise ShipyardError(f"[{self.runner.host}] cannot take the deploy lock: "
                                         f"{(result.stderr.strip() or 'no output').splitlines()[-1]}")
-                continue  # someone else won the race: look again
+                seen = result.stdout  # held (or someone else won a race): decide on what the host said
+                continue
             if time.monotonic() >= deadline:
-                raise LockHeld(self.runner.host, current, now)
+                raise LockHeld(self.runner.host, decision.current, now)
             time.sleep(min(2.0, max(0.2, deadline - time.monotonic())))
+            seen = None
 
     def renew(self) -> None:
         if self.lease is None:
