@@ -59,8 +59,8 @@ def test_repository_terraform_passes_fmt_and_hcl_checks() -> None:
 def test_every_module_directory_is_read() -> None:
     report = check_tree(ROOT / "terraform")
     assert report.problems == []
-    # 5 modules, 5 examples, 3 environments
-    assert report.modules == 13
+    # 6 modules (5 building blocks + shipyard-stack), 6 examples, 3 environments
+    assert report.modules == 15
 
 
 @needs_terraform
@@ -75,22 +75,25 @@ def test_syntax_error_is_one_line_with_file_and_line(tree: Path) -> None:
 
 @needs_terraform
 def test_undeclared_variable(tree: Path) -> None:
-    edit(tree / "environments/staging/main.tf", "ip_range = var.vpc_ip_range", "ip_range = var.vpc_range")
+    edit(tree / "environments/staging/main.tf", "= var.ssh_source_addresses", "= var.ssh_sources")
     result = invoke("infra.check", "--skip-checkov", "--dir", str(tree), cwd=tree.parent)
     assert result.returncode == 1
-    assert ("terraform/environments/staging/main.tf:11: undeclared variable var.vpc_range; did you mean "
-            "'vpc_ip_range'?") in result.stdout.splitlines()
+    assert ("terraform/environments/staging/main.tf:11: undeclared variable var.ssh_sources; did you mean "
+            "'ssh_source_addresses'?") in result.stdout.splitlines()
     assert "error: infra.check: 1 problem(s) in terraform (next: fix the lines above" in result.stderr
 
 
 @needs_terraform
 def test_missing_module_path(tree: Path) -> None:
-    edit(tree / "environments/production/main.tf", '"../../modules/database"', '"../../modules/databse"')
+    edit(tree / "environments/production/main.tf", '"../../modules/shipyard-stack"', '"../../modules/stack"')
+    edit(tree / "modules/shipyard-stack/main.tf", '"../database"', '"../databse"')
     result = invoke("infra.check", "--skip-checkov", "--dir", str(tree), cwd=tree.parent)
     assert result.returncode == 1
     problem = [line for line in result.stdout.splitlines() if "does not exist" in line]
-    assert problem == ["terraform/environments/production/main.tf:48: module 'database': source "
-                       "../../modules/databse does not exist (looked for terraform/modules/databse)"]
+    assert problem == ["terraform/environments/production/main.tf:3: module 'stack': source "
+                       "../../modules/stack does not exist (looked for terraform/modules/stack)",
+                       "terraform/modules/shipyard-stack/main.tf:55: module 'database': source "
+                       "../databse does not exist (looked for terraform/modules/databse)"]
 
 
 @needs_terraform
@@ -106,16 +109,21 @@ def test_bad_formatting(tree: Path) -> None:
 
 
 @pytest.mark.parametrize(("file", "old", "new", "expected"), [
-    ("environments/dev/main.tf", "  region   = var.region\n  ip_range", "  region   = var.region\n  cidr     = 1\n"
-     "  ip_range", "environments/dev/main.tf:11: module 'network': unknown input 'cidr' (declared: description, "
-     "ip_range, name, region)"),
-    ("environments/dev/main.tf", "  droplet_tag      = module.cluster.tag\n", "",
-     "environments/dev/main.tf:37: module 'loadbalancer': required input 'droplet_tag' is not set (declared at "),
-    ("environments/dev/outputs.tf", "module.cluster.shipyard_hosts", "module.cluster.hosts",
-     "environments/dev/outputs.tf:3: module.cluster.hosts: module 'cluster' (../../modules/droplet-cluster) has no "
+    ("modules/shipyard-stack/main.tf", "  region   = var.region\n  ip_range", "  region   = var.region\n"
+     "  cidr     = 1\n  ip_range", "modules/shipyard-stack/main.tf:18: module 'network': unknown input 'cidr' "
+     "(declared: description, ip_range, name, region)"),
+    ("modules/shipyard-stack/main.tf", "  droplet_tag      = module.cluster.tag\n", "",
+     "modules/shipyard-stack/main.tf:44: module 'loadbalancer': required input 'droplet_tag' is not set "
+     "(declared at "),
+    ("environments/dev/main.tf", "  droplet_size  =", "  droplet_sise  =",
+     "environments/dev/main.tf:16: module 'stack': unknown input 'droplet_sise'; did you mean 'droplet_size'?"),
+    ("environments/dev/main.tf", "  deploy_public_keys   = var.deploy_public_keys\n", "",
+     "environments/dev/main.tf:3: module 'stack': required input 'deploy_public_keys' is not set (declared at "),
+    ("environments/dev/outputs.tf", "module.stack.shipyard_hosts", "module.stack.hosts",
+     "environments/dev/outputs.tf:4: module.stack.hosts: module 'stack' (../../modules/shipyard-stack) has no "
      "output 'hosts'"),
-    ("environments/dev/main.tf", 'name     = local.prefix', 'name     = local.prefx',
-     "environments/dev/main.tf:9: undeclared local value local.prefx; did you mean 'prefix'?"),
+    ("modules/shipyard-stack/main.tf", 'name     = local.prefix', 'name     = local.prefx',
+     "modules/shipyard-stack/main.tf:16: undeclared local value local.prefx; did you mean 'prefix'?"),
     ("modules/droplet-cluster/main.tf", "# checkov:skip=CKV_DIO_2:ssh_keys is var.ssh_key_fingerprints, whose "
      "validation rejects an empty list", "# checkov:skip=CKV_DIO_2",
      "modules/droplet-cluster/main.tf:25: checkov suppression CKV_DIO_2 has no written reason"),
@@ -181,4 +189,4 @@ def test_validate_runs_terraform_validate_in_every_root_module(tmp_path: Path) -
 def test_root_modules_are_the_environments_and_examples() -> None:
     names = [str(p.relative_to(ROOT / "terraform")) for p in checks.root_modules(ROOT / "terraform")]
     assert names[:3] == ["environments/dev", "environments/production", "environments/staging"]
-    assert len(names) == 8 and all(n.startswith("modules/") and "/examples/" in n for n in names[3:])
+    assert len(names) == 9 and all(n.startswith("modules/") and "/examples/" in n for n in names[3:])

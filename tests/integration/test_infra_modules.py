@@ -16,7 +16,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = ROOT / "terraform" / "modules"
 ENVIRONMENTS = ROOT / "terraform" / "environments"
-NAMES = ["database", "droplet-cluster", "loadbalancer", "network", "registry"]
+NAMES = ["database", "droplet-cluster", "loadbalancer", "network", "registry", "shipyard-stack"]
 TERRAFORM = shutil.which("terraform") or "/usr/local/bin/terraform"
 
 
@@ -33,7 +33,7 @@ def blocks(path: Path, kind: str) -> dict[str, dict[str, Any]]:
     return out
 
 
-def test_the_five_modules_and_three_environments() -> None:
+def test_the_six_modules_and_three_environments() -> None:
     assert sorted(p.name for p in MODULES.iterdir() if p.is_dir()) == NAMES
     assert sorted(p.name for p in ENVIRONMENTS.iterdir() if p.is_dir()) == ["dev", "production", "staging"]
 

@@ -1,78 +1,17 @@
-locals {
-  environment = "dev"
-  prefix      = "${var.project}-${local.environment}"
-}
+# dev stays small: one droplet, no load balancer (80/443 open on the droplet), no managed database (the
+# app's compose stack has its own), no registry (staging creates the account's one).
+module "stack" {
+  source = "../../modules/shipyard-stack"
 
-module "network" {
-  source = "../../modules/network"
-
-  name     = local.prefix
-  region   = var.region
-  ip_range = var.vpc_ip_range
-}
-
-module "cluster" {
-  source = "../../modules/droplet-cluster"
-
-  name                 = "${local.prefix}-web"
-  environment          = local.environment
+  project              = var.project
+  environment          = "dev"
   region               = var.region
-  droplet_count        = var.droplet_count
-  size                 = var.droplet_size
-  vpc_id               = module.network.vpc_id
   ssh_key_fingerprints = var.ssh_key_fingerprints
   deploy_public_keys   = var.deploy_public_keys
   ssh_source_addresses = var.ssh_source_addresses
-  reserved_ips         = var.reserved_ips
+  alert_emails         = var.alert_emails
 
-  # With a load balancer, only it reaches 80/443 on the droplets; without one, everyone does.
-  web_source_addresses          = var.enable_load_balancer ? [] : ["0.0.0.0/0", "::/0"]
-  web_source_load_balancer_uids = var.enable_load_balancer ? [module.loadbalancer.id] : []
-  backups                       = false
-  tags                          = ["project:${var.project}"]
-
-  monitoring_alert_emails = var.alert_emails
-}
-
-module "loadbalancer" {
-  source = "../../modules/loadbalancer"
-
-  enabled          = var.enable_load_balancer
-  name             = "${local.prefix}-lb"
-  region           = var.region
-  vpc_id           = module.network.vpc_id
-  droplet_tag      = module.cluster.tag
-  certificate_name = var.certificate_name
-}
-
-module "database" {
-  source = "../../modules/database"
-
-  enabled             = var.enable_database
-  name                = "${local.prefix}-pg"
-  region              = var.region
-  vpc_id              = module.network.vpc_id
-  node_count          = var.database_node_count
-  allowed_droplet_tag = module.cluster.tag
-  tags                = ["env:${local.environment}", "project:${var.project}"]
-}
-
-module "registry" {
-  source = "../../modules/registry"
-
-  enabled = var.create_registry
-  name    = coalesce(var.registry_name, var.project)
-  region  = var.region
-}
-
-# Groups this environment's resources in the DigitalOcean console.
-resource "digitalocean_project" "this" {
-  name        = local.prefix
-  description = "${var.project} ${local.environment}, managed by Terraform (Shipyard)"
-  purpose     = "Web Application"
-  environment = "Development"
-  resources = compact(concat(
-    module.cluster.droplet_urns,
-    [module.loadbalancer.urn, module.database.urn],
-  ))
+  vpc_ip_range  = "10.10.0.0/20"
+  droplet_count = 1
+  droplet_size  = "s-1vcpu-1gb"
 }

@@ -1,78 +1,23 @@
-locals {
-  environment = "production"
-  prefix      = "${var.project}-${local.environment}"
-}
+# production: three droplets with weekly backups and reserved IPs (stable hosts in shipyard.yaml) behind a
+# load balancer (only it reaches 80/443), PostgreSQL with a standby; it pulls from the registry staging created.
+module "stack" {
+  source = "../../modules/shipyard-stack"
 
-module "network" {
-  source = "../../modules/network"
-
-  name     = local.prefix
-  region   = var.region
-  ip_range = var.vpc_ip_range
-}
-
-module "cluster" {
-  source = "../../modules/droplet-cluster"
-
-  name                 = "${local.prefix}-web"
-  environment          = local.environment
+  project              = var.project
+  environment          = "production"
   region               = var.region
-  droplet_count        = var.droplet_count
-  size                 = var.droplet_size
-  vpc_id               = module.network.vpc_id
   ssh_key_fingerprints = var.ssh_key_fingerprints
   deploy_public_keys   = var.deploy_public_keys
   ssh_source_addresses = var.ssh_source_addresses
-  reserved_ips         = var.reserved_ips
+  alert_emails         = var.alert_emails
+  certificate_name     = var.certificate_name
 
-  # With a load balancer, only it reaches 80/443 on the droplets; without one, everyone does.
-  web_source_addresses          = var.enable_load_balancer ? [] : ["0.0.0.0/0", "::/0"]
-  web_source_load_balancer_uids = var.enable_load_balancer ? [module.loadbalancer.id] : []
-  backups                       = true
-  tags                          = ["project:${var.project}"]
-
-  monitoring_alert_emails = var.alert_emails
-}
-
-module "loadbalancer" {
-  source = "../../modules/loadbalancer"
-
-  enabled          = var.enable_load_balancer
-  name             = "${local.prefix}-lb"
-  region           = var.region
-  vpc_id           = module.network.vpc_id
-  droplet_tag      = module.cluster.tag
-  certificate_name = var.certificate_name
-}
-
-module "database" {
-  source = "../../modules/database"
-
-  enabled             = var.enable_database
-  name                = "${local.prefix}-pg"
-  region              = var.region
-  vpc_id              = module.network.vpc_id
-  node_count          = var.database_node_count
-  allowed_droplet_tag = module.cluster.tag
-  tags                = ["env:${local.environment}", "project:${var.project}"]
-}
-
-module "registry" {
-  source = "../../modules/registry"
-
-  enabled = var.create_registry
-  name    = coalesce(var.registry_name, var.project)
-  region  = var.region
-}
-
-# Groups this environment's resources in the DigitalOcean console.
-resource "digitalocean_project" "this" {
-  name        = local.prefix
-  description = "${var.project} ${local.environment}, managed by Terraform (Shipyard)"
-  purpose     = "Web Application"
-  environment = "Production"
-  resources = compact(concat(
-    module.cluster.droplet_urns,
-    [module.loadbalancer.urn, module.database.urn],
-  ))
+  vpc_ip_range         = "10.30.0.0/20"
+  droplet_count        = 3
+  droplet_size         = "s-2vcpu-4gb"
+  backups              = true
+  reserved_ips         = true
+  enable_load_balancer = true
+  enable_database      = true
+  database_node_count  = 2
 }

@@ -1,136 +1,40 @@
-variable "project" {
-  description = "Project name: prefixes every resource name (shop -> shop-staging-web-1)."
-  type        = string
+# Only what differs per organisation and person lives here (set it in terraform.tfvars); sizes, counts and
+# toggles are committed in main.tf. modules/shipyard-stack validates every value.
 
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,20}[a-z0-9]$", var.project))
-    error_message = "project must be 3-22 lowercase letters, digits or '-', starting with a letter."
-  }
+variable "project" {
+  description = "Project name: prefixes every resource name (shop -> shop-production-web-1)."
+  type        = string
 }
 
 variable "region" {
   description = "DigitalOcean region slug for every resource of this environment."
   type        = string
   default     = "fra1"
-
-  validation {
-    condition     = can(regex("^[a-z]{3}[0-9]$", var.region))
-    error_message = "region must be a region slug such as fra1, ams3 or nyc3."
-  }
-}
-
-variable "vpc_ip_range" {
-  description = "Private range of this environment's VPC; must not overlap another VPC in the region."
-  type        = string
-  default     = "10.30.0.0/20"
-
-  validation {
-    condition     = can(cidrhost(var.vpc_ip_range, 0))
-    error_message = "vpc_ip_range must be a CIDR such as 10.20.0.0/20."
-  }
-}
-
-variable "droplet_count" {
-  description = "Number of application droplets."
-  type        = number
-  default     = 3
-
-  validation {
-    condition     = var.droplet_count >= 1 && var.droplet_count <= 20
-    error_message = "droplet_count must be between 1 and 20."
-  }
-}
-
-variable "droplet_size" {
-  description = "Droplet size slug."
-  type        = string
-  default     = "s-2vcpu-4gb"
-
-  validation {
-    condition     = can(regex("^[a-z0-9]+(-[a-z0-9]+)+$", var.droplet_size))
-    error_message = "droplet_size must be a size slug such as s-1vcpu-2gb."
-  }
 }
 
 variable "ssh_key_fingerprints" {
   description = "Fingerprints of SSH keys uploaded to DigitalOcean (doctl compute ssh-key list) for root access."
   type        = list(string)
-
-  validation {
-    condition     = length(var.ssh_key_fingerprints) > 0
-    error_message = "give at least one SSH key fingerprint."
-  }
 }
 
 variable "deploy_public_keys" {
   description = "OpenSSH public keys of the deploy user (the CI deploy key and your own)."
   type        = list(string)
-
-  validation {
-    condition     = length(var.deploy_public_keys) > 0
-    error_message = "give at least one public key for the deploy user."
-  }
 }
 
 variable "ssh_source_addresses" {
   description = "CIDRs allowed to reach SSH: office/VPN ranges and the CI runners that deploy."
   type        = list(string)
-
-  validation {
-    condition     = length(var.ssh_source_addresses) > 0 && alltrue([for c in var.ssh_source_addresses : can(cidrhost(c, 0))])
-    error_message = "ssh_source_addresses must be a non-empty list of CIDRs."
-  }
-}
-
-variable "reserved_ips" {
-  description = "Give every droplet a reserved IP (stable shipyard.yaml hosts across rebuilds)."
-  type        = bool
-  default     = true
-}
-
-variable "enable_load_balancer" {
-  description = "Put a DigitalOcean load balancer (health check on /health) in front of the droplets."
-  type        = bool
-  default     = true
-}
-
-variable "certificate_name" {
-  description = "DigitalOcean certificate for HTTPS on the load balancer; null for HTTP only."
-  type        = string
-  default     = null
-}
-
-variable "enable_database" {
-  description = "Create a managed PostgreSQL cluster reachable only from this environment's droplets."
-  type        = bool
-  default     = true
-}
-
-variable "database_node_count" {
-  description = "Database nodes: 1, or 2-3 for a standby (high availability)."
-  type        = number
-  default     = 2
-
-  validation {
-    condition     = contains([1, 2, 3], var.database_node_count)
-    error_message = "database_node_count must be 1, 2 or 3."
-  }
-}
-
-variable "create_registry" {
-  description = "Create the account's container registry from this environment (one registry per account)."
-  type        = bool
-  default     = false
-}
-
-variable "registry_name" {
-  description = "Container registry name (shipyard.yaml registry.namespace)."
-  type        = string
-  default     = null
 }
 
 variable "alert_emails" {
   description = "E-mail addresses for CPU/memory/disk alerts; [] for none."
   type        = list(string)
   default     = []
+}
+
+variable "certificate_name" {
+  description = "DigitalOcean certificate for HTTPS on the load balancer; null for HTTP only."
+  type        = string
+  default     = null
 }

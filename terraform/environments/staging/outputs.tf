@@ -1,55 +1,46 @@
+# The stack's outputs, described in modules/shipyard-stack/outputs.tf. `invoke infra.hosts` reads
+# shipyard_hosts and deploy_user; database_password stays sensitive (terraform output -raw, into a secret store).
 output "shipyard_hosts" {
-  description = "Hosts for shipyard.yaml environments.staging.hosts (`invoke infra.hosts --env staging` prints them)."
-  value       = module.cluster.shipyard_hosts
+  value = module.stack.shipyard_hosts
 }
 
 output "deploy_user" {
-  description = "SSH user for shipyard.yaml environments.staging.ssh.user."
-  value       = module.cluster.deploy_user
+  value = module.stack.deploy_user
 }
 
 output "droplet_tag" {
-  description = "Tag carried by this environment's droplets."
-  value       = module.cluster.tag
+  value = module.stack.droplet_tag
 }
 
 output "vpc_id" {
-  description = "ID of this environment's VPC."
-  value       = module.network.vpc_id
+  value = module.stack.vpc_id
 }
 
 output "load_balancer_ip" {
-  description = "Point DNS here when the load balancer is enabled (null otherwise)."
-  value       = module.loadbalancer.ip
+  value = module.stack.load_balancer_ip
 }
 
 output "registry_endpoint" {
-  description = "Image prefix when this environment created the registry (null otherwise)."
-  value       = module.registry.endpoint
+  value = module.stack.registry_endpoint
 }
 
 output "database_private_host" {
-  description = "PostgreSQL host inside the VPC (null without a database)."
-  value       = module.database.private_host
+  value = module.stack.database_private_host
 }
 
 output "database_port" {
-  description = "PostgreSQL port (null without a database)."
-  value       = module.database.port
+  value = module.stack.database_port
 }
 
 output "database_name" {
-  description = "Application database name (null without a database)."
-  value       = module.database.database
+  value = module.stack.database_name
 }
 
 output "database_user" {
-  description = "Application role (null without a database)."
-  value       = module.database.user
+  value = module.stack.database_user
 }
 
 output "database_password" {
-  description = "Application role password; sensitive: pipe `terraform output -raw database_password` into your secret store."
-  value       = module.database.password
-  sensitive   = true
+  value     = module.stack.database_password
+  sensitive = true
 }

@@ -8,6 +8,3 @@ terraform {
     }
   }
 }
-
-# Reads DIGITALOCEAN_TOKEN from the environment.
-provider "digitalocean" {}
