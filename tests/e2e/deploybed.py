@@ -33,6 +33,8 @@ CONFIG = f"""project: {PROJECT}
 registry: {{address: {REGISTRY}, namespace: {NAMESPACE}, retain: 5}}
 services:
   app:
+    context: app
+    dockerfile: app/Dockerfile
     port: 8000
     health: {{liveness: /health, readiness: /ready}}
     public: true

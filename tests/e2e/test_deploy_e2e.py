@@ -182,6 +182,27 @@ def test_secret_reaches_the_container_and_no_output(bed: Bed, state: HostState, 
     assert CANARY not in host.check_output(f"docker history --no-trunc {image(B)}")  # never in an image layer
 
 
+def test_deploy_without_sha_builds_and_pushes_head(bed: Bed, state: HostState, base_images: dict[str, str]) -> None:
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-c", "user.name=e2e", "-c", "user.email=e2e@example.com", *args],
+                              cwd=bed.root, check=True, capture_output=True, text=True).stdout.strip()
+
+    if not (bed.root / ".git").is_dir():
+        git("init", "-q")
+        git("add", "shipyard.yaml", "app")
+        git("commit", "-q", "-m", "fixture project")
+    head = git("rev-parse", "HEAD")[:12]
+    result = bed.shipyard("deploy", "--env", "sandbox", "--build-arg", f"BASE_IMAGE={base_images['python']}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"image {image(head)}: building" in result.stdout and f"image {image(head)}: pushing" in result.stdout
+    state.assert_serving(head)
+    again = bed.shipyard("deploy", "--env", "sandbox")  # same commit: image reused, host already converged
+    assert again.returncode == 0 and f"image {image(head)}: already in the registry (reused)" in again.stdout
+    assert state.ledger()[-1]["outcome"] == "converged"
+
+
 def test_zz_prune_keeps_retained_live_and_previous(bed: Bed, state: HostState, host: Any) -> None:
     """Runs last: it deletes release tags from the registry (the session fixture pushes them again next time)."""
     import httpx
