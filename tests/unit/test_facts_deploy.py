@@ -73,8 +73,8 @@ def test_images_and_address() -> None:
                        "CreatedAt": "2025-01-01 10:00:00 +0000 UTC"})
     assert containers.parse_images(text) == [containers.Image("127.0.0.1:5000/demo/api", "aaaaaaaaaaaa",
                                                               "sha256:1", "2025-01-01 10:00:00 +0000 UTC")]
-    assert containers.parse_address("172.18.0.4\n") == "172.18.0.4"
-    assert containers.parse_address("\n") is None
+    assert containers.parse_status("running 172.18.0.4\n") == ("running", "172.18.0.4")
+    assert containers.parse_status("created \n") == ("created", None)
 
 
 def test_ledger_round_trip_skips_torn_line() -> None:

@@ -32,9 +32,10 @@ def ps(layout: HostLayout) -> Argv:
     return docker.ps({"label": f"{LABEL_PROJECT}={layout.project}"})
 
 
-def address(layout: HostLayout, service: str, colour: Colour) -> Argv:
-    """The container's IPv4 address on the project network."""
-    fmt = f'{{{{with index .NetworkSettings.Networks "{layout.network}"}}}}{{{{.IPAddress}}}}{{{{end}}}}'
+def status(layout: HostLayout, service: str, colour: Colour) -> Argv:
+    """`<state> <IPv4 on the project network>` of the container (the address is empty until it has one)."""
+    fmt = ("{{.State.Status}} {{with index .NetworkSettings.Networks \"" + layout.network +
+           "\"}}{{.IPAddress}}{{end}}")
     return ["docker", "inspect", "--type", "container", "--format", fmt, layout.container(service, colour)]
 
 

@@ -83,6 +83,7 @@ def parse_images(text: str) -> list[Image]:
     return out
 
 
-def parse_address(text: str) -> str | None:
-    address = text.strip()
-    return address or None
+def parse_status(text: str) -> tuple[str, str | None]:
+    """(state, address) from commands.bluegreen.status output."""
+    state, _, address = text.strip().partition(" ")
+    return state, address.strip() or None

@@ -10,7 +10,7 @@ import contextlib
 import ipaddress
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,15 +152,8 @@ class VmHost:
 
     def container_status(self, service: str, colour: Colour) -> tuple[str, str | None]:
         """(status, address on the project network); ('missing', None) when there is no such container."""
-        name = self.layout.container(service, colour)
-        fmt = ("{{.State.Status}} {{with index .NetworkSettings.Networks \"" + self.layout.network +
-               "\"}}{{.IPAddress}}{{end}}")
-        result = self.runner.run(["docker", "inspect", "--type", "container", "--format", fmt, name],
-                                 timeout=30, check=False)
-        if not result.ok:
-            return "missing", None
-        status, _, address = result.stdout.strip().partition(" ")
-        return status, address or None
+        result = self.runner.run(bgc.status(self.layout, service, colour), timeout=30, check=False)
+        return container_facts.parse_status(result.stdout) if result.ok else ("missing", None)
 
     # --- executing plan steps ------------------------------------------------------------------------------
     def run_step(self, step: Step) -> None:
@@ -248,12 +241,3 @@ class VmHost:
                 return failures
             time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
         return []
-
-
-@contextlib.contextmanager
-def opened(hosts: Sequence[VmHost]) -> Iterator[Sequence[VmHost]]:
-    try:
-        yield hosts
-    finally:
-        for host in hosts:
-            host.close()
