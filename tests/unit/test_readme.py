@@ -34,6 +34,11 @@ def test_every_listed_task_exists() -> None:
             listed.add(part.strip("` ").split()[0])
     proc = subprocess.run([sys.executable, "-m", "invoke", "--list", "--list-format", "flat"], cwd=ROOT,
                           capture_output=True, text=True, check=True)
-    available = {line.split()[0] for line in proc.stdout.splitlines()[1:] if line.strip()}
+    available = set()
+    for line in proc.stdout.splitlines()[1:]:
+        names = re.match(r"^\s+(\S+)(?: \(([^)]*)\))?", line)
+        if names:
+            available.add(names.group(1))
+            available.update(alias.strip() for alias in (names.group(2) or "").split(",") if alias.strip())
     assert listed, "the task table is empty"
     assert listed <= available, f"README lists tasks that do not exist: {sorted(listed - available)}"
