@@ -55,14 +55,21 @@ def apps(session: nox.Session) -> None:
     session.run("npm", "test", "--workspaces", "--if-present", external=True)
 
 
+#: The smoke stack is its own Compose project on its own ports: it starts from nothing, leaves nothing, and never
+#: touches a developer's running `invoke docker.up` stack or its data.
+SMOKE_ENV = {"COMPOSE_PROJECT_NAME": "shipyard-smoke", "API_PORT": "18000", "WEB_PORT": "13000",
+             "POSTGRES_HOST_PORT": "15432", "REDIS_HOST_PORT": "16379"}
+
+
 @nox.session(python=PYTHON, tags=["e2e"])
 def smoke(session: nox.Session) -> None:
-    """The local stack end to end: .env if missing, docker.up (health-gated), smoke checks, then down (`-- --keep`)."""
+    """The local stack from nothing (own project, own ports): up, health-gated, smoke checks, removed (`-- --keep`)."""
     session.install("-e", ".")
-    session.run("invoke", "docker.init")
-    session.run("invoke", "docker.up")
+    session.run("invoke", "docker.init", env=SMOKE_ENV)
+    session.run("invoke", "docker.down", "--volumes", "--yes", env=SMOKE_ENV)
+    session.run("invoke", "docker.up", env=SMOKE_ENV)
     try:
-        session.run("invoke", "docker.smoke")
+        session.run("invoke", "docker.smoke", env=SMOKE_ENV)
     finally:
         if "--keep" not in session.posargs:
-            session.run("invoke", "docker.down")
+            session.run("invoke", "docker.down", "--volumes", "--yes", env=SMOKE_ENV)
