@@ -81,6 +81,10 @@ def stop(name: str, timeout: int = 10) -> Argv:
     return ["docker", "stop", "--time", str(timeout), name]
 
 
+def start(name: str) -> Argv:
+    return ["docker", "start", name]
+
+
 def rm(name: str, force: bool = False) -> Argv:
     return ["docker", "rm", *(["--force"] if force else []), name]
 

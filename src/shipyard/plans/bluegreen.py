@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from shipyard.commands import bluegreen as bg
+from shipyard.commands import docker as docker_cmd
 from shipyard.commands import haproxy, hoststate
 from shipyard.commands import proxy as proxy_cmd
 from shipyard.commands.layout import COLOURS, Colour, HostLayout, other
@@ -176,7 +177,7 @@ def prepare_steps(plan: ServicePlan, ctx: Context) -> list[Step]:
     steps.append(_admin("start", f"no traffic to {d.service}/{t}, health checks on (drain)",
                         haproxy.prepare(d.service, t), ctx, d.service, t))
     if plan.pull:
-        steps.append(Step("pull", "run", f"pull {d.image}", tuple(["docker", "pull", d.image]),
+        steps.append(Step("pull", "run", f"pull {d.image}", tuple(docker_cmd.pull(d.image)),
                           service=d.service, timeout=900))
     env_file = ctx.env_files.get(d.service)
     if env_file is not None:

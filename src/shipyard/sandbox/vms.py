@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from shipyard.commands import docker as docker_cmd
+from shipyard.commands import testbed as testbed_cmd
 from shipyard.errors import ShipyardError
 from shipyard.sandbox.overlay import env_file, state_file
 
@@ -98,8 +100,8 @@ def up(root: Path, project: str, hosts: int, *, printer: Callable[[str], None] =
     if not answering(REGISTRY):
         raise ShipyardError(f"no registry answers on {REGISTRY}", hint="run `invoke testbed.up` and look at its report")
     host = vm.host_for()
-    host.run(["docker", "tag", PROXY_IMAGE_LOCAL, PROXY_IMAGE], timeout=60)
-    host.run(["docker", "push", PROXY_IMAGE], timeout=600)
+    host.run(docker_cmd.tag(PROXY_IMAGE_LOCAL, PROXY_IMAGE), timeout=60)
+    host.run(docker_cmd.push(PROXY_IMAGE), timeout=600)
     machines = []
     for index in range(1, hosts + 1):
         name = vm_name(project, index)
@@ -127,7 +129,7 @@ def up(root: Path, project: str, hosts: int, *, printer: Callable[[str], None] =
 def _published(host: Any, name: str, port: str) -> int:
     from shipyard.testbed.known_hosts import parse_docker_port
 
-    return parse_docker_port(host.run(["docker", "port", name, port], timeout=30).stdout)
+    return parse_docker_port(host.run(testbed_cmd.port(name, port), timeout=30).stdout)
 
 
 def down(root: Path, project: str, *, printer: Callable[[str], None] = print) -> int:

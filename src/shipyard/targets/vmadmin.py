@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from shipyard.commands import bluegreen as bgc
+from shipyard.commands import docker as docker_cmd
 from shipyard.commands import hoststate
 from shipyard.errors import ShipyardError
 from shipyard.facts import containers as container_facts
@@ -180,7 +181,7 @@ def prune_hosts(target: Target, *, dry_run: bool) -> dict[str, list[str]]:
                 if ref in in_use:
                     continue
                 if not dry_run:
-                    runner.run(["docker", "image", "rm", ref], timeout=120, check=False)
+                    runner.run(docker_cmd.remove_image(ref), timeout=120, check=False)
                 removed.append(ref)
         return removed
 

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 
 from shipyard.commands import bluegreen as bgc
+from shipyard.commands import docker as docker_cmd
 from shipyard.commands import haproxy, hoststate
 from shipyard.commands import proxy as proxy_cmd
 from shipyard.errors import ShipyardError
@@ -102,14 +103,14 @@ def _ensure_proxy(target: Target, host: VmHost, act: Runner, report: SetupReport
         if not host.images_present([proxy.image]).get(proxy.image, False):
             if not act.dry_run:
                 host.ensure_tunnel()
-            act.run(["docker", "pull", proxy.image], timeout=900)
+            act.run(docker_cmd.pull(proxy.image), timeout=900)
             report.changed.append(f"pulled {proxy.image}")
         act.run(proxy_cmd.run(layout, proxy.image, bind=proxy.bind, http_port=proxy.http_port,
                                  aliases=sorted(target.services)), timeout=120)
         report.changed.append(f"started the proxy on {want_port.rsplit(':', 1)[0]}")
         return
     if not state.get("running"):
-        act.run(["docker", "start", layout.proxy_container], timeout=60)
+        act.run(docker_cmd.start(layout.proxy_container), timeout=60)
         report.changed.append("started the stopped proxy container")
     elif config_changed:
         checked = act.run(proxy_cmd.check_config(layout), timeout=60, check=False)
