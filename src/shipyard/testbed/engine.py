@@ -11,6 +11,7 @@ from shipyard.commands import host as cmd
 from shipyard.commands import testbed as dcmd
 from shipyard.errors import ShipyardError
 from shipyard.testbed.host import Host
+from shipyard.util.poll import wait_until
 
 #: binary -> Debian package that provides it
 HOST_TOOLS: dict[str, str] = {
@@ -96,14 +97,9 @@ def start_engine(host: Host) -> None:
 
 
 def wait_for_engine(host: Host, timeout: float = ENGINE_WAIT) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        version = engine_version(host)
-        if version:
-            return version
-        time.sleep(0.5)
-    raise ShipyardError(f"dockerd did not answer within {timeout:g}s",
-                        hint=f"read {host.settings.dockerd_log}, then run `invoke testbed.up` again")
+    error = ShipyardError(f"dockerd did not answer within {timeout:g}s",
+                          hint=f"read {host.settings.dockerd_log}, then run `invoke testbed.up` again")
+    return wait_until(lambda: engine_version(host), time.monotonic() + timeout, error, interval=0.5)
 
 
 def stop_engine(host: Host) -> tuple[bool, str]:

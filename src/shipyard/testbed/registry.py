@@ -9,6 +9,7 @@ from shipyard.commands import host as cmd
 from shipyard.errors import ShipyardError
 from shipyard.testbed.engine import apt_install
 from shipyard.testbed.host import Host
+from shipyard.util.poll import wait_until
 
 REGISTRY_BINARY = "docker-registry"
 MANIFEST_TYPES = ", ".join((
@@ -93,13 +94,9 @@ def start_registry(host: Host, wait: float = 20.0) -> None:
     host.run(cmd.start_daemon(serve[0], serve[1:], pidfile=str(s.registry_pidfile), logfile=str(s.registry_log)))
     if host.dry_run:
         return
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        if answering(s.registry_addr):
-            return
-        time.sleep(0.2)
-    raise ShipyardError(f"the registry did not answer on {s.registry_addr} within {wait:g}s",
-                        hint=f"read {s.registry_log}")
+    error = ShipyardError(f"the registry did not answer on {s.registry_addr} within {wait:g}s",
+                          hint=f"read {s.registry_log}")
+    wait_until(lambda: answering(s.registry_addr), time.monotonic() + wait, error, interval=0.2)
 
 
 def stop_registry(host: Host) -> tuple[bool, str]:

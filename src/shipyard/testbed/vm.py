@@ -22,6 +22,7 @@ from shipyard.testbed.images import VM as VM_IMAGE
 from shipyard.testbed.images import image_id
 from shipyard.testbed.known_hosts import check_name, known_hosts_line, parse_docker_port, parse_vm_rows
 from shipyard.testbed.settings import Settings
+from shipyard.util.poll import wait_until
 
 LABEL = "org.shipyard.testbed"
 LABEL_VALUE = "vm"
@@ -125,8 +126,10 @@ def start_vm(host: Host, name: str, *, port: int | None = None, docker: bool = F
 def _describe_running(host: Host, name: str, vm_dir: Path, timeout: float = 30.0) -> VM:
     deadline = time.monotonic() + timeout
     port = parse_docker_port(host.check(dcmd.port(name)).stdout)
-    public_key = _wait(lambda: _read_host_key(host, name), deadline, f"{name}: no host key")
-    _wait(lambda: _ssh_banner(ADDRESS, port), deadline, f"{name}: sshd does not answer on {ADDRESS}:{port}")
+    public_key = wait_until(lambda: _read_host_key(host, name), deadline, ShipyardError(f"{name}: no host key"),
+                            interval=0.05)
+    wait_until(lambda: _ssh_banner(ADDRESS, port), deadline,
+               ShipyardError(f"{name}: sshd does not answer on {ADDRESS}:{port}"), interval=0.05)
     known_hosts = vm_dir / "known_hosts"
     host.write_text(known_hosts, known_hosts_line(ADDRESS, port, public_key), mode=0o600)
     return VM(name, ADDRESS, port, USER, host.settings.ssh_key, known_hosts, " ".join(public_key.split()[:2]))
@@ -145,16 +148,6 @@ def _ssh_banner(address: str, port: int) -> bool | None:
             return sock.recv(4).startswith(b"SSH-") or None
     except OSError:
         return None
-
-
-def _wait(probe: Any, deadline: float, message: str) -> Any:
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise ShipyardError(message)
-        time.sleep(0.05)
 
 
 def ensure_docker(host: Host, machine: VM, timeout: float = 90.0) -> None:
