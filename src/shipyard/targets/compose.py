@@ -82,6 +82,12 @@ def parse_dotenv(text: str) -> dict[str, str]:
     return out
 
 
+def compose_values(root: Path, environ: Mapping[str, str]) -> dict[str, str]:
+    """The variables Compose interpolates with: the project's `.env`, overridden by the environment."""
+    path = root / ".env"
+    return {**(parse_dotenv(path.read_text(encoding="utf-8")) if path.is_file() else {}), **environ}
+
+
 @dataclass
 class ComposeTarget:
     """One `target: compose` environment of shipyard.yaml, bound to a runner."""
@@ -117,13 +123,9 @@ class ComposeTarget:
 
     # -- plumbing ---------------------------------------------------------------------------------------
 
-    def dotenv(self) -> dict[str, str]:
-        path = self.root / ".env"
-        return parse_dotenv(path.read_text(encoding="utf-8")) if path.is_file() else {}
-
     def register_secrets(self, environ: Mapping[str, str]) -> None:
         """Mask every declared secret's value (from the environment or .env) in all output from now on."""
-        values = {**self.dotenv(), **environ}
+        values = compose_values(self.root, environ)
         for name in self.secret_envs:
             value = values.get(name)
             if value and len(value) >= 4:
@@ -132,7 +134,7 @@ class ComposeTarget:
     def allow_missing_secrets(self, environ: Mapping[str, str]) -> None:
         """Commands that only stop, list or read (down, ps, logs, clean) never use secret values, but Compose
         interpolates every `${VAR:?}` anyway: give unset ones a placeholder so that they still work."""
-        known = {**self.dotenv(), **environ}
+        known = compose_values(self.root, environ)
         for name in self.secret_envs:
             if not known.get(name):
                 self.env.setdefault(name, "unset-not-needed-for-this-command")
@@ -283,8 +285,7 @@ def build_args(root: Path, service: Service, release: Release, environ: Mapping[
     """GIT_SHA/BUILD_DATE from the release, and every other ARG the Dockerfile declares that is set in
     the environment or .env (base images such as PYTHON_IMAGE/NODE_IMAGE, exactly as Compose passes them)."""
     dockerfile = (root / service.dockerfile).read_text(encoding="utf-8")
-    dotenv = root / ".env"
-    values = {**(parse_dotenv(dotenv.read_text(encoding="utf-8")) if dotenv.is_file() else {}), **environ}
+    values = compose_values(root, environ)
     args = {name: values[name] for name in build_facts.declared_args(dockerfile)
             if values.get(name) and name not in ("GIT_SHA", "BUILD_DATE")}
     args["GIT_SHA"] = release.sha

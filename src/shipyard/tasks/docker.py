@@ -229,12 +229,11 @@ def smoke(c: Any, api_url: str = "", web_url: str = "") -> None:
     import httpx
 
     from shipyard.errors import ShipyardError
-    from shipyard.targets.compose import parse_dotenv
+    from shipyard.targets.compose import compose_values
     from shipyard.targets.smoke import run_checks
 
     config = load_config()
-    dotenv = config.root / ".env"
-    values = {**(parse_dotenv(dotenv.read_text(encoding="utf-8")) if dotenv.is_file() else {}), **os.environ}
+    values = compose_values(config.root, os.environ)
     api_url = api_url or f"http://127.0.0.1:{values.get('API_PORT', '8000')}"
     web_url = web_url or f"http://127.0.0.1:{values.get('WEB_PORT', '3000')}"
     with httpx.Client(timeout=30) as client:
