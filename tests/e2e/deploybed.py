@@ -9,7 +9,6 @@ import json
 import os
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from ports import free_port
 
 FIXTURE = Path(__file__).parent / "fixtures" / "app"
 PROJECT = "shipyard-e2e"
@@ -70,12 +71,6 @@ class Bed:
                                 text=True, env=ENV)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def fixture_images(docker_engine: Any, registry: str, base_images: dict[str, str]) -> dict[str, str]:
     """Build and push the four fixture releases (cached layers: a second run takes seconds)."""
@@ -97,7 +92,7 @@ def bed(tmp_path_factory: pytest.TempPathFactory, fixture_images: dict[str, str]
     shutil.copytree(FIXTURE, root / "app")
     state = vms.up(root, PROJECT, 1, printer=lambda _line: None, health_timeout=20, watch_window=6)
     vm = state.vms[0]
-    dead = _free_port()
+    dead = free_port()
     # Two more environments over the same VM plus a host that refuses connections (nothing listens there).
     pair = {"target": "vm", "hosts": [{"address": "127.0.0.1", "port": vm.ssh_port, "name": vm.name},
                                       {"address": "127.0.0.1", "port": dead, "name": "dead-host"}],

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tarfile
@@ -18,6 +17,8 @@ from pathlib import Path
 
 import httpx
 
+from ports import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 INVOKE = str(Path(sys.executable).parent / "invoke")
 # What the stack needs from the monorepo; copied so tests may edit sources without touching the work tree.
@@ -26,18 +27,6 @@ STACK_PATHS = ["shipyard.yaml", "compose.yaml", "compose.dev.yaml", ".dockerigno
                "apps/web", "packages", "docker/api.Dockerfile", "docker/web.Dockerfile", "docker/add-user.sh",
                "docker/ca-certificates"]
 IGNORE = shutil.ignore_patterns("node_modules", ".next", "__pycache__", ".test-build", "*.tsbuildinfo")
-
-
-def free_port(preferred: int | None = None) -> int:
-    candidates = [preferred] if preferred else []
-    for port in [*candidates, 0]:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port or 0))
-            except OSError:
-                continue
-            return int(sock.getsockname()[1])
-    raise RuntimeError("no free port")
 
 
 def copy_repo(dst: Path) -> Path:

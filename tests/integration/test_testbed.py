@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from ports import free_port
 from shipyard.errors import ShipyardError
 from shipyard.run import LocalRunner, SSHRunner, UnknownHostKey
 
@@ -21,12 +22,6 @@ CANARY = "canary-pg-" + uuid.uuid4().hex[:12]
 
 def docker(*args: str, check: bool = True, timeout: float = 120):
     return RUN.run(["docker", *args], check=check, timeout=timeout)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
