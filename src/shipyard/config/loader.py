@@ -137,14 +137,13 @@ def _problems(exc: ValidationError, doc: LocatedDocument, file: str, model: type
               prefix: Path_ = (), data: Any = None) -> list[str]:
     out = []
     for error in exc.errors():
-        loc = (*prefix, *_clean_loc(tuple(error["loc"])))
+        local = _clean_loc(tuple(error["loc"]))
+        loc = (*prefix, *local)
         if error["type"] == "union_tag_invalid":
             loc = (*loc, "target")
-        message = _message({**error, "loc": _clean_loc(tuple(error["loc"]))},
-                           data if data is not None else doc.data, model)
+        message = _message({**error, "loc": local}, data if data is not None else doc.data, model)
         out.append(f"{file}:{doc.line_of(loc)} {format_path(loc)}: {message}")
     return out
-
 
 
 @dataclass(frozen=True)
