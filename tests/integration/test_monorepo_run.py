@@ -161,6 +161,51 @@ def test_failing_task_stops_its_dependents_only(tmp_path: Path) -> None:
     assert "skipped" in proc.stdout and "Traceback" not in proc.stdout + proc.stderr
 
 
+SELF_MODIFYING = CONFIG + """  overrides:
+    packages/shared:
+      tasks:
+        build:
+          command: "mkdir -p dist && cat src/*.txt > dist/out.txt && echo patched >> ../../package-lock.json"
+    packages/models:
+      tasks:
+        build:
+          command: "mkdir -p dist && cat src/*.txt > dist/out.txt && echo more >> src/m.txt"
+"""
+MODIFIERS = {"@demo/shared#build": "package-lock.json", "demo-models#build": "packages/models/src/m.txt"}
+
+
+def test_a_task_that_rewrites_its_own_input_is_named_and_never_cached(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, SELF_MODIFYING)
+    for _ in range(2):  # like `next build` patching package-lock.json: every run would be a miss
+        outcomes, log = run(repo, parallel=1)
+        for task_id, path in MODIFIERS.items():
+            assert outcomes[task_id].status == "ok"
+            assert outcomes[task_id].cache == "miss"
+            assert outcomes[task_id].detail == (f"{task_id} changed its input {path}: its cache entry can never"
+                                                " hit, so it was not saved")
+            assert f"{task_id} | warning: {task_id} changed its input {path}" in log
+        # web runs after shared rewrote the lockfile: its key is stale, said as such and not saved either
+        assert outcomes["@demo/web#build"].detail == ("@demo/web#build: its input package-lock.json changed before"
+                                                      " it ran (another task wrote them), so it was not saved")
+    # nothing was saved under a key its inputs no longer match
+    plan = json.loads(subprocess.run([INVOKE, "-r", PROJECT, "monorepo.build", "--dry", "--json"], cwd=repo,
+                                     capture_output=True, text=True, timeout=120, check=True).stdout)
+    cache = {t["id"]: t["cache"] for t in plan["tasks"]}
+    assert set(cache.values()) == {"miss"}
+    # --strict turns the same finding into a failure with a non-zero exit
+    proc = subprocess.run([INVOKE, "-r", PROJECT, "monorepo.build", "--strict", "--parallel", "1"], cwd=repo,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "error: 2 task(s) failed: " in proc.stderr
+    assert "@demo/shared#build changed its input package-lock.json" in proc.stdout
+
+
+def test_a_task_that_leaves_its_inputs_alone_is_not_reported(repo: Path) -> None:
+    outcomes, log = run(repo)
+    assert all(o.detail == "" for o in outcomes.values()), outcomes
+    assert "changed its input" not in log
+
+
 SOURCE_ONLY = CONFIG + """  overrides:
     packages/shared:
       tasks: {build: null, test: null}

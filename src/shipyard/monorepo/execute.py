@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from shipyard.monorepo.cache import LocalCache, collect_outputs
-from shipyard.monorepo.hashing import Planned
+from shipyard.monorepo.hashing import FileHasher, Planned
 from shipyard.monorepo.scheduler import CACHED, FAILED, OK, Outcome
 from shipyard.monorepo.taskgraph import TaskGraph
 from shipyard.run.base import CommandTimeout, Runner
@@ -43,6 +43,18 @@ def task_env(environ: Mapping[str, str] | None = None, executable: str = sys.exe
     return {"PATH": os.pathsep.join([str(Path(executable).parent), environ.get("PATH", "")])}
 
 
+def changed_inputs_line(task_id: str, changed: list[str], before: bool) -> str:
+    """The one line that names a task whose inputs moved under it (its result is not cached).
+
+    `before`: they changed between planning and the task's start (another task wrote them), else while it ran.
+    """
+    shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+    noun = "input" if len(changed) == 1 else "inputs"
+    if before:
+        return f"{task_id}: its {noun} {shown} changed before it ran (another task wrote them), so it was not saved"
+    return f"{task_id} changed its {noun} {shown}: its cache entry can never hit, so it was not saved"
+
+
 @dataclass
 class TaskExecutor:
     root: Path
@@ -53,6 +65,9 @@ class TaskExecutor:
     printer: Printer
     force: bool = False
     logs: str = "full"
+    #: re-checks a task's inputs after it ran (None: no check); `strict` makes a changed input a failure
+    hasher: FileHasher | None = None
+    strict: bool = False
 
     def _echo(self, task_id: str) -> Callable[[str], None]:
         def echo(line: str) -> None:
@@ -90,6 +105,7 @@ class TaskExecutor:
         cacheable = self.cache is not None and node.task.cache
         start = time.monotonic()
         runner = self.make_runner(self._echo(task_id))
+        stale = plan.changed_inputs(self.hasher) if self.hasher is not None else []
         try:
             result = runner.run(shell_argv(node.task.command), cwd=str(package_dir), check=False,
                                 timeout=node.task.timeout, stream=True, env=task_env())
@@ -102,6 +118,12 @@ class TaskExecutor:
         if not result.ok:
             self._replay(task_id, log, failed=True)
             return Outcome(task_id, FAILED, duration, cache_state, f"exit code {result.exit_code}")
+        changed = stale or (plan.changed_inputs(self.hasher) if self.hasher is not None else [])
+        if changed:
+            detail = changed_inputs_line(task_id, changed, before=bool(stale))
+            self.printer.line(f"{task_id} | warning: {detail}")
+            return Outcome(task_id, FAILED if self.strict else OK, duration, cache_state,
+                           detail + (" (--strict)" if self.strict else ""))
         detail = ""
         if cacheable and self.cache is not None:
             outputs = collect_outputs(package_dir, node.task.outputs) if node.task.outputs else []

@@ -55,6 +55,7 @@ class FileHasher:
         self._old: dict[str, list[object]] = {}
         self._new: dict[str, list[object]] = {}
         self._memo: dict[str, str | None] = {}
+        self._seen: dict[str, tuple[int, int]] = {}  # rel -> (size, mtime_ns) when its digest was taken
         self.read_count = 0
         if store is not None:
             with contextlib.suppress(OSError, ValueError):
@@ -79,6 +80,7 @@ class FileHasher:
         if not stat.S_ISREG(st.st_mode):
             return None
         sig: list[object] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+        self._seen[rel] = (st.st_size, st.st_mtime_ns)
         old = self._old.get(rel)
         if old is not None and old[:4] == sig:
             return str(old[4])
@@ -86,6 +88,17 @@ class FileHasher:
         if digest is not None and time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > self.racy_ns:
             self._new[rel] = [*sig, digest]
         return digest
+
+    def changed(self, rel: str, digest: str | None) -> bool:
+        """Whether the file now differs from `digest` (taken earlier by this hasher): stat first, read if needed."""
+        path = f"{self._root}/{rel}"
+        try:
+            st = os.stat(path)  # noqa: PTH116
+        except OSError:
+            return digest is not None
+        if self._seen.get(rel) == (st.st_size, st.st_mtime_ns):
+            return False
+        return self._read(path) != digest
 
     def _read(self, path: str) -> str | None:
         self.read_count += 1
@@ -120,6 +133,13 @@ class Planned:
     key: str
     inputs: tuple[str, ...]  # package-relative paths
     env: tuple[str, ...]  # names of the environment variables that were set and hashed
+    #: every file hashed into the key (package inputs and global inputs), workspace-relative, with its digest:
+    #: checked again after the task ran, to find a task that changes its own inputs
+    watched: tuple[tuple[str, str], ...] = ()
+
+    def changed_inputs(self, hasher: FileHasher) -> list[str]:
+        """The watched files whose content differs now from what the key was computed from."""
+        return [path for path, digest in self.watched if hasher.changed(path, digest)]
 
 
 def task_key(task: TaskDef, package_dir: str, inputs: Sequence[tuple[str, str]],
@@ -151,13 +171,22 @@ def env_values(patterns: Iterable[str], environ: Mapping[str, str]) -> list[tupl
     return sorted(out.items())
 
 
-def global_hash(files: Iterable[str], patterns: Sequence[str], hasher: FileHasher) -> str:
+def global_files(files: Iterable[str], patterns: Sequence[str], hasher: FileHasher) -> list[tuple[str, str]]:
+    """The global inputs that exist, sorted, with their digests."""
     globs = GlobSet(patterns)
-    h = hashlib.sha256()
+    found = []
     for path in sorted(f for f in files if globs.match(f)):
         digest = hasher.digest(path)
         if digest is not None:
-            h.update(f"{path}\0{digest}\0".encode())
+            found.append((path, digest))
+    return found
+
+
+def pairs_hash(pairs: Iterable[tuple[str, str]]) -> str:
+    """One hash of (path, digest) pairs, in the order given."""
+    h = hashlib.sha256()
+    for path, digest in pairs:
+        h.update(f"{path}\0{digest}\0".encode())
     return h.hexdigest()
 
 
@@ -170,7 +199,8 @@ def plan_keys(tasks: TaskGraph, files: Sequence[str], hasher: FileHasher, global
     """
     dirs = {directory: name for name, directory in packages.items()}
     by_package = owners(files, dirs)
-    glob_hash = global_hash(files, global_patterns, hasher)
+    globals_ = global_files(files, global_patterns, hasher)
+    glob_hash = pairs_hash(globals_)
     out: dict[str, Planned] = {}
     excluded: dict[str, GlobSet] = {}
     source_hashes: dict[str, str] = {}
@@ -204,5 +234,6 @@ def plan_keys(tasks: TaskGraph, files: Sequence[str], hasher: FileHasher, global
         env = env_values(node.task.env, environ)
         key = task_key(node.task, pkg.dir, inputs, env, [out[d].key for d in node.deps], glob_hash,
                        [source_hash(name) for name in node.sources])
-        out[node.id] = Planned(node.id, key, tuple(p for p, _ in inputs), tuple(n for n, _ in env))
+        watched = (*((f"{pkg.dir}/{p}", d) for p, d in inputs), *globals_)
+        out[node.id] = Planned(node.id, key, tuple(p for p, _ in inputs), tuple(n for n, _ in env), watched)
     return out

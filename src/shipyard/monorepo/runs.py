@@ -43,6 +43,7 @@ class Prepared:
     planned: dict[str, Planned]
     cache: LocalCache | None
     affected: Affected | None
+    hasher: FileHasher | None = None
 
 
 def prepare(config: Config, task: str, runner: Runner, *, affected_only: bool = False, base: str | None = None,
@@ -67,10 +68,11 @@ def prepare(config: Config, task: str, runner: Runner, *, affected_only: bool = 
     planned = plan_keys(tasks, files, hasher, ws.config.global_inputs, outputs, os.environ,
                         {name: pkg.dir for name, pkg in ws.packages.items()})
     hasher.save()
-    return Prepared(ws, tasks, planned, cache, affected)
+    return Prepared(ws, tasks, planned, cache, affected, hasher)
 
 
 def execute(prepared: Prepared, console: Console, *, parallel: int, force: bool = False, logs: str = "full",
+            strict: bool = False,
             make_runner: Callable[[Callable[[str], None]], Runner] | None = None
             ) -> tuple[dict[str, Outcome], float]:
     """Run the plan: cache hits are restored inline, misses run on `parallel` threads."""
@@ -82,7 +84,8 @@ def execute(prepared: Prepared, console: Console, *, parallel: int, force: bool 
     order = list(prepared.tasks.nodes)
     with LiveReport(console, len(order), show_hits=logs in ("full", "new")) as live:
         executor = TaskExecutor(prepared.workspace.root, prepared.tasks, prepared.planned, prepared.cache,
-                                make_runner or (lambda echo: LocalRunner(echo=echo)), live, force, logs)
+                                make_runner or (lambda echo: LocalRunner(echo=echo)), live, force, logs,
+                                prepared.hasher, strict)
         outcomes = schedule(order, {i: n.deps for i, n in prepared.tasks.nodes.items()}, executor.run, parallel,
                             on_done=live.done, on_start=live.started, inline=executor.restore)
     if prepared.cache is not None:

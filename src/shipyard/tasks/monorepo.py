@@ -20,6 +20,7 @@ RUN_HELP = {
     "dry_run": "same as --dry",
     "json": "with --dry: print the plan as JSON",
     "logs": "task output to show: full (replay cache hits too), new, errors, none",
+    "strict": "fail a task that changes one of its own inputs (by default it is reported and not cached)",
 }
 
 
@@ -30,7 +31,7 @@ def _emit_json(data: Any) -> None:
 
 
 def _run(task_name: str, affected: bool, base: str | None, head: str | None, parallel: int, force: bool,
-         dry: bool, json_: bool, logs: str) -> None:
+         dry: bool, json_: bool, logs: str, strict: bool = False) -> None:
     import os
 
     from rich.console import Console
@@ -65,7 +66,7 @@ def _run(task_name: str, affected: bool, base: str | None, head: str | None, par
         console.print(f"nothing to run: no affected package has a '{task_name}' task")
         return
     outcomes, elapsed = runs.execute(prepared, console, parallel=parallel or os.cpu_count() or 1,
-                                     force=force, logs=logs)
+                                     force=force, logs=logs, strict=strict)
     console.print()
     table, totals = report.summary(list(prepared.tasks.nodes), outcomes, elapsed)
     console.print(table)
@@ -82,16 +83,16 @@ def _run(task_name: str, affected: bool, base: str | None, head: str | None, par
       positional=["task_"], auto_shortflags=False)
 def run(c: Any, task_: str, affected: bool = False, base: str | None = None, head: str | None = None,
         parallel: int = 0, force: bool = False, dry: bool = False, dry_run: bool = False, json_: bool = False,
-        logs: str = "full") -> None:
+        logs: str = "full", strict: bool = False) -> None:
     """Run TASK in dependency order, in parallel, restoring unchanged results from the cache."""
-    _run(task_, affected, base, head, parallel, force, dry or dry_run, json_, logs)
+    _run(task_, affected, base, head, parallel, force, dry or dry_run, json_, logs, strict)
 
 
 def _shorthand(name: str) -> Any:
     def body(c: Any, affected: bool = False, base: str | None = None, head: str | None = None, parallel: int = 0,
              force: bool = False, dry: bool = False, dry_run: bool = False, json_: bool = False,
-             logs: str = "full") -> None:
-        _run(name, affected, base, head, parallel, force, dry or dry_run, json_, logs)
+             logs: str = "full", strict: bool = False) -> None:
+        _run(name, affected, base, head, parallel, force, dry or dry_run, json_, logs, strict)
 
     body.__name__ = name
     body.__doc__ = f"Run `{name}` in every package (shorthand for `monorepo.run {name}`)."
