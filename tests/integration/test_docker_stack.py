@@ -129,6 +129,40 @@ def test_status_and_logs_tasks(stack: Stack) -> None:
     assert '"logger": "app.access"' in logs or '"logger": "uvicorn.error"' in logs
 
 
+def test_init_never_writes_a_new_password_next_to_the_data_volume(stack: Stack, tmp_path: Path) -> None:
+    env_file = stack.root / ".env"
+    saved = env_file.read_bytes()
+    env = {k: v for k, v in stack.env.items() if k != "POSTGRES_PASSWORD"}
+    try:
+        env_file.unlink()  # a user deleted .env, or this is a second checkout with the same project name
+        for args in ((), ("--force",)):
+            if args:
+                env_file.write_bytes(saved)
+            proc = subprocess.run(stack.invoke_argv("docker.init", *args), cwd=stack.root, env=env,
+                                  capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+            assert proc.returncode == 1, proc.stdout + proc.stderr
+            error = proc.stderr.strip()
+            assert len(error.splitlines()) == 1 and f"{stack.project}_pgdata" in error, error
+            assert "nothing written" in error and "invoke docker.down --volumes" in error
+            assert env_file.exists() == bool(args)
+            assert not args or env_file.read_bytes() == saved
+    finally:
+        env_file.write_bytes(saved)
+
+
+def test_up_with_another_password_than_the_volume_says_so(stack: Stack) -> None:
+    wrong = {**stack.env, "POSTGRES_PASSWORD": "not-the-volumes-password"}
+    proc = subprocess.run(stack.invoke_argv("docker.up", "--timeout", "20"), cwd=stack.root, env=wrong,
+                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    stack.outputs += [proc.stdout, proc.stderr]
+    assert proc.returncode == 1
+    error = proc.stderr.strip()
+    assert len(error.splitlines()) == 1
+    assert "the database refused the password in .env" in error and "invoke docker.down --volumes" in error
+    stack.invoke("docker.up", timeout=300)  # the right password again: healthy, and the data is still there
+    assert stack.healthy("api")
+
+
 def test_down_with_volumes_refuses_without_confirmation(stack: Stack) -> None:
     proc = stack.invoke("docker.down", "--volumes", check=False)
     assert proc.returncode != 0

@@ -135,3 +135,8 @@ def image_prune(filters: Mapping[str, str] | None = None) -> Argv:
         argv += ["--filter", f"{key}={value}"]
     return argv
 
+
+
+def volume_names() -> Argv:
+    """Every volume on the engine, one name per line."""
+    return ["docker", "volume", "ls", "--format", "{{.Name}}"]

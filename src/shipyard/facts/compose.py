@@ -144,3 +144,24 @@ def built_images(config: dict[str, Any]) -> dict[str, str]:
         if isinstance(service, dict) and service.get("build"):
             out[name] = str(service.get("image") or f"{project}-{name}")
     return out
+
+
+def volume_names(config: dict[str, Any]) -> list[str]:
+    """The engine-side names of a resolved project's named volumes (`<project>_<volume>` unless named)."""
+    project = str(config.get("name") or "")
+    out = []
+    for key, volume in sorted((config.get("volumes") or {}).items()):
+        external = isinstance(volume, dict) and volume.get("external")
+        name = volume.get("name") if isinstance(volume, dict) else None
+        if not external:
+            out.append(str(name or f"{project}_{key}"))
+    return out
+
+
+#: What PostgreSQL (server side) and its clients (libpq, asyncpg, psycopg) print when a password is refused.
+AUTH_FAILURE_MARKERS = ("password authentication failed", "InvalidPasswordError")
+
+
+def auth_failure(logs: str) -> bool:
+    """Whether a service's log shows the database refusing the configured password."""
+    return any(marker in logs for marker in AUTH_FAILURE_MARKERS)

@@ -37,6 +37,18 @@ class BuildFailed(ShipyardError):
         self.failure = failure
 
 
+#: The way out when a data volume holds another password than .env (said by docker.init and docker.up alike).
+STALE_PASSWORD_HINT = ("restore the .env that created the data (it holds the old POSTGRES_PASSWORD), or start afresh"
+                       " with `invoke docker.down --volumes` (deletes the database and cache data)")
+
+
+class StaleDataVolume(ShipyardError):
+    """A new password next to a data volume initialised with another one."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, hint=STALE_PASSWORD_HINT)
+
+
 class StackUnhealthy(ShipyardError):
     def __init__(self, services: list[str], hint: str) -> None:
         super().__init__(f"not healthy: {', '.join(services)} (last log lines above)", hint=hint)
@@ -165,6 +177,12 @@ class ComposeTarget:
     def compose_services(self) -> list[str]:
         return facts.services(self.resolved())
 
+    def existing_volumes(self) -> list[str]:
+        """The project's named volumes that already exist on the engine (data from an earlier `docker.up`)."""
+        wanted = facts.volume_names(self.resolved())
+        listed = self._run(docker_cmd.volume_names(), runner=self.probe, timeout=60).split()
+        return [name for name in wanted if name in listed]
+
     def missing_images(self) -> list[str]:
         """Services that Compose builds and whose image is not on the engine yet."""
         built = facts.built_images(self.resolved())
@@ -205,6 +223,9 @@ class ComposeTarget:
         bad = facts.not_ready(states, wanted)
         if not bad:
             raise self._compose_error(exc)
+        # the database says "password authentication failed" in its own log, even when its clients only retry
+        refused = facts.auth_failure(self._run(compose_cmd.logs(self.files, self.project, wanted, tail=50),
+                                               runner=self.probe, timeout=60, check=False))
         for service in bad:
             logs = self._run(compose_cmd.logs(self.files, self.project, [service], tail=30), runner=self.probe,
                              timeout=60, check=False)
@@ -212,6 +233,9 @@ class ComposeTarget:
             self.say(f"--- {service}: {condition}; last log lines:")
             for line in REDACTOR(logs).splitlines()[-30:]:
                 self.say(f"  {line}")
+        if refused:
+            raise StaleDataVolume(f"not healthy: {', '.join(bad)}: the database refused the password in .env; its"
+                                  " data volume was initialised with another one (a new or changed .env)")
         raise StackUnhealthy(bad, hint=f"invoke docker.logs {bad[0]}, fix the cause, then invoke docker.up")
 
     def down(self, *, volumes: bool = False) -> None:

@@ -77,9 +77,13 @@ def _confirm(question: str, yes: bool) -> None:
 
 @task(help={"images": "base and service images: 'public' (python, node, postgres, redis from Docker Hub), "
                       "'testbed' (the offline shipyard-base/* stand-ins) or 'auto' (testbed when built here)",
-            "force": "overwrite an existing .env (its secrets are lost)", "dry_run": DRY_HELP})
-def init(c: Any, images: str = "auto", force: bool = False, dry_run: bool = False) -> None:
-    """Write a first .env from .env.example: a random POSTGRES_PASSWORD and the images to use."""
+            "force": "overwrite an existing .env (its secrets are lost; refused while a data volume exists)",
+            "env": ENV_HELP, "dry_run": DRY_HELP})
+def init(c: Any, images: str = "auto", force: bool = False, env: str = "dev", dry_run: bool = False) -> None:
+    """Write a first .env from .env.example: a random POSTGRES_PASSWORD and the images to use.
+
+    Refuses when the stack's data volume already exists: its database keeps the password it was created with.
+    """
     import secrets as random_secrets
 
     from shipyard.commands import docker as docker_cmd
@@ -97,6 +101,7 @@ def init(c: Any, images: str = "auto", force: bool = False, dry_run: bool = Fals
         return
     if not example.is_file():
         raise ShipyardError(f"{example} is missing; cannot write .env")
+    _refuse_next_to_data(env, force)
     if images == "auto":
         probe = LocalRunner().run(docker_cmd.image_exists(TESTBED_IMAGES["PYTHON_IMAGE"]), check=False, timeout=30)
         images = "testbed" if probe.ok else "public"
@@ -109,6 +114,25 @@ def init(c: Any, images: str = "auto", force: bool = False, dry_run: bool = Fals
     target.write_text(fill(example.read_text(encoding="utf-8"), values), encoding="utf-8")
     target.chmod(0o600)
     _say(f"wrote {target} (mode 600): random POSTGRES_PASSWORD, {images} images. Next: invoke docker.up")
+
+
+def _refuse_next_to_data(env: str, force: bool) -> None:
+    """A new password next to an existing data volume would lock the database out: refuse, with the way out."""
+    from shipyard.errors import ShipyardError
+    from shipyard.targets.compose import StaleDataVolume
+
+    try:
+        existing = _target(env, False).existing_volumes()
+    except (ShipyardError, OSError) as exc:
+        _say(f"warning: could not look for an existing data volume ({str(exc).splitlines()[0]}); if one exists,"
+             " restore the .env that created it")
+        return
+    if existing:
+        what = ".env was deleted or replaced" if not force else "--force would replace .env"
+        volumes = f"data volume {existing[0]} already exists" if len(existing) == 1 else \
+            f"data volumes {', '.join(existing)} already exist"
+        raise StaleDataVolume(f"{volumes} with the password of an earlier .env; {what}, and a new password would"
+                              " not open it: nothing written")
 
 
 @task(help={"env": ENV_HELP, "build": "rebuild every image first (default: build only missing images)",
