@@ -137,6 +137,15 @@ def ssh_client() -> str:
     return path
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """`@pytest.mark.tool("terraform", ...)`: the tools must be here (a failure under CI, a skip elsewhere)."""
+    from tools import need_tool
+
+    for marker in item.iter_markers("tool"):
+        for tool in marker.args:
+            need_tool(tool)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A test marked docker/registry/ssh needs that part of the test bed, even without asking for the fixture."""
     for item in items:
@@ -153,6 +162,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    from tools import in_ci, summary_lines
+
+    lines = summary_lines()
+    if lines:
+        terminalreporter.section("tool-gated tests" + (" (CI: a missing tool fails)" if in_ci() else ""))
+        for line in lines:
+            terminalreporter.write_line(line)
     if not _BED.tried:
         return
     terminalreporter.section("shipyard test bed")

@@ -3,12 +3,8 @@ without them but fail in CI (CI=true), where .ci/run installs them."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from shipyard.config import load
 from shipyard.k8s import policy
@@ -16,32 +12,27 @@ from shipyard.k8s.render import Pin, Rendered, render
 from shipyard.k8s.sources import Source, discover
 from shipyard.k8s.validate import SAMPLE_NAMESPACE, SAMPLE_TAG
 from shipyard.run import LocalRunner
+from tools import need, need_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def need(condition: bool, reason: str) -> None:
-    if condition:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI must install it: see .ci/run)")
-    pytest.skip(reason)
-
-
 def need_renderers() -> None:
-    need(shutil.which("kubectl") is not None, "kubectl is not installed (it renders Kustomize)")
+    need_tool("kubectl")
     for module, package in (("kubernetes_validate", "kubernetes-validate"), ("helm_python", "helm-python-sdk")):
         try:
             __import__(module)
         except ImportError:
-            need(False, f"{package} is not installed (pip install -e '.[k8s]')")
+            need(package, False, f"{package} is not installed (pip install -e '.[k8s]')")
+        else:
+            need(package, True, "")
 
 
 def checkov_or_skip() -> str:
     try:
         return policy.find_checkov(ROOT)
     except Exception as exc:
-        need(False, str(exc))
+        need("checkov", False, str(exc))
         raise
 
 

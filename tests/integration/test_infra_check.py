@@ -14,13 +14,13 @@ import pytest
 from shipyard.infra import checks
 from shipyard.infra.tfcheck import check_tree
 from shipyard.run import DryRunRunner, LocalRunner
+from tools import need_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 INVOKE = str(Path(sys.executable).parent / "invoke")
 TERRAFORM = shutil.which("terraform") or ("/usr/local/bin/terraform" if Path("/usr/local/bin/terraform").is_file()
                                           else None)
-needs_terraform = pytest.mark.skipif(TERRAFORM is None, reason="terraform is not installed on this machine "
-                                                               "(the HCL checks below still run)")
+needs_terraform = pytest.mark.tool("terraform")  # the HCL checks below run without it
 
 
 def invoke(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -155,9 +155,7 @@ def test_checkov_reported_as_not_run_when_missing(tree: Path, monkeypatch: pytes
 
 @pytest.mark.slow
 def test_checkov_scan_of_the_repository() -> None:
-    venv_checkov = ROOT / ".venv-checkov" / "bin" / "checkov"
-    if not (os.environ.get("SHIPYARD_CHECKOV") or venv_checkov.is_file() or shutil.which("checkov")):
-        pytest.skip("checkov's own virtualenv is not installed (./scripts/bootstrap makes .venv-checkov)")
+    need_tool("checkov")
     lines: list[str] = []
     problems = checks._checkov(ROOT / "terraform", ROOT, LocalRunner(), lines.append)
     assert problems == []

@@ -106,7 +106,7 @@ def test_sensitive_outputs_are_marked() -> None:
                 assert body.get("sensitive") is True, f"{path}: {name}"
 
 
-@pytest.mark.skipif(not Path(TERRAFORM).is_file(), reason="terraform is not installed on this machine")
+@pytest.mark.tool("terraform")
 def test_cloud_init_renders_a_docker_host_with_a_deploy_user(tmp_path: Path) -> None:
     template = MODULES / "droplet-cluster" / "cloud-init.yaml.tftpl"
     key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE1r3hV0b1n9u6dD2aW8xPq0o2H6Kk1tq9Yc1u3Gx2zA ci@shipyard"

@@ -19,8 +19,7 @@ TERRAFORM_DIR = ROOT / "terraform"
 STACK = TERRAFORM_DIR / "modules" / "shipyard-stack"
 ENVS = ["dev", "staging", "production"]
 TERRAFORM = shutil.which("terraform") or "/usr/local/bin/terraform"
-needs_terraform = pytest.mark.skipif(not Path(TERRAFORM).is_file(), reason="terraform is not installed on this "
-                                                                          "machine (the HCL checks still run)")
+needs_terraform = pytest.mark.tool("terraform")  # the HCL checks run without it
 
 
 def load(path: Path) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,9 +15,7 @@ from shipyard.config import parse
 
 ROOT = Path(__file__).resolve().parents[2]
 INVOKE = str(Path(sys.executable).parent / "invoke")
-pytestmark = pytest.mark.skipif(
-    shutil.which("terraform") is None and not Path("/usr/local/bin/terraform").is_file(),
-    reason="terraform is not installed on this machine")
+pytestmark = pytest.mark.tool("terraform")
 
 MAIN_TF = """\
 terraform {

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from monorepo_repo import git
 
+from tools import need_tool
+
 PROJECT = Path(__file__).resolve().parents[2]
 INVOKE = str(Path(sys.executable).parent / "invoke")
 PARTS = ("apps/", "packages/", "package.json", "package-lock.json", "shipyard.yaml", ".gitignore")
@@ -47,8 +49,7 @@ def invoke(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not (PROJECT / "apps/web/package.json").is_file() or not (PROJECT / "apps/api/pyproject.toml").is_file():
         pytest.skip("the reference apps (apps/web, apps/api) are not in this checkout")
-    if not (PROJECT / "node_modules/.bin/next").exists():
-        pytest.skip("node_modules is not installed: run `npm ci` at the repository root first")
+    need_tool("node")
     return copy_reference(tmp_path_factory.mktemp("reference"))
 
 

@@ -56,7 +56,7 @@ def test_every_run_step_calls_only_nox_invoke_or_scripts() -> None:
                 for command in commands(step.get("run", "")):
                     assert allowed(command), f"{path.name}: {command}"
                     seen.append(command.split()[0])
-    assert set(seen) == {"./scripts/bootstrap", ".venv/bin/nox", ".venv/bin/invoke"}
+    assert set(seen) == {"./scripts/bootstrap", "./scripts/ci", ".venv/bin/nox", ".venv/bin/invoke"}
 
 
 def test_secrets_reach_steps_only_through_env() -> None:
@@ -70,7 +70,9 @@ def test_pull_requests_run_the_gates() -> None:
     ci = load("ci.yml")
     assert set(ci[True]) == {"pull_request", "workflow_call"}  # PyYAML reads the `on` key as True
     runs = [s.get("run", "") for job in ci["jobs"].values() for s in job["steps"]]
-    assert ".venv/bin/nox -s lint tests" in runs
+    assert "./scripts/ci" in runs  # .ci/run: the test bed required, README's test command
+    ci_run = (ROOT / ".ci/run").read_text()
+    assert "SHIPYARD_TESTBED_REQUIRED=1" in ci_run and 'CI="${CI:-true}"' in ci_run
     assert any(r.startswith(".venv/bin/nox -t iac") for r in runs)
     assert '.venv/bin/invoke docker.build --affected --base "$BASE"' in runs
     base = ci["jobs"]["images"]["steps"][-1]["env"]["BASE"]
