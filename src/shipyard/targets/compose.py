@@ -38,7 +38,7 @@ class BuildFailed(ShipyardError):
 
 
 #: The way out when a data volume holds another password than .env (said by docker.init and docker.up alike).
-STALE_PASSWORD_HINT = ("restore the .env that created the data (it holds the old POSTGRES_PASSWORD), or start afresh"
+STALE_DATA_HINT = ("restore the .env that created the data (it holds the old POSTGRES_PASSWORD), or start afresh"
                        " with `invoke docker.down --volumes` (deletes the database and cache data)")
 
 
@@ -46,7 +46,7 @@ class StaleDataVolume(ShipyardError):
     """A new password next to a data volume initialised with another one."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message, hint=STALE_PASSWORD_HINT)
+        super().__init__(message, hint=STALE_DATA_HINT)
 
 
 class StackUnhealthy(ShipyardError):
@@ -324,19 +324,24 @@ class BuiltImage:
     seconds: float
 
 
+def build_image(root: Path, name: str, service: Service, ref: str, release: Release, runner: Runner, *,
+                environ: Mapping[str, str], project: str, extra_args: Mapping[str, str] | None = None,
+                retry: str, say: Say = print) -> BuiltImage:
+    """The one image build of Shipyard (docker.build and deploy): build args from .env and the environment,
+    the release stamp (GIT_SHA, OCI labels), progress per step, and a failure named by step, file and line."""
+    labels = {**release.labels(), "dev.shipyard.project": project, "dev.shipyard.service": name}
+    args = {**build_args(root, service, release, environ), **(extra_args or {})}
+    argv = docker_cmd.build(service.context, service.dockerfile, [ref], build_args=args, labels=labels)
+    say(f"building {ref} ...")
+    started = time.monotonic()
+    run_build(root, name, argv, runner, retry=retry)
+    took = time.monotonic() - started
+    say(f"built {ref} in {took:.1f}s")
+    return BuiltImage(name, ref, took)
+
+
 def build_release(root: Path, services: Mapping[str, Service], names: Sequence[str], release: Release,
                   image: Callable[[str], str], runner: Runner, *, environ: Mapping[str, str],
                   project: str, say: Say = print) -> list[BuiltImage]:
-    out = []
-    for name in names:
-        service = services[name]
-        ref = image(name)
-        labels = {**release.labels(), "dev.shipyard.project": project, "dev.shipyard.service": name}
-        argv = docker_cmd.build(service.context, service.dockerfile, [ref],
-                                build_args=build_args(root, service, release, environ), labels=labels)
-        say(f"building {ref} ...")
-        started = time.monotonic()
-        run_build(root, name, argv, runner, retry=f"invoke docker.build --service {name}")
-        out.append(BuiltImage(name, ref, time.monotonic() - started))
-        say(f"built {ref} in {time.monotonic() - started:.1f}s")
-    return out
+    return [build_image(root, name, services[name], image(name), release, runner, environ=environ, project=project,
+                        retry=f"invoke docker.build --service {name}", say=say) for name in names]
