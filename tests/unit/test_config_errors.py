@@ -66,7 +66,7 @@ CASES = [
      "services, workspace)"),
     ("unknown-service-key-typo", replace("    port: 3000", "    port: 3000\n    dockerfle: x"),
      "shipyard.yaml:11 services.web.dockerfle: unknown key; did you mean 'dockerfile'? (accepted: context, "
-     "dockerfile, env, health, package, port, public, secrets)"),
+     "dockerfile, env, health, package, port, public, requires, secrets)"),
     ("duplicate-service", replace("  web:\n    port: 3000\n", "  web:\n    port: 3000\n  api:\n    port: 9000\n"),
      "shipyard.yaml:11 services.api: duplicate key (each key may appear once)"),
     ("no-services", BASE.split("services:")[0] + "services: {}\n",
@@ -121,6 +121,18 @@ CASES = [
      "shipyard.yaml:11 services.web.health.liveness: must be an absolute HTTP path starting with '/'"),
     ("public-not-bool", replace("    port: 3000", "    port: 3000\n    public: maybe"),
      "shipyard.yaml:11 services.web.public: must be true or false"),
+    ("accessory-unknown-host", BASE + "    accessories:\n      db: {image: postgres:16, port: 5432, host: 10.9.9.9}\n",
+     "shipyard.yaml:14 environments.staging: accessory 'db': host '10.9.9.9' is not one of this environment's hosts"
+     " (or 'first', 'all')"),
+    ("accessory-needs-private-address", BASE + "    accessories:\n      db: {image: postgres:16, port: 5432}\n",
+     "shipyard.yaml:14 environments.staging: accessory 'db': its host 10.0.0.1 needs a private_address (the address"
+     " the other hosts reach it on, never a public one)"),
+    ("accessory-volume-relative", BASE + "    accessories:\n      db: {image: postgres:16, port: 5432, host: all,"
+     " volumes: {pgdata: data}}\n",
+     "shipyard.yaml:20 environments.staging.accessories.db.volumes: volume 'pgdata': the path in the container must"
+     " be absolute"),
+    ("private-address-invalid", replace("      - 10.0.0.2", "      - {address: 10.0.0.2, private_address: 'a b'}"),
+     "shipyard.yaml:18 environments.staging.hosts[1].private_address: not a host name or address"),
     ("env-name-invalid", replace("  staging:", "  Staging Env:"),
      "shipyard.yaml:13 environments: environment name 'Staging Env' must be lowercase letters, digits and '-', "
      "starting with a letter"),

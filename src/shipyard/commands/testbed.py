@@ -86,6 +86,11 @@ def run_vm(
     return [*argv, image]
 
 
+def address(name: str) -> Argv:
+    """The container's IPv4 address on the default bridge (where sandbox VMs reach each other)."""
+    return ["docker", "inspect", "--type", "container", "--format", "{{.NetworkSettings.IPAddress}}", name]
+
+
 def port(name: str, container_port: str = "22/tcp") -> Argv:
     return ["docker", "port", name, container_port]
 

@@ -62,6 +62,8 @@ class Service(Strict):
     env: dict[str, str] = {}
     secrets: list[str] = []
     public: bool = False
+    #: variables the service refuses to start without (config.check and deploy check each environment gives them)
+    requires: list[str] = []
 
 
 class Registry(Strict):
@@ -104,6 +106,8 @@ class Host(Strict):
     address: str
     port: Port | None = None
     name: str | None = None
+    #: the address other hosts reach this one on (a droplet's VPC address); accessories publish on it
+    private_address: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -120,10 +124,10 @@ class Host(Strict):
             return {"address": address, "port": port}
         return value
 
-    @field_validator("address")
+    @field_validator("address", "private_address")
     @classmethod
-    def _address(cls, value: str) -> str:
-        if not is_host(value):
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and not is_host(value):
             raise ValueError("not a host name or address")
         return value
 
@@ -157,6 +161,33 @@ class DeployPolicy(Strict):
     require_approval: bool = False
 
 
+class Accessory(Strict):
+    """A long-lived supporting service on a VM environment's hosts (a database, a cache): never blue/green.
+
+    It runs as `<project>-<name>` on the project network with the network alias `<name>`, so apps on its host
+    reach it by name; with more than one host it also publishes `port` on its host's private address.
+    """
+
+    image: str
+    host: str = "first"  # "first" (the environment's first host), "all", or a host's name/address
+    port: Port
+    env: dict[str, str] = {}
+    secrets: list[str] = []
+    volumes: dict[str, str] = {}  # volume name -> path in the container (named volumes, kept on remove)
+    command: list[str] = []
+    health: list[str] = []  # a command run in the container (exit 0 = healthy), e.g. [pg_isready, -U, app]
+
+    @field_validator("volumes")
+    @classmethod
+    def _volumes(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, path in value.items():
+            if not re.match(r"^[a-z0-9][a-z0-9_.-]*$", name):
+                raise ValueError(f"volume name '{name}' must be lowercase letters, digits, '_', '.', '-'")
+            if not path.startswith("/"):
+                raise ValueError(f"volume '{name}': the path in the container must be absolute")
+        return value
+
+
 class Overrides(Strict):
     """Per-environment changes to the project's services and registry (deep-merged)."""
 
@@ -177,6 +208,7 @@ class VmEnvironment(Strict):
     ssh: SSH = SSH()
     proxy: Proxy = Proxy()
     deploy: DeployPolicy = DeployPolicy()
+    accessories: dict[str, Accessory] = {}
     overrides: Overrides = Overrides()
 
     @model_validator(mode="after")
@@ -187,6 +219,27 @@ class VmEnvironment(Strict):
             if key in seen:
                 raise ValueError(f"host {host.label} is listed twice")
             seen.add(key)
+        return self
+
+    @field_validator("accessories")
+    @classmethod
+    def _accessory_names(cls, value: dict[str, Accessory]) -> dict[str, Accessory]:
+        for name in value:
+            _check_name(name, f"accessory name '{name}'")
+        return value
+
+    @model_validator(mode="after")
+    def _accessory_hosts(self) -> VmEnvironment:
+        labels = {h.label for h in self.hosts} | {h.address for h in self.hosts}
+        for name, accessory in self.accessories.items():
+            if accessory.host not in ("first", "all") and accessory.host not in labels:
+                raise ValueError(f"accessory '{name}': host '{accessory.host}' is not one of this environment's"
+                                 " hosts (or 'first', 'all')")
+            placed = self.hosts[0] if accessory.host == "first" else next(
+                (h for h in self.hosts if accessory.host in (h.label, h.address)), None)
+            if len(self.hosts) > 1 and placed is not None and placed.private_address is None:
+                raise ValueError(f"accessory '{name}': its host {placed.label} needs a private_address (the"
+                                 " address the other hosts reach it on, never a public one)")
         return self
 
 

@@ -29,11 +29,29 @@ PROXY_IMAGE = f"{REGISTRY}/{PROXY_IMAGE_LOCAL}"
 MAX_HOSTS = 8
 
 
+#: Official images that the test bed has offline stand-ins for (same environment contract), as the sandbox's
+#: VMs pull them: from the sandbox registry.
+STAND_INS = {"postgres": f"{REGISTRY}/shipyard-base/postgres:bookworm",
+             "redis": f"{REGISTRY}/shipyard-base/redis:bookworm"}
+
+
 @dataclass(frozen=True)
 class SandboxVm:
     name: str
     ssh_port: int
     http_port: int  # the VM's proxy, published on 127.0.0.1 of this machine
+    private_address: str | None = None  # where the other VMs reach it (the container's bridge address)
+
+
+def stand_in(image: str) -> str:
+    """The sandbox's image for an accessory: the test bed's stand-in for an official postgres/redis image."""
+    repository = image.rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0]
+    return STAND_INS.get(repository, image)
+
+
+def sandbox_accessories(accessories: dict[str, Any]) -> dict[str, Any]:
+    """An environment's accessories (as mappings), with stand-in images, for the sandbox environment."""
+    return {name: {**spec, "image": stand_in(str(spec["image"]))} for name, spec in accessories.items()}
 
 
 @dataclass(frozen=True)
@@ -43,6 +61,7 @@ class SandboxState:
     key: str
     known_hosts: str
     created: str
+    accessories: dict[str, Any] | None = None  # copied from a shipyard.yaml environment, stand-in images
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
@@ -54,7 +73,7 @@ class SandboxState:
             return None
         raw = json.loads(path.read_text(encoding="utf-8"))
         return cls(project=raw["project"], vms=[SandboxVm(**vm) for vm in raw["vms"]], key=raw["key"],
-                   known_hosts=raw["known_hosts"], created=raw["created"])
+                   known_hosts=raw["known_hosts"], created=raw["created"], accessories=raw.get("accessories"))
 
 
 def vm_name(project: str, index: int) -> str:
@@ -63,15 +82,19 @@ def vm_name(project: str, index: int) -> str:
 
 def environment(state: SandboxState, *, health_timeout: float = 60, watch_window: float = 5) -> dict[str, Any]:
     """The generated `sandbox` environment (a VmEnvironment mapping)."""
-    return {
+    env: dict[str, Any] = {
         "target": "vm",
-        "hosts": [{"address": "127.0.0.1", "port": vm.ssh_port, "name": vm.name} for vm in state.vms],
+        "hosts": [{"address": "127.0.0.1", "port": vm.ssh_port, "name": vm.name,
+                   **({"private_address": vm.private_address} if vm.private_address else {})} for vm in state.vms],
         "ssh": {"user": "root", "key": state.key, "known_hosts": state.known_hosts},
         "proxy": {"kind": "haproxy", "image": PROXY_IMAGE, "http_port": 80, "bind": "0.0.0.0"},  # noqa: S104
         "deploy": {"strategy": "parallel", "health_timeout": health_timeout, "watch_window": watch_window,
                    "on_host_failure": "abort"},
         "overrides": {"registry": {"address": REGISTRY, "insecure": True}},
     }
+    if state.accessories:
+        env["accessories"] = state.accessories
+    return env
 
 
 def write_environment(root: Path, state: SandboxState, **policy: float) -> Path:
@@ -89,7 +112,8 @@ def write_environment(root: Path, state: SandboxState, **policy: float) -> Path:
 
 
 def up(root: Path, project: str, hosts: int, *, printer: Callable[[str], None] = print,
-       health_timeout: float = 60, watch_window: float = 5) -> SandboxState:
+       health_timeout: float = 60, watch_window: float = 5,
+       accessories: dict[str, Any] | None = None) -> SandboxState:
     """Start (or reuse) `hosts` VMs, remove extra ones, push the proxy image, write the sandbox environment."""
     from shipyard.testbed import bed, vm
     from shipyard.testbed.registry import answering
@@ -102,12 +126,18 @@ def up(root: Path, project: str, hosts: int, *, printer: Callable[[str], None] =
     host = vm.host_for()
     host.run(docker_cmd.tag(PROXY_IMAGE_LOCAL, PROXY_IMAGE), timeout=60)
     host.run(docker_cmd.push(PROXY_IMAGE), timeout=600)
+    accessories = sandbox_accessories(accessories or {})
+    for spec in accessories.values():
+        if spec["image"] in STAND_INS.values():  # the test bed's stand-in, pushed where the VMs pull from
+            host.run(docker_cmd.tag(spec["image"].removeprefix(f"{REGISTRY}/"), spec["image"]), timeout=60)
+            host.run(docker_cmd.push(spec["image"]), timeout=600)
     machines = []
     for index in range(1, hosts + 1):
         name = vm_name(project, index)
         machine = vm.start_vm(host, name, docker=True, ports=["127.0.0.1::80"])
         http_port = _published(host, name, "80/tcp")
-        machines.append((machine, SandboxVm(name, machine.port, http_port)))
+        private = host.run(testbed_cmd.address(name), timeout=30).stdout.strip() or None
+        machines.append((machine, SandboxVm(name, machine.port, http_port, private)))
         printer(f"sandbox: {name} ssh 127.0.0.1:{machine.port}, proxy http://127.0.0.1:{http_port}/")
     for name, _, _ in vm.list_vms(host):
         if name.startswith(f"{project}-sandbox-") and name not in {m.name for _, m in machines}:
@@ -120,7 +150,7 @@ def up(root: Path, project: str, hosts: int, *, printer: Callable[[str], None] =
     known_hosts.chmod(0o600)
     state = SandboxState(project=project, vms=[s for _, s in machines], key=str(machines[0][0].key),
                          known_hosts=str(known_hosts.resolve()),
-                         created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+                         created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), accessories=accessories or None)
     path = write_environment(root, state, health_timeout=health_timeout, watch_window=watch_window)
     printer(f"sandbox: wrote the `sandbox` environment to {path}")
     return state

@@ -10,6 +10,7 @@ from shipyard.commands import registry as reg_cmd
 from shipyard.errors import ShipyardError
 from shipyard.release import Release
 from shipyard.run.base import Runner
+from shipyard.targets.compose import build_image
 from shipyard.targets.vmtarget import Target
 
 
@@ -19,10 +20,13 @@ def in_registry(target: Target, service: str, tag: str, runner: Runner) -> bool:
 
 
 def ensure(target: Target, release: Release, runner: Runner, probe: Runner, *, root: Path, build: bool = True,
-           build_args: Mapping[str, str] | None = None, say: Callable[[str], None] = print) -> dict[str, str]:
+           build_args: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None,
+           builder: Runner | None = None, say: Callable[[str], None] = print) -> dict[str, str]:
     """Service -> image reference, every one present in the registry (built and pushed when needed).
 
-    `probe` runs the read-only checks (registry, local images) for real; `runner` does the rest (or prints it).
+    `probe` runs the read-only checks (registry, local images) for real; `runner` does the rest (or prints it);
+    `builder` (default `runner`) runs builds, e.g. a runner that shows one line per Dockerfile step. Builds are
+    exactly docker.build's (`targets.compose.build_image`): build args from `environ` and .env, `build_args` on top.
     """
     images: dict[str, str] = {}
     for name, service in sorted(target.services.items()):
@@ -36,9 +40,11 @@ def ensure(target: Target, release: Release, runner: Runner, probe: Runner, *, r
             if not build:
                 raise ShipyardError(f"image {ref} is neither in the registry nor on this machine",
                                     hint="deploy a SHA that was built and pushed, or drop --sha to build HEAD")
-            say(f"image {ref}: {'would build' if runner.dry_run else 'building'}")
-            runner.run(docker.build(service.context, service.dockerfile, [ref], labels=release.labels(),
-                                    build_args=dict(build_args or {})), cwd=str(root), timeout=3600, stream=True)
+            if runner.dry_run:
+                say(f"image {ref}: would build")
+            build_image(root, name, service, ref, release, builder or runner, environ=environ or {},
+                        project=target.project, extra_args=build_args,
+                        retry=f"invoke deploy --env {target.env_name}", say=say)
         say(f"image {ref}: {'would push' if runner.dry_run else 'pushing'}")
         runner.run(docker.push(ref), timeout=3600)
     return images

@@ -24,6 +24,13 @@ def check(c: Any, file: str | None = None) -> None:
         for problem in exc.problems:
             print(problem)
         raise
+    from shipyard.targets.vmenv import environment_problems
+
+    problems = environment_problems(config)
+    if problems:
+        for problem in problems:
+            print(f"{path.name}: {problem}")
+        raise ConfigError([f"{path.name}: {p}" for p in problems])
     envs = ", ".join(f"{name} ({env.target})" for name, env in config.project.environments.items())
     print(f"{path.name}: ok - project {config.project.project}, services: {', '.join(config.project.services)};"
           f" environments: {envs or 'none'}")

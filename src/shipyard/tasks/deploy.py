@@ -52,20 +52,6 @@ def approve(target: Any, yes: bool, dry_run: bool) -> None:
                                  " GitHub environment")
 
 
-def env_contents(config: Any, target: Any) -> dict[str, str]:
-    """Per service: its env file text (plain env + resolved secrets); services with neither get none."""
-    from shipyard.config.secrets import resolve
-
-    out = {}
-    for name, service in target.services.items():
-        values = dict(service.env)
-        for secret_name, secret in resolve(config, list(service.secrets)).items():
-            values[secret_name] = secret.reveal()
-        if values:
-            out[name] = "".join(f"{k}={v}\n" for k, v in sorted(values.items()))
-    return out
-
-
 def _print_plan(target: Any, request: Any) -> None:
     from shipyard.targets.vmadmin import plan_lines
 
@@ -78,11 +64,15 @@ def _print_plan(target: Any, request: Any) -> None:
 
 def run_deploy(env: str | None, sha: str | None = None, yes: bool = False, dry_run: bool = False, wait: float = 0,
                force: bool = False, build_arg: list[str] | None = None, allow_dirty: bool = False) -> None:
+    import os
+
     from shipyard.errors import ShipyardError
     from shipyard.release import Release, current
     from shipyard.run import DryRunRunner, LocalRunner
     from shipyard.targets import droplets, images
     from shipyard.targets.progress import Progress
+    from shipyard.targets.vmenv import env_files
+    from shipyard.tasks.docker import build_progress
 
     config, target = target_for(env)
     approve(target, yes, dry_run)
@@ -96,15 +86,38 @@ def run_deploy(env: str | None, sha: str | None = None, yes: bool = False, dry_r
         if release.dirty and target.env.deploy.require_approval:
             raise ShipyardError(f"refusing to deploy a dirty working tree to '{target.env_name}'",
                                 hint="commit your changes first")
+    # every secret and environment value is resolved before anything is built or pushed
+    apps_env, accessories_env = env_files(config, target.env_name, target.env, target.services)
     args = dict(a.split("=", 1) for a in (build_arg or []) if "=" in a)
     refs = images.ensure(target, release, DryRunRunner() if dry_run else local, local, root=config.root,
-                         build=not sha, build_args=args)
+                         build=not sha, build_args=args, environ=os.environ,
+                         builder=None if dry_run else LocalRunner(echo=build_progress))
     request = droplets.Request(action="deploy", release=release.tag, images=refs, force=force, wait_lock=wait,
-                               env_contents=env_contents(config, target))
+                               env_contents=apps_env)
+    if target.env.accessories:
+        _boot_accessories(target, accessories_env, dry_run)
     if dry_run:
         _print_plan(target, request)
         return
     droplets.deploy(target, request, Progress())
+
+
+def accessories_of(target: Any, accessories_env: dict[str, str]) -> Any:
+    from shipyard.targets.accessories import Accessories
+    from shipyard.targets.vmhost import VmHost, loopback_registry
+
+    tunnel = loopback_registry(target.registry)
+    hosts = {r.host: VmHost(r, target.layout, tunnel_port=tunnel) for r in target.runners()}
+    return Accessories(target.env_name, target.env, target.layout, accessories_env, hosts)
+
+
+def _boot_accessories(target: Any, accessories_env: dict[str, str], dry_run: bool) -> None:
+    accessories = accessories_of(target, accessories_env)
+    for report in accessories.boot(dry_run=dry_run):
+        for line in report.changed:
+            print(f"[{report.host}] {'would change' if dry_run else 'changed'}: {line}")
+        for line in report.in_place:
+            print(f"[{report.host}] in place: {line}")
 
 
 @task(default=True, iterable=["build_arg"], help=DEPLOY_HELP)
@@ -133,11 +146,11 @@ def production(c: Any, sha: str | None = None, yes: bool = False, dry_run: bool 
 
 @task(help={"env": ENV_HELP, "dry_run": "print what would change on each host and change nothing"})
 def setup(c: Any, env: str | None = None, dry_run: bool = False) -> None:
-    """Make hosts ready: Docker, python3, state directory, network, proxy config and container (idempotent)."""
+    """Make hosts ready: Docker, python3, state directory, network, proxy, accessories (idempotent)."""
     from shipyard.errors import ShipyardError
     from shipyard.targets.vmsetup import setup as do_setup
 
-    _, target = target_for(env)
+    config, target = target_for(env)
     reports, failures = do_setup(target, dry_run=dry_run)
     for report in reports:
         for line in report.changed:
@@ -146,6 +159,11 @@ def setup(c: Any, env: str | None = None, dry_run: bool = False) -> None:
             print(f"[{report.host}] in place: {line}")
     if failures:
         raise ShipyardError(f"setup failed on {', '.join(sorted(failures))}: {next(iter(failures.values()))}")
+    if target.env.accessories:
+        from shipyard.targets.vmenv import env_files
+
+        _, files = env_files(config, target.env_name, target.env, target.services)
+        _boot_accessories(target, files, dry_run)
 
 
 @task(help={"env": ENV_HELP})
@@ -218,4 +236,97 @@ def unlock(c: Any, env: str | None = None, force: bool = False, dry_run: bool = 
         print(f"[{host}] {line}")
 
 
+# --- accessories: `invoke deploy.accessories.<verb> --env E` --------------------------------------------------
+
+ACC_HELP = {"env": ENV_HELP, "name": "one accessory (default: every accessory of the environment)"}
+
+
+def _accessories(env: str | None, *, with_env: bool = False) -> Any:
+    config, target = target_for(env)
+    if not target.env.accessories:
+        from shipyard.errors import ShipyardError
+
+        raise ShipyardError(f"environment '{target.env_name}' has no accessories",
+                            hint=f"declare them under environments.{target.env_name}.accessories")
+    files: dict[str, str] = {}
+    if with_env:
+        from shipyard.targets.vmenv import env_files
+
+        _, files = env_files(config, target.env_name, target.env, target.services)
+    return accessories_of(target, files)
+
+
+@task(name="boot", help={**ACC_HELP, "dry_run": "print what would start or change and change nothing"})
+def acc_boot(c: Any, env: str | None = None, name: str | None = None, dry_run: bool = False) -> None:
+    """Start every accessory that is missing, recreate one whose image or settings changed; report the rest."""
+    from shipyard.errors import ShipyardError
+
+    accessories = _accessories(env, with_env=True)
+    if name:
+        accessories.placed(name)
+    reports = accessories.boot(dry_run=dry_run, only=name)
+    for report in reports:
+        for line in report.changed:
+            print(f"[{report.host}] {'would change' if dry_run else 'changed'}: {line}")
+        for line in report.in_place:
+            print(f"[{report.host}] in place: {line}")
+    if not reports:
+        raise ShipyardError("no accessory matched")
+
+
+@task(name="status", help=ACC_HELP)
+def acc_status(c: Any, env: str | None = None, name: str | None = None) -> None:
+    """Per host: each accessory's container state and health."""
+    from invoke.exceptions import Exit
+
+    states = _accessories(env).status(name)
+    for st in states:
+        print(f"[{st.host}] {st.name:<12} {st.status:<10} health {st.health}")
+    if not all(st.ready for st in states):
+        raise Exit(code=1)
+
+
+@task(name="logs", help={**ACC_HELP, "tail": "lines of history (default 100)", "follow": "keep streaming",
+                         "since": "only lines since (e.g. 10m, 2026-11-30T10:00)"})
+def acc_logs(c: Any, env: str | None = None, name: str | None = None, tail: int = 100, follow: bool = False,
+             since: str | None = None) -> None:
+    """An accessory's container logs, from every host it runs on."""
+    from shipyard.errors import ShipyardError
+
+    if not name:
+        raise ShipyardError("--name is required: the accessory whose logs to show")
+    _accessories(env).logs(name, tail=tail, follow=follow, since=since)
+
+
+@task(name="restart", help={**ACC_HELP, "name": "the accessory to restart (data volumes are kept)"})
+def acc_restart(c: Any, env: str | None = None, name: str | None = None) -> None:
+    """Restart an accessory and wait until it is healthy again (its volumes are kept)."""
+    from shipyard.errors import ShipyardError
+
+    if not name:
+        raise ShipyardError("--name is required: the accessory to restart")
+    for st in _accessories(env).restart(name):
+        print(f"[{st.host}] {st.name}: restarted, {st.status}, health {st.health}")
+
+
+@task(name="remove", iterable=["volume"], help={
+    **ACC_HELP, "name": "the accessory to remove",
+    "volume": "also delete this volume of it (repeatable; by name, e.g. pgdata): its data is gone for good",
+    "yes": "confirm", "dry_run": "print what would be removed and remove nothing"})
+def acc_remove(c: Any, env: str | None = None, name: str | None = None, volume: list[str] | None = None,
+               yes: bool = False, dry_run: bool = False) -> None:
+    """Remove an accessory's container; its volumes stay unless named with --volume."""
+    from shipyard.errors import ShipyardError
+
+    if not name:
+        raise ShipyardError("--name is required: the accessory to remove")
+    if not (yes or dry_run):
+        raise ShipyardError(f"removing accessory {name} stops it on its hosts - refusing without confirmation",
+                            hint="add --yes (volumes are kept unless named with --volume)")
+    for line in _accessories(env).remove(name, list(volume or []), dry_run=dry_run):
+        print(line)
+
+
+accessories = Collection("accessories", acc_boot, acc_status, acc_logs, acc_restart, acc_remove)
 ns = Collection("deploy", deploy, staging, production, setup, status, releases, prune, unlock)
+ns.add_collection(accessories)

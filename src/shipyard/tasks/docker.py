@@ -21,7 +21,7 @@ def _say(line: str) -> None:
     sys.stdout.flush()
 
 
-def _build_progress(line: str) -> None:
+def build_progress(line: str) -> None:
     """Builds stream a wall of output; show one line per Dockerfile step (errors are summarised at the end)."""
     text = line.strip()
     if text.startswith("Step "):
@@ -38,7 +38,7 @@ def _target(env: str, dry_run: bool, *, needs_secrets: bool = False) -> Any:
     config = load_config()
     run = runner(dry_run)
     target = ComposeTarget.from_config(config, env, run, probe=LocalRunner(), say=_say,
-                                       build_echo=run if dry_run else LocalRunner(echo=_build_progress))
+                                       build_echo=run if dry_run else LocalRunner(echo=build_progress))
     target.register_secrets(os.environ)
     if not needs_secrets:
         target.allow_missing_secrets(os.environ)
@@ -206,7 +206,7 @@ def build(c: Any, service: str | None = None, allow_dirty: bool = False, env: st
         names = [name for name in names if name in changed]
         if not names:
             return
-    run = runner(dry_run) if dry_run else LocalRunner(echo=_build_progress)
+    run = runner(dry_run) if dry_run else LocalRunner(echo=build_progress)
     built = build_release(config.root, services, names, release, lambda name: release.image(registry, name), run,
                           environ=os.environ, project=config.project.project, say=_say)
     for image in built:

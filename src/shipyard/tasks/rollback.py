@@ -29,11 +29,13 @@ def rollback(c: Any, sha: str | None = None, env: str | None = None, yes: bool =
     from shipyard.targets import droplets
     from shipyard.targets.progress import Progress
     from shipyard.targets.vmadmin import rollback_request
-    from shipyard.tasks.deploy import _print_plan, approve, env_contents, target_for
+    from shipyard.targets.vmenv import env_files
+    from shipyard.tasks.deploy import _print_plan, approve, target_for
 
     config, target = target_for(env or os.environ.get("SHIPYARD_ENV") or "staging")
     approve(target, yes, dry_run)
-    request = replace(rollback_request(target, sha, wait_lock=wait), env_contents=env_contents(config, target))
+    apps_env, _ = env_files(config, target.env_name, target.env, target.services)
+    request = replace(rollback_request(target, sha, wait_lock=wait), env_contents=apps_env)
     if dry_run:
         _print_plan(target, request)
         return

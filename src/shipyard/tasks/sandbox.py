@@ -17,14 +17,31 @@ from shipyard.tasks._base import load_config, task
 @task(help={"hosts": "how many VMs (1 to 8, default 1); extra ones from an earlier up are removed",
             "setup": "also run deploy.setup on them (default on; --no-setup to skip)",
             "health_timeout": "the sandbox environment's health timeout in seconds (default 60)",
-            "watch_window": "the sandbox environment's watch window in seconds (default 5)"})
-def up(c: Any, hosts: int = 1, setup: bool = True, health_timeout: float = 60, watch_window: float = 5) -> None:
+            "watch_window": "the sandbox environment's watch window in seconds (default 5)",
+            "like": "copy the accessories of this environment, with the test bed's images (default: staging,"
+                    " when there is one; '' for none)"})
+def up(c: Any, hosts: int = 1, setup: bool = True, health_timeout: float = 60, watch_window: float = 5,
+       like: str | None = None) -> None:
     """Start N local VMs and a registry they pull from; write the `sandbox` environment (.shipyard/sandbox.yaml)."""
     from shipyard.sandbox import vms
     from shipyard.tasks.deploy import setup as setup_task
 
+    from shipyard.config.schema import VmEnvironment
+
     config = load_config()
-    vms.up(config.root, config.project.project, hosts, health_timeout=health_timeout, watch_window=watch_window)
+    envs = config.project.environments
+    like = like if like is not None else ("staging" if "staging" in envs else "")
+    model = envs.get(like) if like else None
+    if like and not isinstance(model, VmEnvironment):
+        from shipyard.errors import ShipyardError
+
+        vm_envs = [n for n, e in envs.items() if isinstance(e, VmEnvironment)]
+        raise ShipyardError(f"--like {like}: not a `target: vm` environment of {config.path.name}",
+                            hint=f"pick one of: {', '.join(vm_envs) or 'none'} (or --like '' for no accessories)")
+    accessories = {name: acc.model_dump() for name, acc in model.accessories.items()} \
+        if isinstance(model, VmEnvironment) else {}
+    vms.up(config.root, config.project.project, hosts, health_timeout=health_timeout, watch_window=watch_window,
+           accessories=accessories)
     if setup:
         setup_task(c, env="sandbox")
 
