@@ -3,17 +3,25 @@ real `invoke` CLI against the real engine, with the test bed's base images and f
 
 from __future__ import annotations
 
+import bz2
+import importlib
 import io
+import json
+import lzma
 import os
+import posixpath
 import shutil
 import subprocess
 import sys
 import tarfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+import zipfile
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -119,30 +127,151 @@ def layers_containing(image: str, needle: bytes, workdir: Path) -> list[str]:
     """`docker save` the image and look inside every file of every layer (and the config) for `needle`."""
     archive = workdir / f"{uuid.uuid4().hex}.tar"
     subprocess.run(["docker", "image", "save", "--output", str(archive), image], check=True, timeout=600)
-    hits: list[str] = []
     try:
-        with tarfile.open(archive) as outer:
-            for member in outer.getmembers():
-                if not member.isfile():
-                    continue
-                data = outer.extractfile(member)
-                assert data is not None
-                blob = data.read()
-                if member.name.endswith("layer.tar"):
-                    hits += [f"{member.name}:{name}" for name in _scan_layer(blob, needle)]
-                elif needle in blob:
-                    hits.append(member.name)
+        return scan_saved_image(archive, needle)
     finally:
         archive.unlink(missing_ok=True)
+
+
+# What a layer, or a file inside one, may be compressed with; each is opened before the search.
+GZIP, ZSTD, BZIP2, XZ = b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"BZh", b"\xfd7zXZ\x00"
+ZIP = b"PK\x03\x04"
+NESTING = 3  # archives inside archives inside a layer, at most
+
+
+def scan_saved_image(archive: Path, needle: bytes) -> list[str]:
+    """Where `needle` is in a `docker save` archive, legacy (`<id>/layer.tar`) or OCI (`blobs/sha256/<digest>`).
+
+    A hit reads `<member>` (a config or manifest), `<layer>:<path>` (a file in a layer, even one deleted by a
+    later layer) or `<layer>:<path>:<inner path>` (inside a compressed file or an archive in a layer). Layers
+    compressed with gzip, zstd, bzip2 or xz are opened. Every layer that manifest.json names must have been read
+    as a tar: a layer the scan cannot open fails it instead of passing unread.
+    """
+    hits: list[str] = []
+    layers_read: set[str] = set()
+    with tarfile.open(archive) as outer:
+        members = {member.name: member for member in outer.getmembers()}
+        for member in members.values():
+            if not member.isfile():
+                continue
+            blob = _read(outer, member)
+            contents = _decompress(blob, member.name, strict=True)
+            if _is_tar(contents):
+                layers_read.add(member.name)
+                hits += _scan_tar(member.name, contents, needle, depth=1)
+            elif needle in contents or needle in blob:
+                hits.append(member.name)
+        manifest = json.loads(_read(outer, members["manifest.json"]))
+    named = {_resolve(members, layer) for entry in manifest for layer in entry["Layers"]}
+    if not named:
+        raise AssertionError(f"{archive}: manifest.json names no layer")
+    if unread := sorted(named - layers_read):
+        raise AssertionError(f"{archive}: could not read these layers as tar archives: {unread}")
     return hits
 
 
-def _scan_layer(blob: bytes, needle: bytes) -> Iterator[str]:
-    if needle not in blob:  # the tar stream holds every file uncompressed: one fast check covers the layer
-        return
-    with tarfile.open(fileobj=io.BytesIO(blob)) as layer:
-        for member in layer.getmembers():
+def _read(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    data = tar.extractfile(member)
+    assert data is not None, member.name
+    return data.read()
+
+
+def _resolve(members: dict[str, tarfile.TarInfo], name: str) -> str:
+    """Follow symbolic links inside the archive (the legacy layout links a repeated layer to its first copy)."""
+    for _ in range(10):
+        member = members.get(name)
+        if member is None or not member.issym():
+            return name
+        name = posixpath.normpath(posixpath.join(posixpath.dirname(name), member.linkname))
+    raise AssertionError(f"symbolic link loop at {name}")
+
+
+def _is_tar(data: bytes) -> bool:
+    if data[257:262] == b"ustar":
+        return True
+    # a layer with no files: end-of-archive blocks only
+    return len(data) >= 1024 and len(data) % 512 == 0 and data[:1024] == bytes(1024) and not data.strip(b"\0")
+
+
+def _decompress(data: bytes, name: str, *, strict: bool) -> bytes:
+    """`data` uncompressed (through nested compressions), or as it is when it is not compressed.
+
+    `strict`: a stream that cannot be decompressed is an error (a layer); otherwise it is searched as it is
+    (a file in a layer that merely starts with the same bytes).
+    """
+    for _ in range(NESTING):
+        try:
+            if data.startswith(GZIP):
+                data = _gunzip(data)
+            elif data.startswith(ZSTD):
+                data = _unzstd(data, name)
+            elif data.startswith(BZIP2):
+                data = bz2.decompress(data)
+            elif data.startswith(XZ):
+                data = lzma.decompress(data)
+            else:
+                return data
+        except (OSError, EOFError, ValueError, lzma.LZMAError, zlib.error, subprocess.CalledProcessError):
+            if strict:
+                raise AssertionError(f"{name}: looks compressed but does not decompress") from None
+            return data
+    return data
+
+
+def _gunzip(data: bytes) -> bytes:
+    """Every gzip member, ignoring padding after the last one (gzip.decompress refuses it)."""
+    parts = []
+    while data.startswith(GZIP):
+        stream = zlib.decompressobj(wbits=31)
+        parts.append(stream.decompress(data))
+        if not stream.eof:
+            raise ValueError("truncated gzip stream")
+        data = stream.unused_data
+    return b"".join(parts)
+
+
+def _unzstd(data: bytes, name: str) -> bytes:
+    for module in ("compression.zstd", "zstandard"):  # Python 3.14's stdlib; the zstandard package
+        try:
+            zstd: Any = importlib.import_module(module)
+        except ImportError:
+            continue
+        if module == "zstandard":
+            return bytes(zstd.ZstdDecompressor().decompressobj().decompress(data))
+        return bytes(zstd.decompress(data))
+    if shutil.which("zstd"):
+        return subprocess.run(["zstd", "-dcq"], input=data, capture_output=True, check=True, timeout=600).stdout
+    raise AssertionError(f"{name} is zstd-compressed and nothing here decompresses zstd: install zstd "
+                         "(apt-get install zstd) or the zstandard package")
+
+
+def _scan_tar(prefix: str, data: bytes, needle: bytes, depth: int) -> list[str]:
+    hits: list[str] = []
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+        for member in tar:
+            where = f"{prefix}:{member.name}"
+            headers = [member.name, member.linkname, *(f"{k}={v}" for k, v in member.pax_headers.items())]
+            if any(needle in text.encode(errors="surrogateescape") for text in headers):
+                hits.append(f"{where} (name, link or header)")
             if member.isfile():
-                data = layer.extractfile(member)
-                if data is not None and needle in data.read():
-                    yield member.name
+                hits += _scan_file(where, _read(tar, member), needle, depth)
+    return hits
+
+
+def _scan_file(where: str, data: bytes, needle: bytes, depth: int) -> list[str]:
+    """A file of a layer, opened when it is compressed or an archive itself."""
+    if needle in data:
+        return [where]
+    if depth >= NESTING:
+        return []
+    contents = _decompress(data, where, strict=False)
+    if _is_tar(contents):
+        return _scan_tar(where, contents, needle, depth + 1)
+    if contents.startswith(ZIP):
+        try:
+            with zipfile.ZipFile(io.BytesIO(contents)) as archive:
+                return [hit for info in archive.infolist() if not info.is_dir()
+                        for hit in _scan_file(f"{where}:{info.filename}", archive.read(info), needle, depth + 1)]
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError):
+            pass
+    return [where] if needle in contents else []

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import signal
+import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -42,16 +48,74 @@ def test_non_zero_exit_without_check() -> None:
     assert result.exit_code == 7 and not result.ok
 
 
-def test_timeout_kills_and_raises() -> None:
-    with pytest.raises(CommandTimeout, match=r"timed out after 0.5s"):
-        LocalRunner().run(["sleep", "30"], timeout=0.5)
+def process_state(pid: int) -> str:
+    """The state letter of `pid` ('S', 'R', ...), or 'gone' (a killed orphan that init has yet to reap is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return "gone"
+    state = stat.rsplit(")", 1)[1].split()[0]
+    return "gone" if state in ("Z", "X") else state
 
 
-def test_streaming_timeout_kills_and_raises() -> None:
+def assert_gone(pids: list[int], grace: float = 3.0) -> None:
+    deadline = time.monotonic() + grace
+    while (states := {pid: process_state(pid) for pid in pids}) != dict.fromkeys(pids, "gone"):
+        if time.monotonic() > deadline:
+            for pid in pids:  # do not leave them behind for the next test
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            raise AssertionError(f"still running after the timeout: {states}")
+        time.sleep(0.05)
+
+
+def shell_with_a_child(files: Path) -> list[str]:
+    """A shell that says it started, records its own PID and its child's, then waits for the child (30 s)."""
+    return ["sh", "-c", f"echo started; echo $$ > {files}/pid; sleep 30 & echo $! > {files}/child; wait"]
+
+
+def test_process_state_sees_a_live_process() -> None:
+    assert process_state(os.getpid()) in ("R", "S")
+    assert process_state(2**22 + 1) == "gone"  # above the kernel's largest pid_max: never a process
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["captured", "streamed"])
+def test_timeout_kills_the_command_and_its_children(tmp_path: Path, stream: bool) -> None:
     lines: list[str] = []
-    with pytest.raises(CommandTimeout):
-        LocalRunner(echo=lines.append).run(["sh", "-c", "echo started; sleep 30"], timeout=0.5, stream=True)
-    assert lines == ["started\n"]
+    start = time.monotonic()
+    with pytest.raises(CommandTimeout, match=r"timed out after 1s"):
+        LocalRunner(echo=lines.append).run(shell_with_a_child(tmp_path), timeout=1, stream=stream)
+    elapsed = time.monotonic() - start
+    assert_gone([int((tmp_path / name).read_text()) for name in ("pid", "child")])
+    assert elapsed < 3  # no waiting for a child that still holds the output pipe
+    assert lines == (["started\n"] if stream else [])
+
+
+INTERRUPTED = """
+import sys
+from shipyard.run import LocalRunner
+LocalRunner().run(["sh", "-c", sys.argv[1]], stream=sys.argv[2] == "stream")
+"""
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["captured", "streamed"])
+def test_ctrl_c_interrupts_the_command_and_its_children(tmp_path: Path, stream: bool) -> None:
+    """The command runs in its own session, out of the terminal's reach: ^C in shipyard must still reach it."""
+    script = (f"trap 'echo interrupted > {tmp_path}/trap; exit 130' INT; "
+              f"sleep 30 & echo $! > {tmp_path}/child; echo $$ > {tmp_path}/pid; wait")
+    python = subprocess.Popen([sys.executable, "-c", INTERRUPTED, script, "stream" if stream else "capture"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 10
+        while not (tmp_path / "pid").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        python.send_signal(signal.SIGINT)  # what the terminal sends to shipyard's own process group
+        _, stderr = python.communicate(timeout=15)
+    finally:
+        python.kill()
+    assert "KeyboardInterrupt" in stderr
+    assert (tmp_path / "trap").read_text() == "interrupted\n"  # the command saw SIGINT and could clean up
+    assert_gone([int((tmp_path / name).read_text()) for name in ("pid", "child")])
 
 
 def test_missing_program_is_one_line_error() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -47,11 +49,55 @@ def test_non_zero_exit_over_ssh(ssh_host) -> None:  # type: ignore[no-untyped-de
         runner.close()
 
 
-def test_timeout_over_ssh(ssh_host) -> None:  # type: ignore[no-untyped-def]
+def remote_states(runner: SSHRunner, pids: list[str]) -> dict[str, str]:
+    """Each PID's process state on the host ('S', 'R', ...), or 'gone' (a zombie, waiting for init, is gone)."""
+    script = 'for pid; do printf "%s " "$pid"; cat "/proc/$pid/stat" 2>/dev/null || echo "gone) gone"; done'
+    states = {}
+    for line in runner.run(["sh", "-c", script, "sh", *pids]).stdout.splitlines():
+        pid, stat = line.split(" ", 1)
+        state = stat.rsplit(")", 1)[1].split()[0]
+        states[pid] = "gone" if state in ("Z", "X") else state
+    return states
+
+
+def assert_gone_on_host(runner: SSHRunner, pids: list[str], grace: float = 5.0) -> None:
+    assert pids and all(pid.isdigit() for pid in pids), pids
+    assert remote_states(runner, ["1"]) != {"1": "gone"}  # the probe does see a live process
+    deadline = time.monotonic() + grace
+    while (states := remote_states(runner, pids)) != dict.fromkeys(pids, "gone") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert states == dict.fromkeys(pids, "gone"), f"still running on the host after the timeout: {states}"
+
+
+def test_timeout_over_ssh_kills_the_remote_command_and_its_children(ssh_host) -> None:  # type: ignore[no-untyped-def]
+    runner = ssh_host.runner()
+    files = f"/tmp/timeout-{uuid.uuid4().hex}"
+    # The shell records its own PID and its child's, then waits: both must be gone after the timeout.
+    script = f"echo $$ > {files}.pid; sleep 30 & echo $! > {files}.child; wait"
+    try:
+        start = time.monotonic()
+        with pytest.raises(CommandTimeout, match="timed out after 1s"):
+            runner.run(["sh", "-c", script], timeout=1)
+        assert time.monotonic() - start < 10
+        pids = runner.run(["cat", f"{files}.pid", f"{files}.child"]).stdout.split()  # the connection still works
+        assert len(pids) == 2
+        assert_gone_on_host(runner, pids)
+    finally:
+        runner.close()
+
+
+def test_login_script_noise_passes_through_and_a_timeout_still_kills(ssh_host) -> None:  # type: ignore[no-untyped-def]
     runner = ssh_host.runner()
     try:
-        with pytest.raises(CommandTimeout, match="timed out after 1s"):
-            runner.run(["sleep", "30"], timeout=1)
+        assert runner.run(["getent", "passwd", ssh_host.user]).stdout.strip().endswith(":/bin/bash")
+        # bash reads ~/.bashrc for commands sshd starts: noise on stderr before the runner's PID line
+        runner.run(["sh", "-c", "printf 'echo login-noise >&2\\nprintf partial >&2\\n' >> ~/.bashrc"])
+        runner.close()
+        assert runner.run(["sh", "-c", "echo real-error >&2"]).stderr == "login-noise\npartialreal-error\n"
+        with pytest.raises(CommandTimeout) as info:
+            runner.run(["sh", "-c", "echo $$ > /tmp/noisy.pid; exec sleep 30"], timeout=1)
+        assert "shipyard-remote-pid" not in info.value.stderr_tail
+        assert_gone_on_host(runner, runner.run(["cat", "/tmp/noisy.pid"]).stdout.split())
     finally:
         runner.close()
 

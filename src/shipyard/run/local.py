@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -17,6 +19,26 @@ from shipyard.run.redact import REDACTOR, Redactor
 def _print_line(line: str) -> None:
     sys.stdout.write(line)
     sys.stdout.flush()
+
+
+INTERRUPT_GRACE = 5.0
+
+
+def stop_group(proc: subprocess.Popen[str], *, interrupted: bool = False) -> None:
+    """SIGKILL the command and every process it started. It leads its own session and process group, so that a
+    timeout leaves none of a shell's children running (and holding our pipes); for the same reason ^C no longer
+    reaches it from the terminal, so on `interrupted` it gets SIGINT first and INTERRUPT_GRACE seconds to stop."""
+    try:
+        if interrupted:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGINT)
+            proc.wait(INTERRUPT_GRACE)
+    except subprocess.TimeoutExpired:
+        pass
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # the whole group is gone already
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 class LocalRunner:
@@ -38,9 +60,7 @@ class LocalRunner:
             if stream:
                 code, out, err = self._stream(argv, timeout, full_env, cwd, input)
             else:
-                proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=full_env,
-                                      cwd=cwd, input=input, check=False, errors="replace")
-                code, out, err = proc.returncode, proc.stdout, proc.stderr
+                code, out, err = self._capture(argv, timeout, full_env, cwd, input)
         except subprocess.TimeoutExpired as exc:
             stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
             raise CommandTimeout(argv, timeout or 0, stderr, self.host, self.redactor) from None
@@ -59,12 +79,27 @@ class LocalRunner:
         except FileNotFoundError:
             raise ShipyardError(f"[local] `{argv[0]}` is not installed or not on PATH") from None
 
+    def _capture(self, argv: list[str], timeout: float | None, env: dict[str, str], cwd: str | None,
+                 input: str | None) -> tuple[int, str, str]:
+        with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd,
+                              stdin=subprocess.PIPE if input is not None else None, errors="replace",
+                              start_new_session=True) as proc:
+            try:
+                out, err = proc.communicate(input, timeout=timeout)
+            except subprocess.TimeoutExpired as exc:
+                stop_group(proc)
+                raise subprocess.TimeoutExpired(argv, timeout or 0, output=exc.output, stderr=exc.stderr) from None
+            except BaseException:  # ^C
+                stop_group(proc, interrupted=True)
+                raise
+        return proc.returncode, out, err
+
     def _stream(self, argv: list[str], timeout: float | None, env: dict[str, str], cwd: str | None,
                 input: str | None) -> tuple[int, str, str]:
         """Echo merged output line by line (redacted) while keeping it for the result."""
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
                                 cwd=cwd, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-                                errors="replace")
+                                errors="replace", start_new_session=True)
         lines: list[str] = []
 
         def pump() -> None:
@@ -81,10 +116,12 @@ class LocalRunner:
         try:
             code = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            stop_group(proc)
             reader.join(timeout=5)
             raise subprocess.TimeoutExpired(argv, timeout or 0, stderr="".join(lines)) from None
+        except BaseException:  # ^C
+            stop_group(proc, interrupted=True)
+            raise
         reader.join(timeout=5)
         text = "".join(lines)
         return code, text, text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import shlex
 import sys
@@ -18,6 +19,7 @@ from shipyard.run.base import (
     Result,
     UnknownHostKey,
     finish,
+    log,
     log_command,
 )
 from shipyard.run.redact import REDACTOR, Redactor
@@ -49,6 +51,88 @@ class _WholeInput(io.StringIO):
 
     def read(self, size: int | None = -1) -> str:
         return super().read()
+
+
+#: Before the command starts, the remote shell writes its PID (also its process group's: sshd starts each command
+#: in a new session) as a line of stderr; the runner takes that line out and uses it to kill the command on a
+#: timeout.
+PID_MARKER = b"shipyard-remote-pid="
+KILL_WAIT = 5.0
+
+
+def with_pid_marker(command: str) -> str:
+    return f"printf '{PID_MARKER.decode()}%s\\n' \"$$\" >&2; {command}"
+
+
+def kill_remote_group(conn: Any, pgid: int, wait: float = KILL_WAIT) -> None:
+    """SIGKILL a process group on the host, over a new channel of the same connection."""
+    channel = conn.create_session()
+    try:
+        channel.exec_command(f"kill -s KILL -- -{pgid}")
+        deadline = time.monotonic() + wait
+        while not channel.exit_status_ready() and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        channel.close()
+
+
+@functools.cache
+def _remote_runner() -> type:
+    """Fabric's Remote runner, except that a timeout kills the remote command and its children.
+
+    Fabric only closes the channel on a timeout, and without a PTY sshd then leaves the command running on
+    the host. The "signal" channel request would reach it, but OpenSSH refuses it for root logins.
+    """
+    from fabric.runners import Remote
+
+    class KillingRemote(Remote):  # type: ignore[misc]
+        remote_pid: int | None = None
+        _head = b""
+        _marker_done = False
+        _killed = False
+
+        def read_proc_stderr(self, num_bytes: int) -> bytes:
+            # Lines before the marker (a login script's noise) pass through; the marker line is taken out.
+            while not self._marker_done:
+                chunk = self.channel.recv_stderr(num_bytes)
+                if not chunk:  # end of stderr without the marker
+                    self._marker_done = True
+                    rest, self._head = self._head, b""
+                    return rest
+                self._head += chunk
+                passed = b""
+                while b"\n" in self._head and not self._marker_done:
+                    line, _, self._head = self._head.partition(b"\n")
+                    before, marker, pid = line.rpartition(PID_MARKER)
+                    if marker and pid.isdigit():
+                        self.remote_pid, self._marker_done = int(pid), True
+                        passed += before  # the end of a login script's line that had no newline
+                    else:
+                        passed += line + b"\n"
+                if self._marker_done:
+                    passed, self._head = passed + self._head, b""
+                if passed:
+                    return passed
+            data: bytes = self.channel.recv_stderr(num_bytes)
+            return data
+
+        @property
+        def timed_out(self) -> bool:
+            # True from the moment kill() starts: the command may end before kill() returns.
+            return self._killed or bool(super().timed_out)
+
+        def kill(self) -> None:
+            self._killed = True
+            if self.remote_pid is not None:
+                log.debug("[%s] killing remote process group %d after the timeout", self.context.host,
+                          self.remote_pid)
+                try:
+                    kill_remote_group(self.context, self.remote_pid)
+                except Exception as exc:  # the connection may be gone; closing the channel is all that is left
+                    log.debug("could not kill remote process group %d: %s", self.remote_pid, exc)
+            super().kill()
+
+    return KillingRemote
 
 
 class SSHRunner:
@@ -83,7 +167,8 @@ class SSHRunner:
             connect_kwargs["key_filename"] = [self.key]
         conn = Connection(self.address, user=self.user, port=self.port, connect_timeout=self.connect_timeout,
                           connect_kwargs=connect_kwargs,
-                          config=Config(overrides={"load_ssh_configs": False}))
+                          config=Config(overrides={"load_ssh_configs": False,
+                                                   "runners": {"remote": _remote_runner()}}))
         client = paramiko.SSHClient()
         if Path(self.known_hosts).is_file():
             client.load_host_keys(self.known_hosts)
@@ -121,6 +206,7 @@ class SSHRunner:
         command = shlex.join(argv)
         if cwd:
             command = f"cd {shlex.quote(cwd)} && {command}"
+        command = with_pid_marker(command)
         kwargs: dict[str, Any] = {"warn": True, "timeout": timeout, "pty": False,
                                   "in_stream": _WholeInput(input) if input is not None else False}
         if env:
