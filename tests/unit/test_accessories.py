@@ -66,9 +66,9 @@ def test_run_argv_keeps_volumes_named_rotates_logs_and_takes_the_env_from_a_file
                        publish="10.0.0.2:5432:5432", health=["pg_isready", "-U", "shop"], command=[],
                        env_file_path="/var/lib/shipyard/shop/env/accessory-postgres.env")
     assert argv[:6] == ["docker", "run", "--detach", "--name", "shop-postgres", "--network"]
-    assert ["--network-alias", "postgres"] == argv[argv.index("--network-alias"):argv.index("--network-alias") + 2]
+    assert argv[argv.index("--network-alias"):argv.index("--network-alias") + 2] == ["--network-alias", "postgres"]
     assert "shop_pgdata:/var/lib/postgresql/data" in argv and "10.0.0.2:5432:5432" in argv
-    assert ["--log-opt", "max-size=10m"] == argv[argv.index("--log-opt"):argv.index("--log-opt") + 2]
+    assert argv[argv.index("--log-opt"):argv.index("--log-opt") + 2] == ["--log-opt", "max-size=10m"]
     assert argv[argv.index("--health-cmd") + 1] == "pg_isready -U shop"
     assert argv[argv.index("--env-file") + 1].endswith("accessory-postgres.env")
     assert argv[-1] == "postgres:16" and "--env" not in argv  # values only in the mode-600 file, never in argv
@@ -110,7 +110,8 @@ def test_env_files_resolve_secrets_and_references(monkeypatch: pytest.MonkeyPatc
     apps, extras = env_files(config, "staging", staging, config.services("staging"))
     assert "POSTGRES_HOST=10.10.0.2\n" in apps["api"] and "REDIS_URL=redis://10.10.0.2:6379/0\n" in apps["api"]
     assert "POSTGRES_PASSWORD=canary-accessory-7f1\n" in apps["api"]
-    assert extras["postgres"] == "POSTGRES_DB=shipyard\nPOSTGRES_PASSWORD=canary-accessory-7f1\nPOSTGRES_USER=shipyard\n"
+    assert extras["postgres"] == ("POSTGRES_DB=shipyard\nPOSTGRES_PASSWORD=canary-accessory-7f1\n"
+                                  "POSTGRES_USER=shipyard\n")
     assert "redis" not in extras  # nothing to say: no env file
     monkeypatch.delenv("POSTGRES_PASSWORD")
     with pytest.raises(ShipyardError, match="service api: secret POSTGRES_PASSWORD: environment variable"):

@@ -28,8 +28,10 @@ def run(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subp
     (["deploy", "--env", "dev", "--sha", "abcd1234"], "has target compose; deploy.* drives `target: vm`"),
     (["rollback", "--env", "nope"], "unknown environment 'nope'"),
 ])
-def test_user_errors_are_one_line(args: list[str], message: str) -> None:
-    result = run(*args)
+def test_user_errors_are_one_line(args: list[str], message: str, tmp_path: Path) -> None:
+    # a copy of shipyard.yaml alone: a developer's running sandbox (.shipyard/) must not change the messages
+    (tmp_path / "shipyard.yaml").write_text((ROOT / "shipyard.yaml").read_text())
+    result = run(*args, cwd=tmp_path)
     assert result.returncode != 0
     assert message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -23,10 +23,9 @@ from shipyard.tasks._base import load_config, task
 def up(c: Any, hosts: int = 1, setup: bool = True, health_timeout: float = 60, watch_window: float = 5,
        like: str | None = None) -> None:
     """Start N local VMs and a registry they pull from; write the `sandbox` environment (.shipyard/sandbox.yaml)."""
+    from shipyard.config.schema import VmEnvironment
     from shipyard.sandbox import vms
     from shipyard.tasks.deploy import setup as setup_task
-
-    from shipyard.config.schema import VmEnvironment
 
     config = load_config()
     envs = config.project.environments
