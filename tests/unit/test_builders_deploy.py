@@ -22,7 +22,8 @@ def test_proxy_container_argv() -> None:
     argv = proxy.run(LAYOUT, "haproxy:2.8", bind="0.0.0.0", http_port=80, aliases=["web", "api"])
     assert argv == [
         "docker", "run", "--detach", "--name", "demo-proxy", "--network", "demo",
-        "--network-alias", "api", "--network-alias", "web", "--restart", "unless-stopped", "--user", "0:0",
+        "--network-alias", "api", "--network-alias", "web", "--restart", "unless-stopped",
+        "--log-driver", "json-file", "--log-opt", "max-size=10m", "--log-opt", "max-file=5", "--user", "0:0",
         "--cap-drop", "ALL", "--cap-add", "NET_BIND_SERVICE", "--publish", "0.0.0.0:80:80",
         "--volume", "/var/lib/shipyard/demo/proxy/conf:/usr/local/etc/haproxy:ro",
         "--volume", "/var/lib/shipyard/demo/proxy/run:/var/run/shipyard",

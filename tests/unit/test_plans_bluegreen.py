@@ -113,7 +113,9 @@ def test_happy_path_steps_in_order() -> None:
     assert "canary" not in " ".join(env.argv)
     assert steps[3].argv == (
         "docker", "run", "--detach", "--name", "demo-app-green", "--network", "demo", "--init",
-        "--restart", "unless-stopped", "--env", f"SHIPYARD_RELEASE={B}",
+        "--restart", "unless-stopped",
+        "--log-driver", "json-file", "--log-opt", "max-size=10m", "--log-opt", "max-file=5",
+        "--env", f"SHIPYARD_RELEASE={B}",
         "--env-file", "/var/lib/shipyard/demo/env/app.env",
         "--label", "shipyard.colour=green", "--label", "shipyard.project=demo", "--label", f"shipyard.release={B}",
         "--label", "shipyard.role=app", "--label", "shipyard.service=app", IMAGE.format(B))

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from shipyard.commands.docker import HOST_LOG_OPTS
 from shipyard.commands.layout import LABEL_PROJECT, LABEL_ROLE, HostLayout
 
 Argv = list[str]
 LABEL_ACCESSORY = "shipyard.accessory"
 LABEL_SPEC = "shipyard.spec"  # a hash of everything the container was created from: a change recreates it
-#: every container Shipyard starts on a host rotates its JSON log
-LOG_OPTS = ("--log-driver", "json-file", "--log-opt", "max-size=10m", "--log-opt", "max-file=5")
 
 
 def container(layout: HostLayout, name: str) -> str:
@@ -28,7 +27,7 @@ def env_file(layout: HostLayout, name: str) -> str:
 def run(layout: HostLayout, name: str, image: str, *, spec: str, volumes: Mapping[str, str], publish: str | None,
         health: list[str], command: list[str], env_file_path: str | None) -> Argv:
     argv = ["docker", "run", "--detach", "--name", container(layout, name), "--network", layout.network,
-            "--network-alias", name, "--restart", "unless-stopped", "--init", *LOG_OPTS,
+            "--network-alias", name, "--restart", "unless-stopped", "--init", *HOST_LOG_OPTS,
             "--label", f"{LABEL_PROJECT}={layout.project}", "--label", f"{LABEL_ROLE}=accessory",
             "--label", f"{LABEL_ACCESSORY}={name}", "--label", f"{LABEL_SPEC}={spec}"]
     for vol, path in sorted(volumes.items()):

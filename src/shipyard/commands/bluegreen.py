@@ -16,7 +16,8 @@ def start(layout: HostLayout, service: str, colour: Colour, image: str, release:
     """The new colour's container: on the project network, labelled with its release, restarted by Docker."""
     return docker.run(image, name=layout.container(service, colour), network=layout.network,
                       env={**(env or {}), RELEASE_ENV: release}, env_file=env_file,
-                      labels=layout.labels(service, colour, release), restart="unless-stopped", init=True)
+                      labels=layout.labels(service, colour, release), restart="unless-stopped", init=True,
+                      log_opts=docker.HOST_LOG_OPTS)
 
 
 def remove(layout: HostLayout, service: str, colour: Colour) -> Argv:

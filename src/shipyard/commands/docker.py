@@ -49,10 +49,15 @@ def remove_image(ref: str) -> Argv:
     return ["docker", "image", "rm", ref]
 
 
+#: Every container Shipyard starts on a host rotates its JSON log (10 MB x 5), so no log fills a droplet's disk.
+HOST_LOG_OPTS = ("--log-driver", "json-file", "--log-opt", "max-size=10m", "--log-opt", "max-file=5")
+
+
 def run(image: str, *, name: str | None = None, detach: bool = True, network: str | None = None,
         env: Mapping[str, str] | None = None, env_file: str | None = None,
         ports: Sequence[str] = (), labels: Mapping[str, str] | None = None,
-        restart: str | None = None, init: bool = True, command: Sequence[str] = ()) -> Argv:
+        restart: str | None = None, init: bool = True, command: Sequence[str] = (),
+        log_opts: Sequence[str] = ()) -> Argv:
     argv = ["docker", "run"]
     if detach:
         argv.append("--detach")
@@ -64,6 +69,7 @@ def run(image: str, *, name: str | None = None, detach: bool = True, network: st
         argv.append("--init")
     if restart:
         argv += ["--restart", restart]
+    argv += list(log_opts)
     for key in sorted(env or {}):
         argv += ["--env", f"{key}={(env or {})[key]}"]
     if env_file:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from shipyard.commands.docker import HOST_LOG_OPTS
 from shipyard.commands.haproxy import CONTAINER_CONF_DIR, CONTAINER_SOCKET_DIR
 from shipyard.commands.layout import LABEL_PROJECT, LABEL_ROLE, PROXY_PUBLIC_PORT, HostLayout
 
@@ -25,7 +26,7 @@ def run(layout: HostLayout, image: str, *, bind: str, http_port: int, aliases: S
     for alias in sorted(aliases):
         argv += ["--network-alias", alias]
     argv += [
-        "--restart", "unless-stopped", "--user", "0:0",
+        "--restart", "unless-stopped", *HOST_LOG_OPTS, "--user", "0:0",
         "--cap-drop", "ALL", "--cap-add", "NET_BIND_SERVICE",
         "--publish", publish(bind, http_port),
         "--volume", f"{layout.proxy_conf_dir}:{CONTAINER_CONF_DIR}:ro",
