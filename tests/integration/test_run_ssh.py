@@ -37,6 +37,19 @@ def test_success_over_ssh(ssh_host) -> None:  # type: ignore[no-untyped-def]
         runner.close()
 
 
+def test_env_values_arrive_verbatim_and_never_run_as_shell(ssh_host) -> None:  # type: ignore[no-untyped-def]
+    runner = ssh_host.runner()
+    tricky = "a b; touch /tmp/injected-$$ `id` $(id) 'q' \"dq\" \\ end"
+    try:
+        result = runner.run(["sh", "-c", 'printf %s "$TRICKY"'], env={"TRICKY": tricky, "PLAIN": "1"})
+        assert result.stdout == tricky
+        assert runner.run(["sh", "-c", "ls /tmp | grep -c injected || true"]).stdout.strip() == "0"
+        with pytest.raises(ValueError, match="not an environment variable name"):
+            runner.run(["true"], env={"A;B": "x"})
+    finally:
+        runner.close()
+
+
 def test_non_zero_exit_over_ssh(ssh_host) -> None:  # type: ignore[no-untyped-def]
     runner = ssh_host.runner()
     try:

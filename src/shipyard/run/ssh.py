@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 import shlex
 import sys
 import time
@@ -135,6 +136,15 @@ def _remote_runner() -> type:
     return KillingRemote
 
 
+def with_env(command: str, env: Mapping[str, str]) -> str:
+    """`command` run with `env` exported, every value shell-quoted (a name that is not one is refused)."""
+    for name in env:
+        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+            raise ValueError(f"not an environment variable name: {name!r}")
+    exports = " ".join(f"{name}={shlex.quote(value)}" for name, value in sorted(env.items()))
+    return f"export {exports} && {command}"
+
+
 class SSHRunner:
     """One host. Lazily connects; the connection is reused for every command."""
 
@@ -206,11 +216,12 @@ class SSHRunner:
         command = shlex.join(argv)
         if cwd:
             command = f"cd {shlex.quote(cwd)} && {command}"
+        if env:  # quoted here: Fabric's own env= pastes values into the command unquoted. Values are visible in the
+            # remote shell's command line, so secrets never travel this way (env files are written from stdin).
+            command = with_env(command, env)
         command = with_pid_marker(command)
         kwargs: dict[str, Any] = {"warn": True, "timeout": timeout, "pty": False,
                                   "in_stream": _WholeInput(input) if input is not None else False}
-        if env:
-            kwargs["env"] = dict(env)
         if stream:
             prefix = f"[{self.host}] "
             kwargs.update(hide=False, out_stream=_RedactingStream(self.redactor, sys.stdout, prefix),
