@@ -55,6 +55,13 @@ def apps(session: nox.Session) -> None:
     session.run("npm", "test", "--workspaces", "--if-present", external=True)
 
 
+@nox.session(python=PYTHON, tags=["bench"])
+def bench(session: nox.Session) -> None:
+    """Every benchmark, one table (median, worst, N, target, verdict); slow, opt-in: `-- --only monorepo`."""
+    session.install("-e", ".[dev]")
+    session.run("python", "bench/run_all.py", *session.posargs)
+
+
 #: The smoke stack is its own Compose project on its own ports: it starts from nothing, leaves nothing, and never
 #: touches a developer's running `invoke docker.up` stack or its data.
 SMOKE_ENV = {"COMPOSE_PROJECT_NAME": "shipyard-smoke", "API_PORT": "18000", "WEB_PORT": "13000",
@@ -63,13 +70,16 @@ SMOKE_ENV = {"COMPOSE_PROJECT_NAME": "shipyard-smoke", "API_PORT": "18000", "WEB
 
 @nox.session(python=PYTHON, tags=["e2e"])
 def smoke(session: nox.Session) -> None:
-    """The local stack from nothing (own project, own ports): up, health-gated, smoke checks, removed (`-- --keep`)."""
-    session.install("-e", ".")
+    """The local stack from nothing (own project, own ports): up, HTTP and browser checks, removed (`-- --keep`)."""
+    # The browser is Debian's chromium (`apt-get install chromium`) driven by Playwright: nothing is downloaded.
+    # The page's screenshot is kept in .artifacts/smoke/web.png (git-ignored), whatever the outcome.
+    session.install("-e", ".[browser]", env={"PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"})
+    session.run("python", "-m", "shipyard.targets.browser")  # no chromium: fail now, not after the stack is up
     session.run("invoke", "docker.init", env=SMOKE_ENV)
     session.run("invoke", "docker.down", "--volumes", "--yes", env=SMOKE_ENV)
     session.run("invoke", "docker.up", env=SMOKE_ENV)
     try:
-        session.run("invoke", "docker.smoke", env=SMOKE_ENV)
+        session.run("invoke", "docker.smoke", "--browser", env=SMOKE_ENV)
     finally:
         if "--keep" not in session.posargs:
             session.run("invoke", "docker.down", "--volumes", "--yes", env=SMOKE_ENV)

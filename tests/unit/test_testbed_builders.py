@@ -175,8 +175,8 @@ def test_settings_ca_files(tmp_path):
 
 
 def test_missing_packages_maps_binaries_to_debian_packages():
-    host = Host(which=lambda name: None if name in ("ssh", "ssh-keygen", "socat") else f"/usr/bin/{name}")
-    assert missing_packages(host, HOST_TOOLS) == ["openssh-client", "socat"]
+    host = Host(which=lambda name: None if name in ("ssh", "ssh-keygen", "socat", "chromium") else f"/usr/bin/{name}")
+    assert missing_packages(host, HOST_TOOLS) == ["chromium", "openssh-client", "socat"]
     assert missing_packages(Host(which=lambda name: "/bin/x"), HOST_TOOLS) == []
 
 

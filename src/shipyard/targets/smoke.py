@@ -17,7 +17,8 @@ class Check:
     seconds: float
 
 
-def _timed(name: str, probe: Callable[[], str]) -> Check:
+def timed(name: str, probe: Callable[[], str]) -> Check:
+    """Run one probe; its return value is the detail, any exception a failed check with its reason."""
     start = time.monotonic()
     try:
         detail = probe()
@@ -62,6 +63,6 @@ def run_checks(api_url: str, web_url: str, client: Any) -> list[Check]:
             raise AssertionError("the web page does not show the item just created through the API")
         return "web page lists the new item"
 
-    return [_timed(name, probe) for name, probe in [
+    return [timed(name, probe) for name, probe in [
         ("api liveness", api_health), ("api readiness", api_ready), ("api dependencies", services),
         ("api write", write), ("web health", web_health), ("web shows api data", web_page)]]

@@ -247,9 +247,17 @@ def shell(c: Any, service: str, env: str = "dev", dry_run: bool = False) -> None
 
 
 @task(help={"api_url": "base URL of the api (default: http://127.0.0.1:$API_PORT, 8000)",
-            "web_url": "base URL of the web front end (default: http://127.0.0.1:$WEB_PORT, 3000)"})
-def smoke(c: Any, api_url: str = "", web_url: str = "") -> None:
+            "web_url": "base URL of the web front end (default: http://127.0.0.1:$WEB_PORT, 3000)",
+            "browser": "also drive the page in headless Chromium (Debian's chromium + the 'browser' extra): "
+                       "load it, add an item with the form, read the release in the footer",
+            "release": "with --browser: the release the footer must show (default: what web's /api/health reports)",
+            "screenshot": "with --browser: where to save the page's screenshot (default .artifacts/smoke/web.png)"})
+def smoke(c: Any, api_url: str = "", web_url: str = "", browser: bool = False, release: str = "",
+          screenshot: str = "") -> None:
     """Check a running stack end to end: health, readiness, an item written through the api shown by web."""
+    from dataclasses import replace
+    from pathlib import Path
+
     import httpx
 
     from shipyard.errors import ShipyardError
@@ -258,15 +266,27 @@ def smoke(c: Any, api_url: str = "", web_url: str = "") -> None:
 
     config = load_config()
     values = compose_values(config.root, os.environ)
-    api_url = api_url or f"http://127.0.0.1:{values.get('API_PORT', '8000')}"
-    web_url = web_url or f"http://127.0.0.1:{values.get('WEB_PORT', '3000')}"
+    api_url = (api_url or f"http://127.0.0.1:{values.get('API_PORT', '8000')}").rstrip("/")
+    web_url = (web_url or f"http://127.0.0.1:{values.get('WEB_PORT', '3000')}").rstrip("/")
+    picture = Path(screenshot) if screenshot else config.root / ".artifacts" / "smoke" / "web.png"
+    if browser:  # before anything runs: a missing browser is a failure with the install command, never a skip
+        from shipyard.targets.browser import preflight
+
+        preflight()
     with httpx.Client(timeout=30) as client:
-        checks = run_checks(api_url.rstrip("/"), web_url.rstrip("/"), client)
+        checks = run_checks(api_url, web_url, client)
+    if browser:
+        from shipyard.targets.browser import run_browser_checks
+
+        checks += [replace(check, name=f"browser: {check.name}")
+                   for check in run_browser_checks(web_url, picture, release=release or None)]
     for check in checks:
-        _say(f"{'ok  ' if check.ok else 'FAIL'} {check.name:<20} {check.seconds * 1000:6.0f} ms  {check.detail}")
+        _say(f"{'ok  ' if check.ok else 'FAIL'} {check.name:<29} {check.seconds * 1000:6.0f} ms  {check.detail}")
     failed = [check.name for check in checks if not check.ok]
+    shot = next((check.detail for check in checks if check.name == "browser: screenshot" and check.ok), "")
     if failed:
-        raise ShipyardError(f"smoke failed: {', '.join(failed)}", hint="invoke docker.ps; invoke docker.logs")
+        raise ShipyardError(f"smoke failed: {', '.join(failed)}",
+                            hint="invoke docker.ps; invoke docker.logs" + (f"; look at {shot}" if shot else ""))
 
 
 ns = Collection("docker", init, up, smoke, down, logs, ps, build, restart, clean, shell)
