@@ -151,7 +151,7 @@ def test_init_never_writes_a_new_password_next_to_the_data_volume(stack: Stack, 
 
 
 def test_up_with_another_password_than_the_volume_says_so(stack: Stack) -> None:
-    wrong = {**stack.env, "POSTGRES_PASSWORD": "not-the-volumes-password"}
+    wrong = {**stack.env, "POSTGRES_PASSWORD": "not-the-volumes-password"}  # pragma: allowlist secret
     proc = subprocess.run(stack.invoke_argv("docker.up", "--timeout", "20"), cwd=stack.root, env=wrong,
                           capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
     stack.outputs += [proc.stdout, proc.stderr]
