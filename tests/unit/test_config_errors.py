@@ -66,7 +66,7 @@ CASES = [
      "services, workspace)"),
     ("unknown-service-key-typo", replace("    port: 3000", "    port: 3000\n    dockerfle: x"),
      "shipyard.yaml:11 services.web.dockerfle: unknown key; did you mean 'dockerfile'? (accepted: context, "
-     "dockerfile, env, health, package, port, public, requires, secrets)"),
+     "dockerfile, env, health, package, port, public, release_command, requires, secrets)"),
     ("duplicate-service", replace("  web:\n    port: 3000\n", "  web:\n    port: 3000\n  api:\n    port: 9000\n"),
      "shipyard.yaml:11 services.api: duplicate key (each key may appear once)"),
     ("no-services", BASE.split("services:")[0] + "services: {}\n",

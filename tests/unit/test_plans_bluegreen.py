@@ -136,6 +136,24 @@ def test_happy_path_steps_in_order() -> None:
     assert steps[12].argv[-1] == "demo-app-blue"
 
 
+def test_release_command_runs_first_in_a_one_off_container_of_the_new_image() -> None:
+    observed = facts({"blue": {}, "green": {"admin": "maint", "up": False}}, {"blue": (A, True)}, "blue")
+    desired = bg.Desired("app", IMAGE.format(B), B, 8000, "/ready", True, release_command="python -m app migrate")
+    plan = bg.plan_host("h1", [desired], {"app": observed}, run_hooks=True)
+    steps = bg.describe(plan, context())
+    assert [(s.phase, s.kind) for s in steps[:4]] == [("pull", "run"), ("release", "run"), ("release", "run"),
+                                                      ("start", "admin")]
+    assert steps[1].secret_input and "canary" not in " ".join(steps[1].argv)
+    assert steps[2].argv == (
+        "docker", "run", "--rm", "--name", "demo-app-release", "--network", "demo", "--init",
+        "--log-driver", "json-file", "--log-opt", "max-size=10m", "--log-opt", "max-file=5",
+        "--env", f"SHIPYARD_RELEASE={B}", "--env-file", "/var/lib/shipyard/demo/env/app.env",
+        "--label", "shipyard.project=demo", IMAGE.format(B), "sh", "-c", "python -m app migrate")
+    # only the host chosen to run hooks runs it, so it runs once per deploy
+    other = bg.plan_host("h2", [desired], {"app": observed}, run_hooks=False)
+    assert bg.release_steps(other, context()) == []
+
+
 def test_converged_host_has_no_steps() -> None:
     observed = facts({"blue": {}}, {"blue": (B, True)}, "blue", True)
     plan = bg.plan_host("h1", [DESIRED_B], {"app": observed})

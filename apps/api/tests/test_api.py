@@ -75,6 +75,15 @@ def test_migrations_are_idempotent(environ: dict[str, str]) -> None:
     assert versions == [path.stem for path in db.migration_files()]
 
 
+def test_migrate_command_applies_then_reports_up_to_date(environ: dict[str, str],
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from app.__main__ import main
+
+    assert main(["migrate"]) == 0
+    assert main(["migrate"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "migrate: schema up to date"
+
+
 def test_unreachable_database_is_a_clear_startup_error(environ: dict[str, str],
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POSTGRES_PORT", "9")

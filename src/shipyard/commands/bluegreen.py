@@ -20,6 +20,16 @@ def start(layout: HostLayout, service: str, colour: Colour, image: str, release:
                       log_opts=docker.HOST_LOG_OPTS)
 
 
+def release(layout: HostLayout, service: str, image: str, release: str, command: str, *,
+            env_file: str | None) -> Argv:
+    """The release command (migrations) in a one-off container of the new image, on the project network."""
+    argv = ["docker", "run", "--rm", "--name", f"{layout.project}-{service}-release", "--network", layout.network,
+            "--init", *docker.HOST_LOG_OPTS, "--env", f"{RELEASE_ENV}={release}"]
+    if env_file:
+        argv += ["--env-file", env_file]
+    return [*argv, "--label", f"{LABEL_PROJECT}={layout.project}", image, "sh", "-c", command]
+
+
 def remove(layout: HostLayout, service: str, colour: Colour) -> Argv:
     return docker.rm(layout.container(service, colour), force=True)
 

@@ -64,6 +64,9 @@ class Service(Strict):
     public: bool = False
     #: variables the service refuses to start without (config.check and deploy check each environment gives them)
     requires: list[str] = []
+    #: on VMs: run once per deploy in a one-off container of the new image (schema migrations), before any host
+    #: starts the new release; its failure aborts the deploy. Must stay compatible with the release still serving.
+    release_command: str | None = None
 
 
 class Registry(Strict):

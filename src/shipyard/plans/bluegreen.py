@@ -20,7 +20,7 @@ from shipyard.facts.containers import Container
 from shipyard.facts.proxy import ServerState
 
 Kind = Literal["run", "admin", "wait", "verify", "watch"]
-PHASES = ("lock", "pull", "start", "healthy", "hook", "switch", "verify", "watch", "retire", "ledger")
+PHASES = ("lock", "release", "pull", "start", "healthy", "hook", "switch", "verify", "watch", "retire", "ledger")
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class Desired:
     readiness: str
     public: bool = False
     hook: str | None = None
+    release_command: str | None = None
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,31 @@ def prepare_steps(plan: ServicePlan, ctx: Context) -> list[Step]:
     return steps
 
 
+def release_steps(plan: HostPlan, ctx: Context) -> list[Step]:
+    """On the one host that runs them: each changed service's release command, in a one-off container of the
+    new image (pulled, with the service's env file), before any new colour starts anywhere."""
+    if not plan.run_hooks:
+        return []
+    steps: list[Step] = []
+    for s in plan.changes:
+        d = s.desired
+        if not d.release_command:
+            continue
+        if s.pull:
+            steps.append(Step("pull", "run", f"pull {d.image}", tuple(docker_cmd.pull(d.image)), service=d.service,
+                              timeout=900))
+        env_file = ctx.env_files.get(d.service)
+        if env_file is not None:
+            steps.append(Step("release", "run", f"write {d.service}'s environment file (mode 600)",
+                              tuple(hoststate.write_file(env_file, "077")),
+                              input=ctx.env_contents.get(d.service, ""), secret_input=True, service=d.service,
+                              timeout=30))
+        steps.append(Step("release", "run", f"release command of {d.service} {d.release}: {d.release_command}",
+                          tuple(bg.release(ctx.layout, d.service, d.image, d.release, d.release_command,
+                                           env_file=env_file)), service=d.service, timeout=1800))
+    return steps
+
+
 def hook_steps(plan: HostPlan, ctx: Context) -> list[Step]:
     if not plan.run_hooks:
         return []
@@ -277,7 +303,7 @@ def switch_back_steps(plan: ServicePlan, ctx: Context, live: dict[str, Colour | 
 def describe(plan: HostPlan, ctx: Context) -> list[Step]:
     """The whole happy path on one host, in order (what --dry-run prints)."""
     live = {b.service: b.live for b in ctx.backends}
-    steps: list[Step] = []
+    steps: list[Step] = release_steps(plan, ctx)
     for service in plan.changes:
         steps += prepare_steps(service, ctx)
     steps += hook_steps(plan, ctx)

@@ -173,7 +173,7 @@ class Deployment:
             wants_hook = self.request.hooks and not hook_owner
             desired = self.target.desired(self.request.images, self.request.release, hooks=wants_hook)
             run.plan = bg.plan_host(run.name, desired, run.facts.services, run_hooks=False, force=self.request.force)
-            if wants_hook and run.plan.changes and any(d.hook for d in desired):
+            if wants_hook and run.plan.changes and any(d.hook or d.release_command for d in desired):
                 run.plan = bg.HostPlan(run.plan.host, run.plan.services, run_hooks=True)
                 hook_owner.append(run.name)
             run.ctx = context(self.target, run.facts, self.request)
@@ -204,6 +204,12 @@ class Deployment:
                 self._steps(run, bg.abandon_steps(service, run.ctx))
             except ShipyardError as exc:
                 self.progress.note(run.name, f"could not clean up {service.service}/{service.target}: {exc}")
+
+    def release(self, runs: Sequence[HostRun]) -> None:
+        """The release commands, once, on the host chosen in observe(); a failure raises (nothing started yet)."""
+        for run in runs:
+            assert run.plan and run.ctx
+            self._steps(run, bg.release_steps(run.plan, run.ctx))
 
     def hooks(self, runs: Sequence[HostRun]) -> None:
         for run in runs:
@@ -287,6 +293,13 @@ class Deployment:
             if stopped:
                 for run in batch:
                     run.outcome, run.error = "aborted", "an earlier host failed (on_host_failure: abort)"
+                continue
+            try:
+                self.release(batch)  # migrations first: if they fail, no host has started the new release
+            except ShipyardError as exc:
+                for run in batch:
+                    self._fail(run, exc, "aborted")
+                stopped = True
                 continue
             ready = self.prepare(batch)
             if len(ready) < len(batch) and self.policy.on_host_failure == "abort":

@@ -164,9 +164,11 @@ class VmHost:
                 self.ensure_tunnel()
             result = self.runner.run(list(step.argv), input=step.input, timeout=step.timeout, check=False)
             if step.check and not result.ok:
+                output = (result.stdout.strip() + "\n" + result.stderr.strip()).strip()
                 last = (result.stderr.strip() or result.stdout.strip() or "no output").splitlines()[-1]
+                shown = "\n".join(output.splitlines()[-30:]) if step.phase in ("release", "hook") else ""
                 raise StepFailed(self.name, f"{step.what} failed (exit {result.exit_code}): {last}",
-                                 phase=step.phase)
+                                 logs=shown, phase=step.phase)
         elif step.kind == "wait":
             assert step.service and step.colour
             self.wait_healthy(step.service, step.colour, step.timeout, step.what)

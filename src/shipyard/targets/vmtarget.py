@@ -60,7 +60,8 @@ class Target:
         public = self.public
         return [Desired(service=name, image=images[name], release=release, port=self.services[name].port,
                         readiness=self.services[name].health.readiness, public=name == public,
-                        hook=self.env.deploy.pre_cutover.get(name) if hooks else None)
+                        hook=self.env.deploy.pre_cutover.get(name) if hooks else None,
+                        release_command=self.services[name].release_command if hooks else None)
                 for name in sorted(images)]
 
     def host_names(self) -> list[str]:
