@@ -183,6 +183,18 @@ def test_data_survives_an_accessory_restart(ref: Ref) -> None:
         time.sleep(1)
 
 
+def test_operating_the_release_logs_exec_and_a_database_dump(ref: Ref) -> None:
+    migrate = ref.invoke("deploy.exec", "--env", "sandbox", "--service", "api", "--command", "python -m app migrate")
+    assert migrate.stdout.strip().splitlines()[-1] == "migrate: schema up to date"
+    logs = ref.invoke("deploy.logs", "--env", "sandbox", "--service", "api", "--tail", "5").stdout
+    assert all(f"[{vm.name}]" in logs for vm in ref.vms)
+    dump = ref.invoke("deploy.accessories.exec", "--env", "sandbox", "--name", "postgres", "--command",
+                      "pg_dump --data-only -U shipyard shipyard").stdout
+    assert "kept-across-releases" in dump  # the data, out through the CLI, ready to restore with psql
+    failing = ref.invoke("deploy.exec", "--env", "sandbox", "--service", "api", "--command", "exit 3", check=False)
+    assert failing.returncode == 3
+
+
 def test_host_state_with_testinfra(ref: Ref) -> None:
     import testinfra
 

@@ -25,7 +25,7 @@ from shipyard.commands import hoststate
 from shipyard.commands.layout import HostLayout
 from shipyard.config.schema import Accessory, Host, VmEnvironment
 from shipyard.errors import ShipyardError
-from shipyard.run.base import Runner
+from shipyard.run.base import Result, Runner
 from shipyard.targets.vmhost import VmHost
 
 REF_RE = re.compile(r"\$\{accessories\.([a-z][a-z0-9-]*)\.(host|port)\}")
@@ -246,6 +246,12 @@ class Accessories:
                 done.append(f"[{host}] {'would delete' if dry_run else 'deleted'} volume"
                             f" {acc_cmd.volume(self.layout, vol)}")
         return done
+
+    def exec_(self, name: str, command: str) -> Result:
+        """`sh -c command` inside the accessory's container, on the first host it runs on (a dump, a psql)."""
+        host, acc = self.placed(name)[0]
+        argv = docker_cmd.exec_(acc_cmd.container(self.layout, acc), ["sh", "-c", command])
+        return self.runner(host).run(argv, timeout=3600, check=False)
 
     def logs(self, name: str, *, tail: int = 100, follow: bool = False, since: str | None = None) -> None:
         for host, acc in self.placed(name):

@@ -100,6 +100,11 @@ def run_deploy(env: str | None, sha: str | None = None, yes: bool = False, dry_r
         _print_plan(target, request)
         return
     droplets.deploy(target, request, Progress())
+    try:  # retention on the hosts, as deploy.prune (the registry's tags are pruned by deploy.prune only)
+        _prune(target, dry_run=False, registry=False)
+    except ShipyardError as exc:
+        print(f"warning: the release is live, but retention failed: {exc} (run `invoke deploy.prune --env"
+              f" {target.env_name}` later)")
 
 
 def accessories_of(target: Any, accessories_env: dict[str, str]) -> Any:
@@ -209,10 +214,14 @@ def releases(c: Any, env: str | None = None, last: int = 20) -> None:
             "registry": "also delete old release tags from the registry (default on; --no-registry to skip)"})
 def prune(c: Any, env: str | None = None, dry_run: bool = False, registry: bool = True) -> None:
     """Keep the last registry.retain releases per service on hosts and in the registry, never live or previous."""
+    _, target = target_for(env)
+    _prune(target, dry_run=dry_run, registry=registry)
+
+
+def _prune(target: Any, *, dry_run: bool, registry: bool) -> None:
     from shipyard.run import LocalRunner
     from shipyard.targets.vmadmin import ledgers, prune_hosts, prune_registry
 
-    _, target = target_for(env)
     verb = "would remove" if dry_run else "removed"
     for host, removed in prune_hosts(target, dry_run=dry_run).items():
         print(f"[{host}] {verb}: {', '.join(removed) if removed else 'nothing'}")
@@ -234,6 +243,64 @@ def unlock(c: Any, env: str | None = None, force: bool = False, dry_run: bool = 
     _, target = target_for(env)
     for host, line in do_unlock(target, force=force, dry_run=dry_run).items():
         print(f"[{host}] {line}")
+
+
+@task(help={"env": ENV_HELP, "service": "a service (its live container) or an accessory", "host": "one host only",
+            "tail": "lines of history per host (default 100)", "follow": "keep streaming new lines",
+            "since": "only lines since (e.g. 10m, 2026-11-30T10:00)"})
+def logs(c: Any, env: str | None = None, service: str | None = None, host: str | None = None, tail: int = 100,
+         follow: bool = False, since: str | None = None) -> None:
+    """Logs of a service's live container (or an accessory's) on every host, each line prefixed by its host."""
+    from shipyard.errors import ShipyardError
+    from shipyard.targets.vmhost import VmHost
+    from shipyard.targets.vmops import logs_argv, pick_hosts
+
+    _, target = target_for(env)
+    if not service:
+        names = ", ".join([*sorted(target.services), *sorted(target.env.accessories)])
+        raise ShipyardError("--service is required", hint=f"one of: {names}")
+    wanted = pick_hosts(target, host)
+    for runner in target.runners():
+        if runner.host not in wanted:
+            continue
+        vm = VmHost(runner, target.layout)
+        try:
+            argv = logs_argv(target, vm, service, tail=tail, follow=follow, since=since)
+        except ShipyardError as exc:
+            if service in target.env.accessories or "no live" in exc.message:
+                print(f"[{runner.host}] {exc.message}")
+                continue
+            raise
+        runner.run(argv, timeout=None if follow else 120, stream=True, check=False)
+
+
+@task(name="exec", help={
+    "env": ENV_HELP, "service": "the service whose live release runs the command",
+    "command": "the command line, run by sh -c (quote it), e.g. 'python -m app migrate'",
+    "host": "the host to run it on (default: the first)",
+    "live": "run inside the running container instead of a one-off container of its image"})
+def exec_(c: Any, env: str | None = None, service: str | None = None, command: str = "", host: str | None = None,
+          live: bool = False) -> None:
+    """Run a command once, on one host, in a one-off container of the live release (its env, its network)."""
+    import sys
+
+    from invoke.exceptions import Exit
+
+    from shipyard.errors import ShipyardError
+    from shipyard.targets.vmhost import VmHost
+    from shipyard.targets.vmops import pick_hosts, run_exec
+
+    _, target = target_for(env)
+    if not service or not command:
+        raise ShipyardError("--service and --command are required",
+                            hint="invoke deploy.exec --env staging --service api --command 'python -m app migrate'")
+    chosen = pick_hosts(target, host)[0]
+    runner = next(r for r in target.runners() if r.host == chosen)
+    result = run_exec(target, VmHost(runner, target.layout), service, ["sh", "-c", command], in_place=live)
+    sys.stdout.write(result.stdout)
+    sys.stderr.write(result.stderr)
+    if not result.ok:
+        raise Exit(code=result.exit_code)
 
 
 # --- accessories: `invoke deploy.accessories.<verb> --env E` --------------------------------------------------
@@ -327,6 +394,27 @@ def acc_remove(c: Any, env: str | None = None, name: str | None = None, volume: 
         print(line)
 
 
-accessories = Collection("accessories", acc_boot, acc_status, acc_logs, acc_restart, acc_remove)
-ns = Collection("deploy", deploy, staging, production, setup, status, releases, prune, unlock)
+@task(name="exec", help={**ACC_HELP, "name": "the accessory", "command": "run by sh -c inside its container, e.g."
+                         " 'pg_dump -U shipyard shipyard' (stdout is written as is: redirect it to a file)"})
+def acc_exec(c: Any, env: str | None = None, name: str | None = None, command: str = "") -> None:
+    """Run a command inside an accessory's container (backups: pg_dump > file; restores: psql < file)."""
+    import sys
+
+    from invoke.exceptions import Exit
+
+    from shipyard.errors import ShipyardError
+
+    if not name or not command:
+        raise ShipyardError("--name and --command are required",
+                            hint="invoke deploy.accessories.exec --env staging --name postgres --command 'pg_dump"
+                                 " -U shipyard shipyard' > backup.sql")
+    result = _accessories(env).exec_(name, command)
+    sys.stdout.write(result.stdout)
+    sys.stderr.write(result.stderr)
+    if not result.ok:
+        raise Exit(code=result.exit_code)
+
+
+accessories = Collection("accessories", acc_boot, acc_status, acc_logs, acc_restart, acc_remove, acc_exec)
+ns = Collection("deploy", deploy, staging, production, setup, status, releases, prune, unlock, logs, exec_)
 ns.add_collection(accessories)
