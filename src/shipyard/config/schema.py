@@ -37,6 +37,12 @@ def _check_name(value: str, what: str) -> str:
     return value
 
 
+def _check_names(value: dict[str, Any], what: str) -> dict[str, Any]:
+    for name in value:
+        _check_name(name, f"{what} '{name}'")
+    return value
+
+
 class Health(Strict):
     """HTTP paths probed inside the container network."""
 
@@ -227,9 +233,7 @@ class VmEnvironment(Strict):
     @field_validator("accessories")
     @classmethod
     def _accessory_names(cls, value: dict[str, Accessory]) -> dict[str, Accessory]:
-        for name in value:
-            _check_name(name, f"accessory name '{name}'")
-        return value
+        return _check_names(value, "accessory name")
 
     @model_validator(mode="after")
     def _accessory_hosts(self) -> VmEnvironment:
@@ -288,9 +292,7 @@ class ProjectConfig(Strict):
     @field_validator("services")
     @classmethod
     def _service_names(cls, value: dict[str, Service]) -> dict[str, Service]:
-        for name in value:
-            _check_name(name, f"service name '{name}'")
-        return value
+        return _check_names(value, "service name")
 
     @field_validator("secrets")
     @classmethod
@@ -303,6 +305,4 @@ class ProjectConfig(Strict):
     @field_validator("environments")
     @classmethod
     def _env_names(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for name in value:
-            _check_name(name, f"environment name '{name}'")
-        return value
+        return _check_names(value, "environment name")

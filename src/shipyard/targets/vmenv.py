@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from shipyard.config.loader import Config
-from shipyard.config.schema import Service, VmEnvironment
+from shipyard.config.schema import Accessory, Service, VmEnvironment
 from shipyard.config.secrets import resolve
 from shipyard.errors import ShipyardError
 from shipyard.targets.accessories import env_text, resolve_refs
@@ -60,20 +60,15 @@ def env_files(config: Config, env_name: str, env: VmEnvironment,
     if problems:
         raise ShipyardError(problems[0], hint=f"set it under the service's env (or environments.{env_name}."
                                               "overrides.services), or declare it as a secret")
-    apps = {}
-    for name, service in sorted(services.items()):
-        try:
-            values = _values(config, env, env_name, service.env, list(service.secrets))
-        except ShipyardError as exc:
-            raise ShipyardError(f"service {name}: {exc.message}", hint=exc.hint) from None
-        if values:
-            apps[name] = env_text(values)
-    extras = {}
-    for name, accessory in sorted(env.accessories.items()):
-        try:
-            values = _values(config, env, env_name, accessory.env, list(accessory.secrets))
-        except ShipyardError as exc:
-            raise ShipyardError(f"accessory {name}: {exc.message}", hint=exc.hint) from None
-        if values:
-            extras[name] = env_text(values)
-    return apps, extras
+    def files(kind: str, specs: Mapping[str, Service | Accessory]) -> dict[str, str]:
+        out = {}
+        for name, spec in sorted(specs.items()):
+            try:
+                values = _values(config, env, env_name, spec.env, list(spec.secrets))
+            except ShipyardError as exc:
+                raise ShipyardError(f"{kind} {name}: {exc.message}", hint=exc.hint) from None
+            if values:
+                out[name] = env_text(values)
+        return out
+
+    return files("service", services), files("accessory", env.accessories)
