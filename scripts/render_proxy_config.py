@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main() -> None:
     config = load(ROOT / "shipyard.yaml")
-    backends = [Backend(name, s.port, s.health.readiness, "blue" if name == "web" else None)
+    backends = [Backend(name, s.port, s.health.readiness, "blue" if name == "web" else None, s.route)
                 for name, s in config.services().items()]
     text = render_config(HostLayout(config.project.project), backends, "web")
     (ROOT / "docker" / "proxy" / "haproxy.cfg").write_text(text)

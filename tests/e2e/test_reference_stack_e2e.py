@@ -132,6 +132,12 @@ def test_release_a_from_nothing_serves_the_stack_on_every_host(ref: Ref) -> None
     created = httpx.post(ref.url(0, "/api/items"), data={"name": "kept-across-releases"}, timeout=30)
     assert created.status_code == 303
     assert "kept-across-releases" in ref.items(1)
+    for index in range(2):  # one public port: /api/v1/... is the api (as the Ingress routes it), the rest is web
+        api = httpx.get(ref.url(index, "/api/v1/health"), timeout=30).json()
+        assert api["services"] == {"database": "connected", "redis": "connected"} and api["version"] == release_a
+        assert httpx.get(ref.url(index, "/api/health"), timeout=30).json()["service"] == "shipyard-web"
+        items = httpx.get(ref.url(index, "/api/v1/items"), timeout=30).json()
+        assert "kept-across-releases" in [item["name"] for item in items["items"]]
     status = ref.invoke("deploy.accessories.status", "--env", "sandbox").stdout
     assert status.count("running") == 2 and status.count("health healthy") == 2
 

@@ -48,7 +48,7 @@ def test_runtime_commands() -> None:
 def test_rendered_reference_config_is_in_sync_and_valid(tmp_path: Path) -> None:
     config = load(ROOT / "shipyard.yaml")
     services = config.services()
-    backends = [haproxy.Backend(n, s.port, s.health.readiness, "blue" if n == "web" else None)
+    backends = [haproxy.Backend(n, s.port, s.health.readiness, "blue" if n == "web" else None, s.route)
                 for n, s in services.items()]
     text = haproxy.render_config(HostLayout(config.project.project), backends, "web")
     reference = ROOT / "docker" / "proxy" / "haproxy.cfg"
@@ -134,3 +134,25 @@ def test_gather_script_sections(tmp_path: Path) -> None:
     assert sections.image_presence(parts["images"]) == {"no-such/image:tag": False}
     recorded = "@@shipyard:ps@@\n{}\n@@shipyard:images@@\nyes r/a:1\nno r/b:2\n"
     assert sections.split(recorded) == {"ps": "{}\n", "images": "yes r/a:1\nno r/b:2\n"}
+
+
+def test_a_routed_service_shares_the_public_port_by_path_prefix() -> None:
+    backends = [haproxy.Backend("web", 3000, "/api/health"), haproxy.Backend("api", 8000, "/ready", route="/api/v1"),
+                haproxy.Backend("admin", 9000, "/ready", route="/api/v1/admin")]
+    text = haproxy.render_config(LAYOUT, backends, "web")
+    public = text.split("frontend public\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert public == ["    bind :80",
+                      "    use_backend admin if { path /api/v1/admin } || { path_beg /api/v1/admin/ }",
+                      "    use_backend api if { path /api/v1 } || { path_beg /api/v1/ }",
+                      "    default_backend web"]  # the longest prefix wins; web keeps its own /api/items
+    with pytest.raises(ValueError, match="a route needs a public service"):
+        haproxy.render_config(LAYOUT, backends, None)
+
+
+def test_the_load_balancers_health_check_is_a_path_the_public_service_answers() -> None:
+    variables = (ROOT / "terraform/modules/loadbalancer/variables.tf").read_text()
+    block = variables.split('variable "health_check_path"', 1)[1]
+    default = block.split("default", 1)[1].split('"')[1]
+    config = load(ROOT / "shipyard.yaml")
+    public = next(s for s in config.services().values() if s.public)
+    assert default == public.health.readiness  # through the proxy's public port, what web answers

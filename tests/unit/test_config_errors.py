@@ -66,7 +66,7 @@ CASES = [
      "services, workspace)"),
     ("unknown-service-key-typo", replace("    port: 3000", "    port: 3000\n    dockerfle: x"),
      "shipyard.yaml:11 services.web.dockerfle: unknown key; did you mean 'dockerfile'? (accepted: context, "
-     "dockerfile, env, health, package, port, public, release_command, requires, secrets)"),
+     "dockerfile, env, health, package, port, public, release_command, requires, route, secrets)"),
     ("duplicate-service", replace("  web:\n    port: 3000\n", "  web:\n    port: 3000\n  api:\n    port: 9000\n"),
      "shipyard.yaml:11 services.api: duplicate key (each key may appear once)"),
     ("no-services", BASE.split("services:")[0] + "services: {}\n",
@@ -133,6 +133,8 @@ CASES = [
      " be absolute"),
     ("private-address-invalid", replace("      - 10.0.0.2", "      - {address: 10.0.0.2, private_address: 'a b'}"),
      "shipyard.yaml:18 environments.staging.hosts[1].private_address: not a host name or address"),
+    ("route-trailing-slash", replace("    port: 3000", "    port: 3000\n    route: /api/"),
+     "shipyard.yaml:11 services.web.route: must be a path prefix such as /api/v1 (starting with '/', no trailing '/')"),
     ("env-name-invalid", replace("  staging:", "  Staging Env:"),
      "shipyard.yaml:13 environments: environment name 'Staging Env' must be lowercase letters, digits and '-', "
      "starting with a letter"),

@@ -31,6 +31,7 @@ class Backend:
     port: int
     readiness: str
     live: Colour | None = None
+    route: str | None = None  # a path prefix of the public frontend that goes to this service
 
 
 def render_config(layout: HostLayout, backends: Sequence[Backend], public: str | None) -> str:
@@ -68,8 +69,15 @@ def render_config(layout: HostLayout, backends: Sequence[Backend], public: str |
         "    timeout resolve 250ms",
         "",
     ]
+    routed = sorted((b for b in backends if b.route), key=lambda b: (-len(b.route or ""), b.service))
+    if routed and public is None:
+        raise ValueError("a route needs a public service: the routes share its public port")
     if public is not None:
-        lines += ["frontend public", f"    bind :{PROXY_PUBLIC_PORT}", f"    default_backend {public}", ""]
+        lines += ["frontend public", f"    bind :{PROXY_PUBLIC_PORT}"]
+        for backend in routed:  # longest prefix first; a prefix matches itself and what is below it
+            lines.append(f"    use_backend {backend.service} if {{ path {backend.route} }} || "
+                         f"{{ path_beg {backend.route}/ }}")
+        lines += [f"    default_backend {public}", ""]
     for backend in sorted(backends, key=lambda b: b.service):
         lines += [f"frontend {backend.service}-internal", f"    bind :{backend.port}",
                   f"    default_backend {backend.service}", ""]

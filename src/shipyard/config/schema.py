@@ -60,6 +60,13 @@ class Health(Strict):
 class Service(Strict):
     """One deployable image built from the monorepo."""
 
+    @field_validator("route")
+    @classmethod
+    def _route(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$", value):
+            raise ValueError("must be a path prefix such as /api/v1 (starting with '/', no trailing '/')")
+        return value
+
     context: str = "."
     dockerfile: str = "Dockerfile"
     port: Port
@@ -68,6 +75,9 @@ class Service(Strict):
     env: dict[str, str] = {}
     secrets: list[str] = []
     public: bool = False
+    #: a path prefix on the proxy's public port routed to this service (the api's /api/v1, as the Ingress does);
+    #: everything else goes to the public service
+    route: str | None = None
     #: variables the service refuses to start without (config.check and deploy check each environment gives them)
     requires: list[str] = []
     #: on VMs: run once per deploy in a one-off container of the new image (schema migrations), before any host

@@ -53,7 +53,7 @@ class Target:
         return f"{self.registry.address}/{self.registry.namespace}/{service}:{tag}"
 
     def backends(self, live: dict[str, Colour | None]) -> tuple[Backend, ...]:
-        return tuple(Backend(name, s.port, s.health.readiness, live.get(name))
+        return tuple(Backend(name, s.port, s.health.readiness, live.get(name), s.route)
                      for name, s in sorted(self.services.items()))
 
     def desired(self, images: dict[str, str], release: str, *, hooks: bool) -> list[Desired]:

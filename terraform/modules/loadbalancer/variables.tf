@@ -58,7 +58,7 @@ variable "target_port" {
 variable "health_check_path" {
   description = "HTTP path probed on every droplet; a droplet is taken out of rotation while it fails."
   type        = string
-  default     = "/health"
+  default     = "/api/health" # the public service (web) through the proxy: it must answer there
 
   validation {
     condition     = startswith(var.health_check_path, "/")
