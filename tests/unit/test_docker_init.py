@@ -49,3 +49,13 @@ def test_init_rejects_unknown_images_choice(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert proc.stderr.strip() == "error: --images must be auto, public or testbed, not 'dockerhub'"
     assert not (tmp_path / ".env").exists()
+
+
+def test_invokes_own_dry_flag_is_a_dry_run(tmp_path: Path) -> None:
+    for name in ("shipyard.yaml", ".env.example", "tasks.py"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    proc = subprocess.run([sys.executable, "-m", "invoke", "--dry", "docker.init", "--images", "testbed"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "would write" in proc.stdout
+    assert not (tmp_path / ".env").exists()  # `invoke --dry` never changes anything

@@ -6,6 +6,7 @@ Keep imports here light: `invoke --list` imports every task module.
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import os
 from collections.abc import Callable
@@ -24,13 +25,24 @@ def _configure_logging() -> None:
     logging.basicConfig(level=getattr(logging, level, logging.WARNING), format="%(levelname)s %(name)s: %(message)s")
 
 
+def invoke_dry(context: Any) -> bool:
+    """Whether Invoke's own `--dry` flag (`invoke --dry TASK`) is set for this run."""
+    run = getattr(getattr(context, "config", None), "run", None)
+    return bool(getattr(run, "dry", False)) if run is not None else False
+
+
 def task(*args: Any, **kwargs: Any) -> Any:
-    """Like invoke.task, but a ShipyardError ends the command with its one-line message."""
+    """Like invoke.task, but a ShipyardError ends the command with its one-line message, and Invoke's own `--dry`
+    turns on the task's `--dry-run` (a task that changes something never runs for real under `invoke --dry`)."""
 
     def decorate(body: F) -> Any:
+        dry_param = next((p for p in ("dry_run", "dry") if p in inspect.signature(body).parameters), None)
+
         @functools.wraps(body)
         def wrapper(*a: Any, **kw: Any) -> Any:
             _configure_logging()
+            if dry_param and a and invoke_dry(a[0]):
+                kw[dry_param] = True
             try:
                 return body(*a, **kw)
             except ShipyardError as exc:
