@@ -148,6 +148,9 @@ def test_unreachable_host_policy(bed: Bed, state: HostState, policy: str, serves
     assert result.returncode != 0
     assert "dead-host" in output and "unreachable" in output
     state.assert_serving(serves)  # abort: nothing switched anywhere; continue: the reachable host moved on
+    dry = bed.shipyard("deploy", "--env", f"pair-{policy}", "--sha", B, "--dry-run")
+    assert dry.returncode == 1 and "[dead-host] cannot read this host's facts" in dry.stdout  # printed, then:
+    assert dry.stderr.strip().startswith("error: 1 of 2 host(s) could not be read (dead-host)"), dry.stderr
 
 
 def test_dry_run_prints_the_plan_and_changes_nothing(bed: Bed, state: HostState) -> None:

@@ -61,3 +61,22 @@ def test_invalid_generated_sandbox_is_one_clear_error(tmp_path: Path) -> None:
     overlay.env_file(tmp_path).write_text("target: vm\nhosts: []\n")
     result = run("deploy.status", "--env", "sandbox", cwd=tmp_path)
     assert result.returncode != 0 and "run `invoke sandbox.up` again" in result.stderr
+
+
+@pytest.mark.parametrize("task", [["deploy.status"], ["deploy.releases"]])
+def test_unreachable_hosts_are_a_non_zero_exit(task: list[str], tmp_path: Path) -> None:
+    from ports import free_port
+
+    dead = free_port()  # nothing listens there: every connection is refused
+    known = tmp_path / "known_hosts"
+    known.write_text("")
+    text = (ROOT / "shipyard.yaml").read_text().replace("\nenvironments:\n", (
+        f"\nenvironments:\n  nowhere:\n    target: vm\n    hosts: ['127.0.0.1:{dead}']\n"
+        f"    ssh: {{known_hosts: {known}, connect_timeout: 2}}\n"
+        "    accessories: {postgres: {image: 'postgres:16', port: 5432}, redis: {image: 'redis:7', port: 6379}}\n"),
+        1)
+    (tmp_path / "shipyard.yaml").write_text(text)
+    result = run(*task, "--env", "nowhere", cwd=tmp_path, env={"POSTGRES_PASSWORD": "pw-not-used-here"})
+    assert result.returncode == 1, result.stdout + result.stderr
+    error = result.stderr.strip()
+    assert len(error.splitlines()) == 1 and error.startswith("error: 1 of 1 host(s) could not be read"), error

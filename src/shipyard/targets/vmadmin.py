@@ -109,12 +109,19 @@ def abbreviate(command: str) -> str:
     return command
 
 
+UNREADABLE = "cannot read this host's facts: "
+
+
 def plan_lines(target: Target, request: Request) -> dict[str, list[str]]:
-    """What a deploy would do on each host (facts are read for real; nothing changes)."""
+    """What a deploy would do on each host (facts are read for real; nothing changes). A host whose facts
+    cannot be read gets one line starting with UNREADABLE."""
+    first = target.host_names()[0]
+
     def one(host: VmHost) -> list[str]:
         facts = host.facts(request.images)
         desired = target.desired(request.images, request.release, hooks=request.hooks)
-        plan = bg.plan_host(host.name, desired, facts.services, run_hooks=request.hooks, force=request.force)
+        hooks = request.hooks and host.name == first  # hooks and the release command run on one host only
+        plan = bg.plan_host(host.name, desired, facts.services, run_hooks=hooks, force=request.force)
         ctx = context(target, facts, request)
         lines = [f"lock {target.layout.lock} (lease, renewed while the deploy runs)"]
         for svc in plan.services:
@@ -133,7 +140,7 @@ def plan_lines(target: Target, request: Request) -> dict[str, list[str]]:
 
     out: dict[str, list[str]] = {}
     for name, value in _each(target, one).items():
-        out[name] = value if isinstance(value, list) else [f"cannot read this host's facts: {value}"]
+        out[name] = value if isinstance(value, list) else [f"{UNREADABLE}{value}"]
     return out
 
 

@@ -53,13 +53,25 @@ def approve(target: Any, yes: bool, dry_run: bool) -> None:
 
 
 def _print_plan(target: Any, request: Any) -> None:
-    from shipyard.targets.vmadmin import plan_lines
+    from shipyard.targets.vmadmin import UNREADABLE, plan_lines
 
     print(f"plan: {request.action} {request.release} to {target.env_name} "
           f"({target.env.deploy.strategy}, on_host_failure={target.env.deploy.on_host_failure}); nothing changes")
-    for host, lines in plan_lines(target, request).items():
+    plans = plan_lines(target, request)
+    for host, lines in plans.items():
         for line in lines:
             print(f"[{host}] {line}")
+    _fail_unreachable([h for h, lines in plans.items() if lines and lines[0].startswith(UNREADABLE)], len(plans),
+                      "the plan is incomplete")
+
+
+def _fail_unreachable(bad: list[str], total: int, what: str) -> None:
+    """Exit non-zero, in one line, when hosts could not be read (after everything that could was printed)."""
+    from shipyard.errors import ShipyardError
+
+    if bad:
+        raise ShipyardError(f"{len(bad)} of {total} host(s) could not be read ({', '.join(bad)}): {what}",
+                            hint="check the hosts' address, SSH key and known_hosts; `invoke deploy.status`")
 
 
 def run_deploy(env: str | None, sha: str | None = None, yes: bool = False, dry_run: bool = False, wait: float = 0,
@@ -179,7 +191,8 @@ def status(c: Any, env: str | None = None) -> None:
     from shipyard.targets.vmadmin import status as host_status
 
     _, target = target_for(env)
-    for st in host_status(target):
+    statuses = host_status(target)
+    for st in statuses:
         if st.error:
             print(f"[{st.host}] unreachable or not set up: {st.error}")
             continue
@@ -189,6 +202,7 @@ def status(c: Any, env: str | None = None) -> None:
         if st.last:
             print(f"[{st.host}] last: {st.last.at} {st.last.action} {st.last.release or ''} {st.last.outcome}"
                   f" by {st.last.who}")
+    _fail_unreachable([st.host for st in statuses if st.error], len(statuses), "their status is unknown")
 
 
 @task(help={"env": ENV_HELP, "last": "how many entries per host (default 20)"})
@@ -197,7 +211,8 @@ def releases(c: Any, env: str | None = None, last: int = 20) -> None:
     from shipyard.targets.vmadmin import ledgers
 
     _, target = target_for(env)
-    for host, entries in ledgers(target, last).items():
+    found = ledgers(target, last)
+    for host, entries in found.items():
         if isinstance(entries, BaseException):
             print(f"[{host}] cannot read the ledger: {entries}")
             continue
@@ -208,6 +223,8 @@ def releases(c: Any, env: str | None = None, last: int = 20) -> None:
             extra = f" error: {e.error}" if e.error else (f" ({e.detail})" if e.detail else "")
             print(f"[{host}] {e.at[:19]} {e.action:<8} {e.release or '-':<14} {e.outcome:<13} "
                   f"{took:6.1f}s  {e.who}{extra}")
+    _fail_unreachable([h for h, v in found.items() if isinstance(v, BaseException)], len(found),
+                      "their ledger is unknown")
 
 
 @task(help={"env": ENV_HELP, "dry_run": "list what would be removed and remove nothing",
