@@ -133,6 +133,8 @@ CASES = [
      " be absolute"),
     ("private-address-invalid", replace("      - 10.0.0.2", "      - {address: 10.0.0.2, private_address: 'a b'}"),
      "shipyard.yaml:18 environments.staging.hosts[1].private_address: not a host name or address"),
+    ("port-boolean", replace("port: 8000", "port: true"),
+     "shipyard.yaml:7 services.api.port: must be an integer"),
     ("route-trailing-slash", replace("    port: 3000", "    port: 3000\n    route: /api/"),
      "shipyard.yaml:11 services.web.route: must be a path prefix such as /api/v1 (starting with '/', no trailing '/')"),
     ("env-name-invalid", replace("  staging:", "  Staging Env:"),
@@ -184,3 +186,28 @@ def test_config_check_lists_every_problem(tmp_path: Path) -> None:
         "shipyard.yaml:18 environments.staging.hosts[1]: not a host name or address",
     ]
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (None, "error: {path}: file not found"),
+    (b"project: d\xffmo\n", "error: {path}: not UTF-8 text (byte 10) (next: save the file as UTF-8)"),
+])
+def test_config_check_of_a_missing_or_undecodable_file_is_one_line(tmp_path: Path, content: bytes | None,
+                                                                   expected: str) -> None:
+    path = tmp_path / "other.yaml"
+    if content is not None:
+        path.write_bytes(content)
+    (tmp_path / "shipyard.yaml").write_text(BASE)
+    proc = subprocess.run([sys.executable, "-c", "from shipyard.cli import main; main()", "config.check",
+                           "--file", str(path)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == expected.format(path=path)
+
+
+def test_a_secret_too_short_to_mask_is_one_line(tmp_path: Path) -> None:
+    from shipyard.config.secrets import resolve
+    from shipyard.errors import SecretError
+
+    config = parse(BASE)
+    with pytest.raises(SecretError, match="secret DB_PASSWORD: its value is shorter than 4 characters"):
+        resolve(config, ["DB_PASSWORD"], environ={"DB_PASSWORD": "abc"})

@@ -261,12 +261,19 @@ def find_config(start: Path | None = None) -> Path:
                         hint="copy docs/shipyard.example.yaml to shipyard.yaml and edit it")
 
 
-def load(path: Path | str | None = None) -> Config:
-    config_path = Path(path).resolve() if path else find_config()
+def read_text(config_path: Path) -> str:
+    """The configuration file's text; a missing, unreadable or non-UTF-8 file is one clear error."""
     try:
-        text = config_path.read_text(encoding="utf-8")
+        return config_path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ShipyardError(f"{config_path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ShipyardError(f"{config_path}: cannot read ({exc.__class__.__name__})") from None
-    return parse(text, file=config_path.name, path=config_path)
+    except UnicodeDecodeError as exc:
+        raise ShipyardError(f"{config_path}: not UTF-8 text (byte {exc.start})",
+                            hint="save the file as UTF-8") from None
+    except OSError as exc:
+        raise ShipyardError(f"{config_path}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
+
+
+def load(path: Path | str | None = None) -> Config:
+    config_path = Path(path).resolve() if path else find_config()
+    return parse(read_text(config_path), file=config_path.name, path=config_path)

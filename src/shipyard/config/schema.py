@@ -15,7 +15,7 @@ SECRET_NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 HOSTNAME_RE = re.compile(
     r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
 )
-Port = Annotated[int, Field(ge=1, le=65535)]
+Port = Annotated[int, Field(ge=1, le=65535, strict=True)]  # strict: YAML true is not port 1
 
 
 def is_host(value: str) -> bool:

@@ -48,6 +48,9 @@ def _inside(path: Path, root: Path) -> bool:
         return False
 
 
+MIN_LENGTH = 4  # the redactor's own minimum: shorter values would garble every line they appear in
+
+
 def resolve(config: Config, names: list[str] | None = None, *, environ: Mapping[str, str] | None = None,
             redactor: Redactor = REDACTOR) -> dict[str, Secret]:
     """Resolve the named secrets (all by default). Missing values raise SecretError naming the source."""
@@ -77,6 +80,9 @@ def resolve(config: Config, names: list[str] | None = None, *, environ: Mapping[
                 raise SecretError(f"secret {name}: cannot read file {path}") from None
             if not value:
                 raise SecretError(f"secret {name}: file {path} is empty")
+        if len(value) < MIN_LENGTH:
+            raise SecretError(f"secret {name}: its value is shorter than {MIN_LENGTH} characters, too short to be"
+                              " masked in output", hint="use a longer value (a random one: openssl rand -hex 16)")
         redactor.add(value)
         out[name] = Secret(name, value)
     return out

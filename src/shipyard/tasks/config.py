@@ -15,11 +15,12 @@ def check(c: Any, file: str | None = None) -> None:
     from pathlib import Path
 
     from shipyard.config import find_config, parse
+    from shipyard.config.loader import read_text
     from shipyard.errors import ConfigError
 
     path = Path(file).resolve() if file else find_config()
     try:
-        config = parse(path.read_text(encoding="utf-8"), file=path.name, path=path)
+        config = parse(read_text(path), file=path.name, path=path)
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem)

@@ -74,7 +74,7 @@ def _fail_unreachable(bad: list[str], total: int, what: str) -> None:
                             hint="check the hosts' address, SSH key and known_hosts; `invoke deploy.status`")
 
 
-def run_deploy(env: str | None, sha: str | None = None, yes: bool = False, dry_run: bool = False, wait: float = 0,
+def run_deploy(env: str | None, sha: str | None = None, yes: bool = False, dry_run: bool = False, wait: float = 0.0,
                force: bool = False, build_arg: list[str] | None = None, allow_dirty: bool = False) -> None:
     import os
 
@@ -139,7 +139,8 @@ def _boot_accessories(target: Any, accessories_env: dict[str, str], dry_run: boo
 
 @task(default=True, iterable=["build_arg"], help=DEPLOY_HELP)
 def deploy(c: Any, env: str | None = None, sha: str | None = None, yes: bool = False, dry_run: bool = False,
-           wait: float = 0, force: bool = False, build_arg: list[str] | None = None, allow_dirty: bool = False) -> None:
+           wait: float = 0.0, force: bool = False, build_arg: list[str] | None = None,
+           allow_dirty: bool = False) -> None:
     """Blue/green deploy of a release to every host of an environment, without dropping a request."""
     run_deploy(env, sha, yes, dry_run, wait, force, build_arg, allow_dirty)
 
@@ -148,14 +149,14 @@ _SHORT = {k: v for k, v in DEPLOY_HELP.items() if k != "env"}
 
 
 @task(iterable=["build_arg"], help=_SHORT)
-def staging(c: Any, sha: str | None = None, yes: bool = False, dry_run: bool = False, wait: float = 0,
+def staging(c: Any, sha: str | None = None, yes: bool = False, dry_run: bool = False, wait: float = 0.0,
             force: bool = False, build_arg: list[str] | None = None, allow_dirty: bool = False) -> None:
     """Deploy to staging (same as `deploy --env staging`)."""
     run_deploy("staging", sha, yes, dry_run, wait, force, build_arg, allow_dirty)
 
 
 @task(iterable=["build_arg"], help=_SHORT)
-def production(c: Any, sha: str | None = None, yes: bool = False, dry_run: bool = False, wait: float = 0,
+def production(c: Any, sha: str | None = None, yes: bool = False, dry_run: bool = False, wait: float = 0.0,
                force: bool = False, build_arg: list[str] | None = None, allow_dirty: bool = False) -> None:
     """Deploy to production (needs --yes, or SHIPYARD_APPROVED=1 from an approved CI environment)."""
     run_deploy("production", sha, yes, dry_run, wait, force, build_arg, allow_dirty)

@@ -22,7 +22,7 @@ from shipyard.tasks._base import task
     "wait": "seconds to wait for another deploy's lock instead of failing at once (default 0)",
 })
 def rollback(c: Any, sha: str | None = None, env: str | None = None, yes: bool = False, dry_run: bool = False,
-             wait: float = 0) -> None:
+             wait: float = 0.0) -> None:
     """Swap back to a retained release: no build, no pull when the image is still on the host."""
     from dataclasses import replace
 
