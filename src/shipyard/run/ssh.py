@@ -136,6 +136,34 @@ def _remote_runner() -> type:
     return KillingRemote
 
 
+def load_known_hosts(keys: Any, path: str) -> None:
+    """Pinned keys from an OpenSSH known_hosts file into paramiko's HostKeys.
+
+    paramiko cannot read OpenSSH's markers: `@cert-authority` lines (certificates, which it cannot verify) are
+    skipped, so such hosts need a plain pinned line; a `@revoked` line is refused rather than silently ignored.
+    """
+    import paramiko
+
+    text = Path(path).read_text(encoding="utf-8", errors="replace")
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#") or stripped.startswith("@cert-authority"):
+            continue
+        if stripped.startswith("@"):
+            raise ShipyardError(f"{path}:{number}: a {stripped.split()[0]} line, which Shipyard's SSH client cannot"
+                                " honour", hint="keep revocations in a known_hosts file of their own, and remove"
+                                                " the revoked key's plain line from this one")
+        try:
+            entry = paramiko.hostkeys.HostKeyEntry.from_line(stripped, number)
+        except (paramiko.hostkeys.InvalidHostKey, paramiko.SSHException, ValueError, TypeError) as exc:
+            raise ShipyardError(f"{path}:{number}: not a known_hosts line ({exc.__class__.__name__})",
+                                hint="fix or remove that line (`ssh-keygen -R host` removes a host's lines)") from None
+        if entry is None:  # a key type paramiko does not know: it cannot match anyway
+            continue
+        for name in entry.hostnames:
+            keys.add(name, entry.key.get_name(), entry.key)
+
+
 def with_env(command: str, env: Mapping[str, str]) -> str:
     """`command` run with `env` exported, every value shell-quoted (a name that is not one is refused)."""
     for name in env:
@@ -181,7 +209,7 @@ class SSHRunner:
                                                    "runners": {"remote": _remote_runner()}}))
         client = paramiko.SSHClient()
         if Path(self.known_hosts).is_file():
-            client.load_host_keys(self.known_hosts)
+            load_known_hosts(client.get_host_keys(), self.known_hosts)
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
         conn.client = client
         try:
