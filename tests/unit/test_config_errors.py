@@ -211,3 +211,13 @@ def test_a_secret_too_short_to_mask_is_one_line(tmp_path: Path) -> None:
     config = parse(BASE)
     with pytest.raises(SecretError, match="secret DB_PASSWORD: its value is shorter than 4 characters"):
         resolve(config, ["DB_PASSWORD"], environ={"DB_PASSWORD": "abc"})
+
+
+def test_nested_aliases_are_refused_at_once() -> None:
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+        f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(8))
+    with pytest.raises(ConfigError) as info:  # refused while reading, before a validation that took minutes
+        parse(laughs)
+    assert "expands to more than 50,000 values (nested aliases?)" in info.value.problems[0]

@@ -36,7 +36,16 @@ class YamlSyntaxError(Exception):
         self.problem = problem
 
 
-def _walk(node: yaml.Node, path: Path_, doc: LocatedDocument) -> None:
+#: A configuration never comes near this many nodes once aliases are expanded; nested aliases (a "billion laughs"
+#: document) do, and would keep validation busy for minutes.
+MAX_NODES = 50_000
+
+
+def _walk(node: yaml.Node, path: Path_, doc: LocatedDocument, budget: list[int]) -> None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise YamlSyntaxError(node.start_mark.line + 1, f"the document expands to more than {MAX_NODES:,} values"
+                                                        " (nested aliases?); refusing to read it")
     doc.lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
@@ -48,10 +57,10 @@ def _walk(node: yaml.Node, path: Path_, doc: LocatedDocument) -> None:
                 continue
             seen.add(key)
             doc.lines[child] = key_node.start_mark.line + 1
-            _walk(value_node, child, doc)
+            _walk(value_node, child, doc, budget)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, (*path, index), doc)
+            _walk(item, (*path, index), doc, budget)
 
 
 def load_located(text: str) -> LocatedDocument:
@@ -68,5 +77,5 @@ def load_located(text: str) -> LocatedDocument:
         raise YamlSyntaxError(1, f"YAML error: {exc}") from None
     doc = LocatedDocument(data=data)
     if node is not None:
-        _walk(node, (), doc)
+        _walk(node, (), doc, [MAX_NODES])
     return doc
