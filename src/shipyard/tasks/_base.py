@@ -52,6 +52,9 @@ def task(*args: Any, **kwargs: Any) -> Any:
             except KeyboardInterrupt:
                 raise Exit("interrupted", code=130) from None
 
+        # Short flags only where a task asks for them: Invoke's automatic ones took -h (help) for --hosts,
+        # -f for --affected and -r for --dry-run, against every convention.
+        kwargs.setdefault("auto_shortflags", False)
         return invoke_task(wrapper, **kwargs)
 
     if len(args) == 1 and callable(args[0]) and not kwargs:

@@ -32,7 +32,11 @@ def rollback(c: Any, sha: str | None = None, env: str | None = None, yes: bool =
     from shipyard.targets.vmenv import env_files
     from shipyard.tasks.deploy import _print_plan, approve, target_for
 
-    config, target = target_for(env or os.environ.get("SHIPYARD_ENV") or "staging")
+    chosen = env or os.environ.get("SHIPYARD_ENV")
+    if not chosen:
+        chosen = "staging"
+        print("rollback: no --env (or SHIPYARD_ENV) given: rolling back staging")
+    config, target = target_for(chosen)
     approve(target, yes, dry_run)
     apps_env, _ = env_files(config, target.env_name, target.env, target.services)
     request = replace(rollback_request(target, sha, wait_lock=wait), env_contents=apps_env)

@@ -20,7 +20,7 @@ from shipyard.tasks._base import load_config, task
             "watch_window": "the sandbox environment's watch window in seconds (default 5)",
             "like": "copy the accessories of this environment, with the test bed's images (default: staging,"
                     " when there is one; '' for none)"})
-def up(c: Any, hosts: int = 1, setup: bool = True, health_timeout: float = 60, watch_window: float = 5,
+def up(c: Any, hosts: int = 1, setup: bool = True, health_timeout: float = 60.0, watch_window: float = 5.0,
        like: str | None = None) -> None:
     """Start N local VMs and a registry they pull from; write the `sandbox` environment (.shipyard/sandbox.yaml)."""
     from shipyard.config.schema import VmEnvironment
