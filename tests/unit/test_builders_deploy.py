@@ -156,3 +156,11 @@ def test_the_load_balancers_health_check_is_a_path_the_public_service_answers() 
     config = load(ROOT / "shipyard.yaml")
     public = next(s for s in config.services().values() if s.public)
     assert default == public.health.readiness  # through the proxy's public port, what web answers
+
+
+def test_host_apt_waits_for_cloud_init_and_the_lock() -> None:
+    argv = hoststate.apt_install(["docker.io"])
+    assert argv[0:2] == ["sh", "-c"] and argv[3:] == ["shipyard-apt", "docker.io"]
+    script = argv[2]
+    assert script.index("cloud-init status --wait") < script.index("apt-get")
+    assert script.count("DPkg::Lock::Timeout=600") == 2  # update and install both wait for the lock

@@ -96,6 +96,14 @@ def probe(paths: Sequence[str] = ()) -> Argv:
     return ["sh", "-c", PROBE_SCRIPT, "shipyard-probe", *paths]
 
 
+#: A droplet fresh from `terraform apply` may still be running cloud-init, which holds apt's lock: wait for
+#: cloud-init to finish (where it exists), then let apt wait for the lock instead of failing at once.
+APT_SCRIPT = """\
+if command -v cloud-init >/dev/null 2>&1; then cloud-init status --wait >/dev/null 2>&1 || true; fi
+apt-get -o DPkg::Lock::Timeout=600 update -qq &&
+DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$@"
+"""
+
+
 def apt_install(packages: Sequence[str]) -> Argv:
-    return ["sh", "-c", 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"',
-            "shipyard-apt", *packages]
+    return ["sh", "-c", APT_SCRIPT, "shipyard-apt", *packages]

@@ -51,7 +51,7 @@ def setup_host(target: Target, host: VmHost, act: Runner) -> SetupReport:
         if not probe.get("apt"):
             raise ShipyardError(f"[{host.name}] missing {', '.join(missing)} and no apt-get to install them",
                                 hint="install Docker and python3 on the host, then run deploy.setup again")
-        act.run(hoststate.apt_install([PACKAGES[t] for t in missing]), timeout=900)
+        act.run(hoststate.apt_install([PACKAGES[t] for t in missing]), timeout=1800)  # may wait for cloud-init
         report.changed.append(f"installed {', '.join(PACKAGES[t] for t in missing)}")
     else:
         report.in_place.append("docker, python3, flock present")
