@@ -96,10 +96,18 @@ def ref(tmp_path_factory: pytest.TempPathFactory, base_images: dict[str, str], r
         vms.down(root, PROJECT, printer=lambda _line: None)
 
 
+def ca_file() -> str:
+    from shipyard.sandbox import tls
+
+    return str(tls.folder(PROJECT) / "ca.pem")
+
+
 def loads(stack: Ref, releases: set[str]) -> list[LoadGenerator]:
-    """One strict client group per host's proxy, on the web page (which reads the items through the api)."""
-    return [LoadGenerator(vm.http_port, releases=releases, path="/", identify=footer_release, clients=4, rate=20,
-                          max_seconds=900, timeout=15) for vm in stack.vms]
+    """Strict client groups on every host's proxy, over HTTP and over HTTPS (trusting only the sandbox CA), on
+    the web page (which reads the items through the api)."""
+    return [LoadGenerator(port, releases=releases, path="/", identify=footer_release, clients=2, rate=5,
+                          max_seconds=900, timeout=15, ca_file=ca)
+            for vm in stack.vms for port, ca in ((vm.http_port, None), (vm.https_port, ca_file()))]
 
 
 def under_load(stack: Ref, releases: set[str], *args: str) -> list[LoadReport]:
@@ -109,14 +117,15 @@ def under_load(stack: Ref, releases: set[str], *args: str) -> list[LoadReport]:
         stack.invoke(*args)
         time.sleep(2)
         reports = [load.stop() for load in generators]
-    for vm, report in zip(stack.vms, reports, strict=True):
-        print(f"{' '.join(args)} | {vm.name}: {report.summary()}")  # the figures docs/DEPLOY.md quotes
+    names = [f"{vm.name} {scheme}" for vm in stack.vms for scheme in ("http", "https")]
+    for name, report in zip(names, reports, strict=True):
+        print(f"{' '.join(args)} | {name}: {report.summary()}")  # the figures docs/DEPLOY.md quotes
     return reports
 
 
 def assert_clean(reports: list[LoadReport], must_see: str) -> None:
     for report in reports:
-        assert report.total > 50, report.summary()
+        assert report.total > 15, report.summary()
         assert report.failed == 0, report.summary()
         assert report.reopened == 0, report.summary()
         assert report.releases[must_see] > 0, report.summary()
@@ -138,6 +147,11 @@ def test_release_a_from_nothing_serves_the_stack_on_every_host(ref: Ref) -> None
         assert httpx.get(ref.url(index, "/api/health"), timeout=30).json()["service"] == "shipyard-web"
         items = httpx.get(ref.url(index, "/api/v1/items"), timeout=30).json()
         assert "kept-across-releases" in [item["name"] for item in items["items"]]
+    for vm in ref.vms:  # HTTPS at every host's proxy, with the sandbox CA's certificate, and HSTS
+        secure = httpx.get(f"https://127.0.0.1:{vm.https_port}/", verify=ca_file(), timeout=30)
+        assert footer_release(secure.text) == release_a
+        assert secure.headers["strict-transport-security"] == "max-age=31536000"
+        assert "strict-transport-security" not in httpx.get(ref.url(0), timeout=30).headers  # not on plain HTTP
     status = ref.invoke("deploy.accessories.status", "--env", "sandbox").stdout
     assert status.count("running") == 2 and status.count("health healthy") == 2
 
@@ -230,6 +244,25 @@ def test_a_missing_secret_stops_the_deploy_before_any_build(ref: Ref) -> None:
     assert len(error.splitlines()) == 1 and "secret POSTGRES_PASSWORD" in error, error
     assert "building" not in proc.stdout and "pushing" not in proc.stdout, proc.stdout
     print(f"a deploy with a missing secret failed in {took:.2f}s")  # the figure docs/DEPLOY.md quotes
+
+
+def test_a_restarted_vm_comes_back_serving_the_live_release_with_its_data(ref: Ref) -> None:
+    live = footer_release(httpx.get(ref.url(0), timeout=30).text)
+    first = ref.vms[0].name  # it also runs the database and the cache
+    subprocess.run(["docker", "restart", first], check=True, capture_output=True, timeout=300)
+    port = subprocess.run(["docker", "port", first, "80/tcp"], check=True, capture_output=True, text=True,
+                          timeout=30).stdout.split(":")[-1].strip()
+    deadline = time.monotonic() + 180
+    while True:  # nothing is run by hand: Docker restarts the proxy, the live colour and the accessories
+        try:
+            page = httpx.get(f"http://127.0.0.1:{port}/", timeout=10).text
+            if footer_release(page) == live and "kept-across-releases" in page:
+                break
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "the restarted VM does not serve the live release within 180s"
+        time.sleep(2)
+    assert "kept-across-releases" in ref.items(1)  # the other host reaches the restarted database again
 
 
 def test_the_canary_password_reached_no_output(ref: Ref) -> None:

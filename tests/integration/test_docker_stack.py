@@ -33,7 +33,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, base_images: dict[str, str])
 
 
 def items_on_page(stack: Stack) -> list[str]:
-    html = httpx.get(stack.url("web"), timeout=60).text
+    html = httpx.get(stack.url("web"), timeout=180).text  # next dev compiles the page on its first request
     return re.findall(r"<li data-item-id=\"\d+\">([^<]*)</li>", html)
 
 

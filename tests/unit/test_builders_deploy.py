@@ -164,3 +164,32 @@ def test_host_apt_waits_for_cloud_init_and_the_lock() -> None:
     script = argv[2]
     assert script.index("cloud-init status --wait") < script.index("apt-get")
     assert script.count("DPkg::Lock::Timeout=600") == 2  # update and install both wait for the lock
+
+
+def test_tls_at_the_proxy_renders_https_redirect_and_hsts(tmp_path: Path) -> None:
+    backends = [haproxy.Backend("web", 3000, "/api/health", "blue"), haproxy.Backend("api", 8000, "/ready")]
+    text = haproxy.render_config(LAYOUT, backends, "web", haproxy.Tls(redirect=True, hsts=True))
+    public = text.split("frontend public\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert public[:4] == ["    bind :80", "    bind :443 ssl crt /etc/shipyard/tls/site.pem",
+                          "    http-request redirect scheme https code 301 unless { ssl_fc }",
+                          '    http-response set-header Strict-Transport-Security "max-age=31536000" if { ssl_fc }']
+    plain = haproxy.render_config(LAYOUT, backends, "web", haproxy.Tls(redirect=False, hsts=False))
+    assert "redirect" not in plain and "Strict-Transport-Security" not in plain and "ssl crt" in plain
+    assert "ssl" not in haproxy.render_config(LAYOUT, backends, "web")
+    need_tool("haproxy")  # haproxy itself accepts it, with a real certificate in place
+    from shipyard.sandbox import tls
+
+    certs = tls.ensure("demo", tmp_path)
+    (tmp_path / "site.pem").write_text(certs.cert.read_text() + certs.key.read_text())
+    local = tmp_path / "haproxy.cfg"
+    local.write_text(text.replace(haproxy.CONTAINER_SOCKET_DIR, str(tmp_path))
+                     .replace(haproxy.CONTAINER_TLS_DIR, str(tmp_path)))
+    result = subprocess.run(["haproxy", "-c", "-f", str(local)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_proxy_container_with_tls_publishes_https_and_mounts_the_certificate_read_only() -> None:
+    argv = proxy.run(LAYOUT, "haproxy:2.8", bind="0.0.0.0", http_port=80, aliases=["web"], https_port=8443)
+    assert argv[argv.index("--publish", argv.index("--publish") + 1) + 1] == "0.0.0.0:8443:443"
+    assert "/var/lib/shipyard/demo/proxy/tls:/etc/shipyard/tls:ro" in argv
+    assert hoststate.file_sha256("/x/site.pem")[-1] == "/x/site.pem"  # compared by hash, never read back

@@ -11,12 +11,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from shipyard.commands.layout import COLOURS, PROXY_PUBLIC_PORT, Colour, HostLayout
+from shipyard.commands.layout import COLOURS, PROXY_PUBLIC_PORT, PROXY_TLS_PORT, Colour, HostLayout
 
 Argv = list[str]
 AdminState = Literal["ready", "drain", "maint"]
 CONTAINER_SOCKET_DIR = "/var/run/shipyard"
 CONTAINER_CONF_DIR = "/usr/local/etc/haproxy"
+CONTAINER_TLS_DIR = "/etc/shipyard/tls"
+HSTS = "max-age=31536000"
 # Backup twins get a literal address, set at each switch to the old colour's container address: HAProxy's
 # resolvers leave a disabled server that shares a name with another one unresolved (measured on 2.6).
 STANDBY_PLACEHOLDER = "127.0.0.1"
@@ -34,7 +36,16 @@ class Backend:
     route: str | None = None  # a path prefix of the public frontend that goes to this service
 
 
-def render_config(layout: HostLayout, backends: Sequence[Backend], public: str | None) -> str:
+@dataclass(frozen=True)
+class Tls:
+    """HTTPS on the public frontend: the certificate file is written by deploy.setup (mode 600)."""
+
+    redirect: bool = True
+    hsts: bool = True
+
+
+def render_config(layout: HostLayout, backends: Sequence[Backend], public: str | None,
+                  tls: Tls | None = None) -> str:
     """The whole haproxy.cfg. Deterministic: the same inputs give byte-identical text."""
     ports = [b.port for b in backends]
     if PROXY_PUBLIC_PORT in ports or len(set(ports)) != len(ports):
@@ -72,8 +83,16 @@ def render_config(layout: HostLayout, backends: Sequence[Backend], public: str |
     routed = sorted((b for b in backends if b.route), key=lambda b: (-len(b.route or ""), b.service))
     if routed and public is None:
         raise ValueError("a route needs a public service: the routes share its public port")
+    if tls is not None and public is None:
+        raise ValueError("TLS needs a public service: it is served on the public frontend")
     if public is not None:
         lines += ["frontend public", f"    bind :{PROXY_PUBLIC_PORT}"]
+        if tls is not None:
+            lines.append(f"    bind :{PROXY_TLS_PORT} ssl crt {CONTAINER_TLS_DIR}/site.pem")
+            if tls.redirect:
+                lines.append("    http-request redirect scheme https code 301 unless { ssl_fc }")
+            if tls.hsts:
+                lines.append(f'    http-response set-header Strict-Transport-Security "{HSTS}" if {{ ssl_fc }}')
         for backend in routed:  # longest prefix first; a prefix matches itself and what is below it
             lines.append(f"    use_backend {backend.service} if {{ path {backend.route} }} || "
                          f"{{ path_beg {backend.route}/ }}")

@@ -72,6 +72,11 @@ def write_file(path: str, umask: str = "022") -> Argv:
     return ["sh", "-c", WRITE_SCRIPT, "shipyard-write", path, umask]
 
 
+def file_sha256(path: str) -> Argv:
+    """The file's sha256 (hex), or nothing when it does not exist: compare without reading a secret back."""
+    return ["sh", "-c", 'sha256sum "$1" 2>/dev/null | cut -d" " -f1', "shipyard-sha256", path]
+
+
 def read_file(path: str) -> Argv:
     """The file's content, or nothing when it does not exist."""
     return ["sh", "-c", 'cat "$1" 2>/dev/null || true', "shipyard-read", path]

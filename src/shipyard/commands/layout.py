@@ -9,6 +9,7 @@ Colour = Literal["blue", "green"]
 COLOURS: tuple[Colour, Colour] = ("blue", "green")
 STATE_ROOT = "/var/lib/shipyard"
 PROXY_PUBLIC_PORT = 80  # inside the proxy container; published on proxy.bind:proxy.http_port
+PROXY_TLS_PORT = 443  # inside the proxy container; published on proxy.bind:proxy.tls.https_port
 
 LABEL_PROJECT = "shipyard.project"
 LABEL_SERVICE = "shipyard.service"
@@ -57,6 +58,15 @@ class HostLayout:
         return f"{self.proxy_run_dir}/admin.sock"
 
     @property
+    def proxy_tls_dir(self) -> str:
+        return f"{self.state_dir}/proxy/tls"
+
+    @property
+    def tls_pem(self) -> str:
+        """Certificate chain and key in one file (mode 600), as HAProxy's `crt` reads them."""
+        return f"{self.proxy_tls_dir}/site.pem"
+
+    @property
     def env_dir(self) -> str:
         return f"{self.state_dir}/env"
 
@@ -65,7 +75,7 @@ class HostLayout:
 
     @property
     def directories(self) -> tuple[str, ...]:
-        return (self.state_dir, self.proxy_conf_dir, self.proxy_run_dir, self.env_dir)
+        return (self.state_dir, self.proxy_conf_dir, self.proxy_run_dir, self.proxy_tls_dir, self.env_dir)
 
     @property
     def network(self) -> str:

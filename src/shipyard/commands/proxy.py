@@ -5,18 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from shipyard.commands.docker import HOST_LOG_OPTS
-from shipyard.commands.haproxy import CONTAINER_CONF_DIR, CONTAINER_SOCKET_DIR
-from shipyard.commands.layout import LABEL_PROJECT, LABEL_ROLE, PROXY_PUBLIC_PORT, HostLayout
+from shipyard.commands.haproxy import CONTAINER_CONF_DIR, CONTAINER_SOCKET_DIR, CONTAINER_TLS_DIR
+from shipyard.commands.layout import LABEL_PROJECT, LABEL_ROLE, PROXY_PUBLIC_PORT, PROXY_TLS_PORT, HostLayout
 
 Argv = list[str]
 
 
-def publish(bind: str, http_port: int) -> str:
+def publish(bind: str, http_port: int, container_port: int = PROXY_PUBLIC_PORT) -> str:
     host = f"[{bind}]" if ":" in bind else bind
-    return f"{host}:{http_port}:{PROXY_PUBLIC_PORT}"
+    return f"{host}:{http_port}:{container_port}"
 
 
-def run(layout: HostLayout, image: str, *, bind: str, http_port: int, aliases: Sequence[str]) -> Argv:
+def run(layout: HostLayout, image: str, *, bind: str, http_port: int, aliases: Sequence[str],
+        https_port: int | None = None) -> Argv:
     """Start HAProxy on the project network. Other containers reach each service through it by name.
 
     It runs as root inside its container only to create the admin socket in the root-owned state directory
@@ -29,6 +30,8 @@ def run(layout: HostLayout, image: str, *, bind: str, http_port: int, aliases: S
         "--restart", "unless-stopped", *HOST_LOG_OPTS, "--user", "0:0",
         "--cap-drop", "ALL", "--cap-add", "NET_BIND_SERVICE",
         "--publish", publish(bind, http_port),
+        *(["--publish", publish(bind, https_port, PROXY_TLS_PORT),
+           "--volume", f"{layout.proxy_tls_dir}:{CONTAINER_TLS_DIR}:ro"] if https_port else []),
         "--volume", f"{layout.proxy_conf_dir}:{CONTAINER_CONF_DIR}:ro",
         "--volume", f"{layout.proxy_run_dir}:{CONTAINER_SOCKET_DIR}",
         "--label", f"{LABEL_PROJECT}={layout.project}", "--label", f"{LABEL_ROLE}=proxy",

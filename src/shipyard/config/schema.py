@@ -163,11 +163,22 @@ class SSH(Strict):
     connect_timeout: Annotated[float, Field(gt=0, le=300)] = 10.0
 
 
+class ProxyTLS(Strict):
+    """HTTPS terminated by the proxy on the host (a single droplet with its own certificate)."""
+
+    certificate: str  # the name of a secret holding the PEM certificate chain
+    key: str  # the name of a secret holding the PEM private key
+    https_port: Port = 443
+    redirect: bool = True  # plain HTTP answers 301 to https
+    hsts: bool = True  # Strict-Transport-Security on HTTPS answers
+
+
 class Proxy(Strict):
     kind: Literal["haproxy"] = "haproxy"
     image: str = "haproxy:2.8"
     http_port: Port = 80
     bind: str = "0.0.0.0"  # noqa: S104 - a public entry point on a droplet is the point
+    tls: ProxyTLS | None = None
 
 
 class DeployPolicy(Strict):

@@ -90,6 +90,7 @@ class Context:
     watch_window: float
     env_files: Mapping[str, str] = field(default_factory=dict)  # service -> env file on the host
     env_contents: Mapping[str, str] = field(default_factory=dict)  # service -> file text (may hold secrets)
+    tls: haproxy.Tls | None = None  # HTTPS on the public frontend: part of every haproxy.cfg written
 
     @property
     def probe_host(self) -> str:
@@ -161,7 +162,7 @@ def _admin(phase: str, what: str, text: str, ctx: Context, service: str, colour:
 
 def _config_step(ctx: Context, live: Mapping[str, Colour | None], service: str) -> Step:
     backends = [replace(b, live=live.get(b.service, b.live)) for b in ctx.backends]
-    text = haproxy.render_config(ctx.layout, backends, ctx.public)
+    text = haproxy.render_config(ctx.layout, backends, ctx.public, ctx.tls)
     shown = ", ".join(f"{s}={c or 'none'}" for s, c in sorted(live.items()))
     return Step("switch", "run", f"record live colours in haproxy.cfg ({shown})",
                 tuple(hoststate.write_file(ctx.layout.proxy_config)), input=text, service=service, timeout=30)

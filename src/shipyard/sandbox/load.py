@@ -19,6 +19,7 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import math
+import ssl
 import threading
 import time
 from collections import Counter
@@ -70,7 +71,9 @@ class LoadGenerator:
 
     def __init__(self, port: int, *, releases: Collection[str], identify: Callable[[str], str] = str.strip,
                  host: str = "127.0.0.1", path: str = "/", clients: int = 8, rate: float = 150.0,
-                 max_seconds: float = 300.0, max_requests: int = 200_000, timeout: float = 10.0) -> None:
+                 max_seconds: float = 300.0, max_requests: int = 200_000, timeout: float = 10.0,
+                 ca_file: str | None = None) -> None:
+        """`ca_file`: speak HTTPS, trusting only that CA (and checking the certificate names 127.0.0.1)."""
         if not ipaddress.ip_address(host).is_loopback:
             raise ValueError("the load generator only targets loopback addresses")
         if not releases or isinstance(releases, str):
@@ -78,6 +81,7 @@ class LoadGenerator:
         if clients < 1 or rate <= 0 or max_seconds <= 0 or max_requests < 1:
             raise ValueError("clients, rate, max_seconds and max_requests must be positive")
         self.host, self.port, self.path, self.identify = host, port, path, identify
+        self._tls = ssl.create_default_context(cafile=ca_file) if ca_file else None
         self.clients, self.rate, self.timeout = clients, rate, timeout
         self.max_seconds, self.max_requests = max_seconds, max_requests
         self.report = LoadReport(allowed=frozenset(releases))
@@ -149,7 +153,8 @@ class LoadGenerator:
                 report.failure_times.append(now)
 
     def _open(self, reopen: bool) -> http.client.HTTPConnection:
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        conn = (http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout, context=self._tls)
+                if self._tls is not None else http.client.HTTPConnection(self.host, self.port, timeout=self.timeout))
         conn.auto_open = 0  # http.client must never reconnect behind our back
         with self._lock:
             self.report.connections += 1

@@ -42,7 +42,15 @@ def with_sandbox(config: Config) -> Config:
         first = str(exc).splitlines()[0]
         raise ShipyardError(f"{path}: the generated sandbox environment is invalid ({first})",
                             hint="run `invoke sandbox.up` again to regenerate it") from None
-    project = config.project.model_copy(update={"environments": {**config.project.environments, NAME: env}})
+    from shipyard.config.schema import SecretRef
+    from shipyard.sandbox import tls
+
+    certs = tls.folder(config.project.project)
+    secrets = {**config.project.secrets,  # the sandbox proxy's certificate, made by sandbox.up outside the repo
+               tls.CERT_SECRET: SecretRef(file=str(certs / "cert.pem"), description="sandbox proxy certificate"),
+               tls.KEY_SECRET: SecretRef(file=str(certs / "key.pem"), description="sandbox proxy key")}
+    project = config.project.model_copy(update={"environments": {**config.project.environments, NAME: env},
+                                                "secrets": secrets})
     return Config(project=project, path=config.path,
                   env_services={**config.env_services, NAME: dict(config.project.services)},
                   env_registry={**config.env_registry, NAME: registry})

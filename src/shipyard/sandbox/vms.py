@@ -21,6 +21,7 @@ import yaml
 from shipyard.commands import docker as docker_cmd
 from shipyard.commands import testbed as testbed_cmd
 from shipyard.errors import ShipyardError
+from shipyard.sandbox import tls
 from shipyard.sandbox.overlay import env_file, state_file
 
 PROXY_IMAGE_LOCAL = "shipyard-base/haproxy:bookworm"
@@ -41,6 +42,7 @@ class SandboxVm:
     ssh_port: int
     http_port: int  # the VM's proxy, published on 127.0.0.1 of this machine
     private_address: str | None = None  # where the other VMs reach it (the container's bridge address)
+    https_port: int | None = None  # the VM's proxy over HTTPS (the sandbox CA's certificate), on 127.0.0.1
 
 
 def stand_in(image: str) -> str:
@@ -87,7 +89,11 @@ def environment(state: SandboxState, *, health_timeout: float = 60, watch_window
         "hosts": [{"address": "127.0.0.1", "port": vm.ssh_port, "name": vm.name,
                    **({"private_address": vm.private_address} if vm.private_address else {})} for vm in state.vms],
         "ssh": {"user": "root", "key": state.key, "known_hosts": state.known_hosts},
-        "proxy": {"kind": "haproxy", "image": PROXY_IMAGE, "http_port": 80, "bind": "0.0.0.0"},  # noqa: S104
+        "proxy": {"kind": "haproxy", "image": PROXY_IMAGE, "http_port": 80, "bind": "0.0.0.0",  # noqa: S104
+                  # HTTPS as on a droplet with its own certificate; plain HTTP still answers (no redirect), so
+                  # load tests and the fixture checks can use either
+                  "tls": {"certificate": tls.CERT_SECRET, "key": tls.KEY_SECRET, "https_port": 443,
+                          "redirect": False, "hsts": True}},
         "deploy": {"strategy": "parallel", "health_timeout": health_timeout, "watch_window": watch_window,
                    "on_host_failure": "abort"},
         "overrides": {"registry": {"address": REGISTRY, "insecure": True}},
@@ -121,6 +127,8 @@ def up(root: Path, project: str, hosts: int, *, printer: Callable[[str], None] =
     if not 1 <= hosts <= MAX_HOSTS:
         raise ShipyardError(f"--hosts {hosts}: the sandbox runs 1 to {MAX_HOSTS} VMs on this machine")
     bed.up(only=["haproxy", "vm"], printer=printer)
+    certs = tls.ensure(project)
+    printer(f"sandbox: HTTPS with a certificate of its own CA: trust {certs.ca}")
     if not answering(REGISTRY):
         raise ShipyardError(f"no registry answers on {REGISTRY}", hint="run `invoke testbed.up` and look at its report")
     host = vm.host_for()
@@ -134,11 +142,12 @@ def up(root: Path, project: str, hosts: int, *, printer: Callable[[str], None] =
     machines = []
     for index in range(1, hosts + 1):
         name = vm_name(project, index)
-        machine = vm.start_vm(host, name, docker=True, ports=["127.0.0.1::80"])
-        http_port = _published(host, name, "80/tcp")
+        machine = vm.start_vm(host, name, docker=True, ports=["127.0.0.1::80", "127.0.0.1::443"])
+        http_port, https_port = _published(host, name, "80/tcp"), _published(host, name, "443/tcp")
         private = host.run(testbed_cmd.address(name), timeout=30).stdout.strip() or None
-        machines.append((machine, SandboxVm(name, machine.port, http_port, private)))
-        printer(f"sandbox: {name} ssh 127.0.0.1:{machine.port}, proxy http://127.0.0.1:{http_port}/")
+        machines.append((machine, SandboxVm(name, machine.port, http_port, private, https_port)))
+        printer(f"sandbox: {name} ssh 127.0.0.1:{machine.port}, proxy http://127.0.0.1:{http_port}/ and"
+                f" https://127.0.0.1:{https_port}/")
     for name, _, _ in vm.list_vms(host):
         if name.startswith(f"{project}-sandbox-") and name not in {m.name for _, m in machines}:
             vm.stop_vm(host, name)

@@ -77,7 +77,7 @@ def context(target: Target, facts: HostFacts | None, request: Request) -> bg.Con
                       http_port=target.env.proxy.http_port, bind=target.env.proxy.bind,
                       health_timeout=target.env.deploy.health_timeout, watch_window=target.env.deploy.watch_window,
                       env_files={svc: layout.env_file(svc) for svc in request.env_contents},
-                      env_contents=request.env_contents)
+                      env_contents=request.env_contents, tls=target.tls)
 
 
 class Deployment:

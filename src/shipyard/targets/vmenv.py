@@ -37,6 +37,10 @@ def environment_problems(config: Config) -> list[str]:
             continue
         services = config.services(env_name)
         problems += missing_required(services, env_name)
+        tls = env.proxy.tls
+        problems += [f"environment '{env_name}': proxy.tls names secret {name}, which is not declared under"
+                     " secrets" for name in ([tls.certificate, tls.key] if tls else [])
+                     if name not in config.project.secrets]
         for name, service in sorted(services.items()):
             for key, value in sorted(service.env.items()):
                 problems += [f"environment '{env_name}': service {name} {key} refers to accessory '{ref}', which"
@@ -72,3 +76,16 @@ def env_files(config: Config, env_name: str, env: VmEnvironment,
         return out
 
     return files("service", services), files("accessory", env.accessories)
+
+
+def tls_pem(config: Config, env: VmEnvironment) -> str | None:
+    """The proxy's certificate chain and key, from their secrets, as one PEM (None without proxy.tls)."""
+    tls = env.proxy.tls
+    if tls is None:
+        return None
+    found = resolve(config, [tls.certificate, tls.key])
+    cert, key = found[tls.certificate].reveal().strip(), found[tls.key].reveal().strip()
+    if "BEGIN CERTIFICATE" not in cert or "PRIVATE KEY" not in key:
+        raise ShipyardError(f"proxy.tls: secret {tls.certificate} must hold a PEM certificate (chain) and"
+                            f" {tls.key} a PEM private key")
+    return f"{cert}\n{key}\n"

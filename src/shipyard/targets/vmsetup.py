@@ -6,6 +6,7 @@ network; the rendered proxy configuration (live colours preserved); the HAProxy 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 
@@ -39,8 +40,11 @@ def parse_probe(text: str) -> dict[str, bool]:
     return out
 
 
-def setup_host(target: Target, host: VmHost, act: Runner) -> SetupReport:
-    """Probes run on the host for real; changes go to `act` (the same host, or a dry-run printer)."""
+def setup_host(target: Target, host: VmHost, act: Runner, tls_pem: str | None = None) -> SetupReport:
+    """Probes run on the host for real; changes go to `act` (the same host, or a dry-run printer).
+
+    `tls_pem`: certificate chain and key for HTTPS at the proxy (when the environment has proxy.tls).
+    """
     runner: Runner = host.runner
     layout = target.layout
     report = SetupReport(host.name)
@@ -71,9 +75,21 @@ def setup_host(target: Target, host: VmHost, act: Runner) -> SetupReport:
         act.run(bgc.network_create(layout), timeout=60)
         report.changed.append(f"created network {layout.network}")
 
+    tls_changed = False
+    if target.env.proxy.tls is not None:
+        if not tls_pem:
+            raise ShipyardError(f"[{host.name}] proxy.tls is set but no certificate was given")
+        want = hashlib.sha256(tls_pem.encode()).hexdigest()
+        if runner.run(hoststate.file_sha256(layout.tls_pem), timeout=30).stdout.strip() == want:
+            report.in_place.append("TLS certificate up to date")
+        else:
+            act.run(hoststate.write_file(layout.tls_pem, "077"), input=tls_pem, timeout=30)
+            report.changed.append(f"wrote the TLS certificate and key to {layout.tls_pem} (mode 600)")
+            tls_changed = True
+
     current = runner.run(hoststate.read_file(layout.proxy_config), timeout=30).stdout
     live = parse_config_live(current)
-    wanted = haproxy.render_config(layout, target.backends(live), target.public)
+    wanted = haproxy.render_config(layout, target.backends(live), target.public, target.tls)
     config_changed = current != wanted
     if config_changed:
         act.run(hoststate.write_file(layout.proxy_config), input=wanted, timeout=30)
@@ -81,7 +97,7 @@ def setup_host(target: Target, host: VmHost, act: Runner) -> SetupReport:
     else:
         report.in_place.append("proxy configuration up to date")
 
-    _ensure_proxy(target, host, act, report, config_changed)
+    _ensure_proxy(target, host, act, report, config_changed or tls_changed)
     return report
 
 
@@ -89,12 +105,16 @@ def _ensure_proxy(target: Target, host: VmHost, act: Runner, report: SetupReport
     runner, layout, proxy = host.runner, target.layout, target.env.proxy
     inspect = runner.run(proxy_cmd.inspect(layout), timeout=30, check=False)
     want_port = proxy_cmd.publish(proxy.bind, proxy.http_port)
+    https_port = proxy.tls.https_port if proxy.tls is not None else None
     state = json.loads(inspect.stdout) if inspect.ok and inspect.stdout.strip() else None
     if state is not None:
-        bindings = (state.get("ports") or {}).get("80/tcp") or [{}]
+        ports = state.get("ports") or {}
+        bindings = ports.get("80/tcp") or [{}]
         host_ip, host_port = bindings[0].get("HostIp", ""), bindings[0].get("HostPort", "")
+        https = (ports.get("443/tcp") or [{}])[0].get("HostPort", "")
         matches = state.get("image") == proxy.image and want_port.startswith(
-            f"{host_ip}:{host_port}" if ":" not in host_ip else f"[{host_ip}]:{host_port}")
+            f"{host_ip}:{host_port}" if ":" not in host_ip else f"[{host_ip}]:{host_port}") and \
+            https == (str(https_port) if https_port else "")
         if not matches:
             act.run(proxy_cmd.remove(layout), timeout=60)
             report.changed.append("removed the proxy container (image or port changed; brief interruption)")
@@ -106,7 +126,7 @@ def _ensure_proxy(target: Target, host: VmHost, act: Runner, report: SetupReport
             act.run(docker_cmd.pull(proxy.image), timeout=900)
             report.changed.append(f"pulled {proxy.image}")
         act.run(proxy_cmd.run(layout, proxy.image, bind=proxy.bind, http_port=proxy.http_port,
-                                 aliases=sorted(target.services)), timeout=120)
+                                 aliases=sorted(target.services), https_port=https_port), timeout=120)
         report.changed.append(f"started the proxy on {want_port.rsplit(':', 1)[0]}")
         return
     if not state.get("running"):
@@ -123,7 +143,8 @@ def _ensure_proxy(target: Target, host: VmHost, act: Runner, report: SetupReport
         report.in_place.append("proxy running")
 
 
-def setup(target: Target, *, dry_run: bool = False) -> tuple[list[SetupReport], dict[str, BaseException]]:
+def setup(target: Target, *, dry_run: bool = False,
+          tls_pem: str | None = None) -> tuple[list[SetupReport], dict[str, BaseException]]:
     """Per-host reports, and the hosts that failed (with why)."""
     from shipyard.run import DryRunRunner
 
@@ -133,7 +154,7 @@ def setup(target: Target, *, dry_run: bool = False) -> tuple[list[SetupReport], 
 
     def one(runner: Runner) -> SetupReport:
         act: Runner = DryRunRunner(host=runner.host) if dry_run else runner
-        return setup_host(target, hosts[runner.host], act)
+        return setup_host(target, hosts[runner.host], act, tls_pem)
 
     try:
         results = on_hosts(runners, one, raise_on_failure=False)

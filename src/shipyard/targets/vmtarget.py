@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from shipyard.commands.haproxy import Backend
+from shipyard.commands.haproxy import Backend, Tls
 from shipyard.commands.layout import Colour, HostLayout
 from shipyard.config.loader import Config
 from shipyard.config.schema import Registry, Service, VmEnvironment
@@ -48,6 +48,11 @@ class Target:
         if public:
             return public[0]
         return next(iter(self.services)) if len(self.services) == 1 else None
+
+    @property
+    def tls(self) -> Tls | None:
+        tls = self.env.proxy.tls
+        return Tls(redirect=tls.redirect, hsts=tls.hsts) if tls is not None else None
 
     def image(self, service: str, tag: str) -> str:
         return f"{self.registry.address}/{self.registry.namespace}/{service}:{tag}"

@@ -166,10 +166,11 @@ def production(c: Any, sha: str | None = None, yes: bool = False, dry_run: bool 
 def setup(c: Any, env: str | None = None, dry_run: bool = False) -> None:
     """Make hosts ready: Docker, python3, state directory, network, proxy, accessories (idempotent)."""
     from shipyard.errors import ShipyardError
+    from shipyard.targets.vmenv import tls_pem
     from shipyard.targets.vmsetup import setup as do_setup
 
     config, target = target_for(env)
-    reports, failures = do_setup(target, dry_run=dry_run)
+    reports, failures = do_setup(target, dry_run=dry_run, tls_pem=tls_pem(config, target.env))
     for report in reports:
         for line in report.changed:
             print(f"[{report.host}] {'would change' if dry_run else 'changed'}: {line}")

@@ -58,7 +58,9 @@ def status(c: Any) -> None:
     ports = {vm.name: vm for vm in state.vms} if state else {}
     for name, st, _ in rows:
         vm = ports.get(name)
-        where = f"ssh 127.0.0.1:{vm.ssh_port}, proxy http://127.0.0.1:{vm.http_port}/" if vm else "not in the env"
+        https = f", https://127.0.0.1:{vm.https_port}/" if vm and vm.https_port else ""
+        where = f"ssh 127.0.0.1:{vm.ssh_port}, proxy http://127.0.0.1:{vm.http_port}/{https}" if vm else \
+            "not in the env"
         print(f"{name:<32} {st:<10} {where}")
 
 
