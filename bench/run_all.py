@@ -32,6 +32,7 @@ BENCHES: dict[str, tuple[str, list[str]]] = {
     "infra": ("bench_infra", []),
     "k8s": ("bench_k8s_validate", []),
     "monorepo": ("bench_monorepo", ["--reference"]),
+    "turbo": ("bench_turbo", []),
     "docker": ("bench_docker", []),
     "deploy": ("bench_deploy", []),
 }

@@ -154,3 +154,27 @@ def test_cli_json_and_cycle_error(repo: Path) -> None:
     assert proc.stderr.strip() == ("error: package dependency cycle: @demo/web -> @demo/shared -> @demo/web"
                                    " (next: remove one of these dependencies (a manifest or workspace.overrides))")
     assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_indexed_affected_is_the_full_answer_and_follows_manifest_edits(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shipyard.monorepo import index
+
+    monkeypatch.setattr(index, "RACY_SECONDS", 0.0)
+    monkeypatch.chdir(repo)
+    commit_change(repo, "packages/shared/src/a.txt", "v2\n")
+    assert session.find_affected_indexed(LocalRunner(), "main") is None  # no index yet
+    full = session.find_affected(load(repo / "shipyard.yaml"), LocalRunner(), "main")  # writes it
+    quick = session.find_affected_indexed(LocalRunner(), "main")
+    assert quick is not None and quick.to_json() == full.to_json()
+    assert quick.merge_base == git(repo, "merge-base", "main", "HEAD").strip()
+    # an uncommitted manifest edit: the index misses, and the full answer includes the change
+    web = json.loads((repo / "apps/web/package.json").read_text())
+    web["dependencies"] = {}
+    (repo / "apps/web/package.json").write_text(json.dumps(web))
+    assert session.find_affected_indexed(LocalRunner(), "main") is None
+    again = session.find_affected(load(repo / "shipyard.yaml"), LocalRunner(), "main")
+    quick = session.find_affected_indexed(LocalRunner(), "main")
+    assert quick is not None and quick.to_json() == again.to_json()
+    assert "apps/web/package.json" in quick.changed_files
+    assert ".shipyard/index/workspace.json" not in quick.changed_files  # the index ignores itself

@@ -301,3 +301,46 @@ def test_affected_run_builds_changed_packages_and_their_dependencies(repo: Path)
     outcomes, _ = run(repo, affected=True, base="main")
     assert statuses(outcomes) == {"@demo/shared#build": "cached", "@demo/web#build": "ok"}
     assert ran(repo)[4:] == ["web"]
+
+
+def run_indexed(root: Path, monkeypatch: pytest.MonkeyPatch, **kwargs: object) -> tuple[dict[str, Outcome], str]:
+    """`monorepo.run build` as the CLI does it: from the stat-validated index when it is valid."""
+    from shipyard.monorepo import index
+
+    monkeypatch.setattr(index, "RACY_SECONDS", 0.0)
+    monkeypatch.chdir(root)
+    setup = runs.indexed_setup() or runs.setup_of(load(root / "shipyard.yaml"))
+    prepared = runs.prepare(setup, "build", LocalRunner(), **kwargs)  # type: ignore[arg-type]
+    out = io.StringIO()
+    outcomes, _ = runs.execute(prepared, Console(file=out, width=200), parallel=2)
+    return outcomes, out.getvalue()
+
+
+def test_indexed_runs_rerun_exactly_the_changed_task_and_detect_corrupt_entries(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shipyard.monorepo import index
+
+    run_indexed(repo, monkeypatch)
+    assert index.index_file(repo).exists() and runs.indexed_setup() is not None
+    assert set(statuses(run_indexed(repo, monkeypatch)[0]).values()) == {"cached"}
+    write(repo, "packages/shared/src/a.txt", "shared-a v2\n")  # an input, not a manifest: the index stays valid
+    assert runs.indexed_setup() is not None
+    outcomes, _ = run_indexed(repo, monkeypatch)
+    assert statuses(outcomes) == {"demo-models#build": "cached", "demo-api#build": "cached",
+                                  "@demo/shared#build": "ok", "@demo/web#build": "ok"}
+    assert ran(repo)[4:] == ["shared", "web"]
+    # a manifest edit (a new dependency) is a miss of the index: the new edge orders and keys the tasks
+    web = json.loads((repo / "apps/web/package.json").read_text())
+    web["description"] = "edited"
+    (repo / "apps/web/package.json").write_text(json.dumps(web))
+    outcomes, _ = run_indexed(repo, monkeypatch)
+    assert statuses(outcomes)["@demo/web#build"] == "ok"  # package.json is one of its inputs
+    # a corrupt entry is still found on read under the indexed path
+    key = runs.prepare(runs.setup_of(load(repo / "shipyard.yaml")), "build", LocalRunner()
+                       ).planned["@demo/web#build"].key
+    stored = repo / ".shipyard/cache" / key[:2] / key / "out/dist/out.txt"
+    stored.write_bytes(b"x" * len(stored.read_bytes()))  # same size, wrong bytes
+    (repo / "apps/web/dist/out.txt").unlink()
+    outcomes, log = run_indexed(repo, monkeypatch)
+    assert statuses(outcomes)["@demo/web#build"] == "ok" and "sha256 differs" in log
+    assert (repo / "apps/web/dist/out.txt").read_text() == "web-page\n"

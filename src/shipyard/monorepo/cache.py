@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -47,11 +48,12 @@ class Entry:
     size: int
 
 
-def _sha256_file(path: Path) -> tuple[str, int]:
+def _sha256_file(path: Path | str) -> tuple[str, int]:
+    """sha256 and size of the bytes actually read (a file truncated under us shows its true size)."""
     h = hashlib.sha256()
     size = 0
     with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
+        while chunk := fh.read(1 << 20):
             h.update(chunk)
             size += len(chunk)
     return h.hexdigest(), size
@@ -81,6 +83,29 @@ def collect_outputs(package_dir: Path, patterns: tuple[str, ...]) -> list[str]:
     return sorted(found)
 
 
+_FICLONE = 0x40049409  # Linux ioctl: share the extents (copy-on-write) on btrfs, XFS, bcachefs...
+_reflink_ok = sys.platform == "linux"
+
+
+def _clone(source: str, dest: str) -> None:
+    """A copy of `source` at `dest` (which must not exist): a reflink where the filesystem allows, else bytes.
+
+    Never a hard link: a build that rewrites its output in place (`cat ... > dist/x`) would corrupt the entry.
+    """
+    global _reflink_ok
+    if _reflink_ok:
+        import fcntl
+
+        with open(source, "rb") as src, open(dest, "xb") as dst:
+            try:
+                fcntl.ioctl(dst.fileno(), _FICLONE, src.fileno())
+                return
+            except OSError:
+                _reflink_ok = False  # not supported here (ext4, tmpfs, across devices): copy from now on
+        os.unlink(dest)  # noqa: PTH108
+    shutil.copyfile(source, dest)
+
+
 def _restore_link(target: Path, link: str) -> int:
     if target.is_symlink() and str(target.readlink()) == link:
         return 0
@@ -108,24 +133,37 @@ class LocalCache:
 
     def fetch(self, key: str) -> Entry | None:
         """The verified entry, or None. A corrupt or partial entry is deleted and reported in `discarded`."""
-        folder = self.entry_dir(key)
-        if not folder.exists():
-            return None
+        folder = f"{self.dir}/{key[:2]}/{key}"  # str paths: this runs once per task of a cached build
         try:
-            entry = self._verify(key, folder)
+            with open(f"{folder}/manifest.json", "rb") as fh:
+                raw = fh.read()
+        except FileNotFoundError:
+            if not os.path.exists(folder):  # noqa: PTH110
+                return None
+            raw = b""  # an entry without its manifest: corrupt (reported and discarded below)
+        except OSError:
+            raw = b""
+        try:
+            entry = self._verify(key, Path(folder), raw)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             self.discarded.append((key, str(exc) or exc.__class__.__name__))
-            self._remove(folder)
+            self._remove(Path(folder))
             return None
         with contextlib.suppress(OSError):
-            os.utime(folder / "manifest.json")  # recently used: pruned last
+            os.utime(f"{folder}/manifest.json")  # recently used: pruned last
         return entry
 
-    def _verify(self, key: str, folder: Path) -> Entry:
-        manifest: dict[str, Any] = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    def _verify(self, key: str, folder: Path, raw: bytes | None = None) -> Entry:
+        if raw is None:
+            raw = (folder / "manifest.json").read_bytes()
+        if not raw:
+            raise ValueError("manifest.json is missing or empty")
+        manifest: dict[str, Any] = json.loads(raw.decode("utf-8"))
         if manifest.get("format") != FORMAT or manifest.get("key") != key:
             raise ValueError("manifest is not for this key or format")
-        log_bytes = (folder / "log").read_bytes()
+        base = str(folder)
+        with open(f"{base}/log", "rb") as fh:
+            log_bytes = fh.read()
         if hashlib.sha256(log_bytes).hexdigest() != manifest["log_sha256"]:
             raise ValueError("log does not match its sha256")
         outputs = []
@@ -137,10 +175,10 @@ class LocalCache:
                 outputs.append(OutputFile(str(item["path"]), "", 0, 0, str(item["link"])))
                 continue
             out = OutputFile(str(item["path"]), str(item["sha256"]), int(item["size"]), int(item["mode"]))
-            stored = folder / "out" / out.path
-            if stored.stat().st_size != out.size:
+            digest, size = _sha256_file(f"{base}/out/{out.path}")
+            if size != out.size:
                 raise ValueError(f"{out.path}: size differs from the manifest (truncated?)")
-            if _sha256_file(stored)[0] != out.sha256:
+            if digest != out.sha256:
                 raise ValueError(f"{out.path}: sha256 differs from the manifest")
             outputs.append(out)
         return Entry(key, folder, log_bytes.decode("utf-8", errors="replace"), tuple(outputs),
@@ -149,19 +187,25 @@ class LocalCache:
     def restore(self, entry: Entry, package_dir: Path) -> int:
         """Write the entry's outputs into the package; files already identical are left alone."""
         written = 0
+        base = str(package_dir)
         for out in entry.outputs:
-            target = package_dir / out.path
             if out.link is not None:
-                written += _restore_link(target, out.link)
+                written += _restore_link(package_dir / out.path, out.link)
                 continue
+            target = f"{base}/{out.path}"
             with contextlib.suppress(OSError):
-                if target.stat().st_size == out.size and _sha256_file(target)[0] == out.sha256:
+                if os.stat(target).st_size == out.size and _sha256_file(target)[0] == out.sha256:  # noqa: PTH116
                     continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.shipyard-{uuid.uuid4().hex[:8]}")
-            shutil.copyfile(entry.dir / "out" / out.path, tmp)
-            tmp.chmod(out.mode)
-            tmp.replace(target)
+            folder, _, name = target.rpartition("/")
+            try:
+                tmp = f"{folder}/.{name}.shipyard-{os.urandom(4).hex()}"
+                _clone(f"{entry.dir}/out/{out.path}", tmp)
+            except FileNotFoundError:  # the folder does not exist yet
+                os.makedirs(folder, exist_ok=True)  # noqa: PTH103
+                tmp = f"{folder}/.{name}.shipyard-{os.urandom(4).hex()}"
+                _clone(f"{entry.dir}/out/{out.path}", tmp)
+            os.chmod(tmp, out.mode)  # noqa: PTH101
+            os.replace(tmp, target)  # noqa: PTH105
             written += 1
         return written
 

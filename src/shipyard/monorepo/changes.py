@@ -7,6 +7,7 @@ what their uncommitted edit affects; with --head only commits between the merge 
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,10 +78,64 @@ def _refs_at_once(runner: Runner, root: Path, base: str | None, head: str) -> tu
     return lines[0].rstrip("/"), base_ref
 
 
-def changes_since(runner: Runner, root: Path, base: str | None = None, head: str | None = None) -> Changes:
+def _check_refs(base: str | None, head: str | None) -> None:
     for ref in (base, head):
         if ref is not None and (not ref.strip() or ref.startswith("-")):
             raise ShipyardError(f"'{ref}' is not a git ref", hint="pass a branch, tag or commit SHA")
+
+
+def start_changes(runner: Runner, root: Path, base: str | None = None,
+                  head: str | None = None) -> Callable[[], Changes]:
+    """`changes_since`, started now on background threads; call the result to wait for it.
+
+    Lets the caller do other work (load the workspace index) while git answers.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    _check_refs(base, head)
+    pool = ThreadPoolExecutor(max_workers=1)
+    quick = pool.submit(_all_at_once, runner, root, base, head)
+    pool.shutdown(wait=False)
+
+    def wait() -> Changes:
+        return quick.result() or changes_since(runner, root, base, head, quick=False)
+
+    return wait
+
+
+def _all_at_once(runner: Runner, root: Path, base: str | None, head: str | None) -> Changes | None:
+    """The happy path as one round of concurrent git calls (refs and prefix, merge base, changed files,
+    untracked files). None when any of them failed: then `changes_since` asks step by step, for a clear error."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    base_ref, head_ref = base or DEFAULT_BASES[0], head or "HEAD"
+    # `--merge-base` (git 2.30+) diffs from the merge base in the same call; `a...b` does so between commits
+    diff = ["git", "diff", "--name-only", "-z", "--no-renames", "--merge-base", base_ref] if head is None \
+        else ["git", "diff", "--name-only", "-z", "--no-renames", f"{base_ref}...{head_ref}"]
+    calls = [ws_cmd.resolve_refs(f"{base_ref}^{{commit}}", f"{head_ref}^{{commit}}"),
+             git_cmd.merge_base(base_ref, head_ref), diff]
+    if head is None:
+        calls.append(ws_cmd.untracked_files())
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        results = list(pool.map(lambda argv: _git(runner, argv, root), calls))
+    if not all(ok for ok, _ in results) or len(results[0][1].split("\n")) < 3 or not results[1][1].strip():
+        return None
+    prefix = results[0][1].split("\n")[0].rstrip("/")
+    files = parse_nul_list(results[2][1])
+    if prefix:
+        files = [f[len(prefix) + 1:] for f in files if f.startswith(prefix + "/")]
+    if head is None:
+        files += parse_nul_list(results[3][1])
+    return Changes(base=base_ref, merge_base=results[1][1].strip(),
+                   head=head_ref if head else "HEAD + working tree", files=tuple(sorted(set(files))))
+
+
+def changes_since(runner: Runner, root: Path, base: str | None = None, head: str | None = None,
+                  quick: bool = True) -> Changes:
+    _check_refs(base, head)
+    everything = _all_at_once(runner, root, base, head) if quick else None
+    if everything is not None:
+        return everything
     head_ref = head or "HEAD"
     fast = _refs_at_once(runner, root, base, head_ref)
     if fast is not None:

@@ -45,9 +45,19 @@ class LiveReport:
         if self._progress is not None:
             self._progress.stop()
 
+    def _plain(self) -> bool:
+        """Not a terminal and nothing recorded: lines go straight to the file (rich costs ~1 ms a line)."""
+        return self._progress is None and not self.console.record and not self.console.is_terminal
+
+    def _write(self, text: str) -> None:
+        self.console.file.write(text + "\n")
+
     def line(self, text: str) -> None:
         with self._lock:
-            self.console.print(text, markup=False, highlight=False, soft_wrap=True)
+            if self._plain():
+                self._write(text)
+            else:
+                self.console.print(text, markup=False, highlight=False, soft_wrap=True)
 
     def started(self, task_id: str) -> None:
         with self._lock:
@@ -61,8 +71,11 @@ class LiveReport:
             if outcome.status != CACHED or self.show_hits:
                 note = f" ({outcome.detail})" if outcome.detail and outcome.status != OK else ""
                 mark = {OK: "done", CACHED: "cache hit", FAILED: "FAILED", SKIPPED: "skipped"}[outcome.status]
-                self.console.print(f"[{STYLE[outcome.status]}]{mark:>9}[/] {escape(outcome.id)}"
-                                   f" [dim]{outcome.duration:.2f}s{escape(note)}[/]", highlight=False)
+                if self._plain():
+                    self._write(f"{mark:>9} {outcome.id} {outcome.duration:.2f}s{note}")
+                else:
+                    self.console.print(f"[{STYLE[outcome.status]}]{mark:>9}[/] {escape(outcome.id)}"
+                                       f" [dim]{outcome.duration:.2f}s{escape(note)}[/]", highlight=False)
             if self._progress is not None:
                 self._progress.advance(self._bar)
                 self._describe()

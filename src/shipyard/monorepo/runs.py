@@ -9,36 +9,55 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from shipyard.config.loader import Config
 from shipyard.errors import ShipyardError
 from shipyard.monorepo.affected import Affected
 from shipyard.monorepo.cache import LocalCache
 from shipyard.monorepo.execute import TaskExecutor
+from shipyard.monorepo.graph import Graph
 from shipyard.monorepo.hashing import FileHasher, Planned, list_files, plan_keys
 from shipyard.monorepo.scheduler import OK, Outcome, schedule
-from shipyard.monorepo.session import find_affected, open_workspace
-from shipyard.monorepo.taskgraph import TaskGraph, all_tasks, defined_task_names, plan
-from shipyard.monorepo.workspace import Workspace
+from shipyard.monorepo.session import affected_in, load_snapshot, open_workspace
+from shipyard.monorepo.taskgraph import TaskDef, TaskGraph, all_tasks, defined_task_names, plan
 from shipyard.run.base import Runner
 from shipyard.run.local import LocalRunner
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from shipyard.config.loader import Config
+
 CACHE_ENV = "SHIPYARD_CACHE_DIR"
+
+
+def _cache(root: Path, enabled: bool, directory: str, max_bytes: int) -> LocalCache | None:
+    if not enabled:
+        return None
+    folder = Path(os.environ.get(CACHE_ENV) or directory).expanduser()
+    return LocalCache(folder if folder.is_absolute() else root / folder, max_bytes)
 
 
 def cache_for(config: Config) -> LocalCache | None:
     settings = config.project.workspace.cache
-    if not settings.enabled:
-        return None
-    folder = Path(os.environ.get(CACHE_ENV) or settings.dir).expanduser()
-    return LocalCache(folder if folder.is_absolute() else config.root / folder, settings.max_size_mb * 1024 * 1024)
+    return _cache(config.root, settings.enabled, settings.dir, settings.max_size_mb * 1024 * 1024)
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What planning takes from the configuration: from a full load, or from the stat-validated index."""
+
+    root: Path
+    config_name: str
+    config_rel: str
+    graph: Graph
+    global_inputs: tuple[str, ...]
+    tasks: dict[str, dict[str, TaskDef]]
+    cache: LocalCache | None
 
 
 @dataclass(frozen=True)
 class Prepared:
-    workspace: Workspace
+    root: Path
+    graph: Graph
     tasks: TaskGraph
     planned: dict[str, Planned]
     cache: LocalCache | None
@@ -46,29 +65,47 @@ class Prepared:
     hasher: FileHasher | None = None
 
 
-def prepare(config: Config, task: str, runner: Runner, *, affected_only: bool = False, base: str | None = None,
-            head: str | None = None) -> Prepared:
+def setup_of(config: Config) -> Setup:
     ws = open_workspace(config)
-    per_package = all_tasks(ws.config, ws.graph, ws.config_name)
+    return Setup(config.root, ws.config_name, config.path.resolve().relative_to(config.root.resolve()).as_posix(),
+                 ws.graph, tuple(ws.config.global_inputs), all_tasks(ws.config, ws.graph, ws.config_name),
+                 cache_for(config))
+
+
+def indexed_setup() -> Setup | None:
+    """The setup from the index, without loading shipyard.yaml, when the index is valid; else None."""
+    snap = load_snapshot()
+    tasks = snap.tasks() if snap is not None else None
+    if snap is None or tasks is None:
+        return None
+    return Setup(snap.root, snap.config_path.name, snap.config_rel, snap.graph, snap.global_inputs, tasks,
+                 _cache(snap.root, *snap.cache))
+
+
+def prepare(config: Config | Setup, task: str, runner: Runner, *, affected_only: bool = False,
+            base: str | None = None, head: str | None = None) -> Prepared:
+    setup = config if isinstance(config, Setup) else setup_of(config)
+    per_package, root = setup.tasks, setup.root
     names = defined_task_names(per_package)
     if task not in names:
         raise ShipyardError(f"no package defines a task named '{task}' (tasks: {', '.join(names) or 'none'})",
-                            hint=f"add it under workspace.defaults or workspace.overrides in {ws.config_name}")
-    affected = find_affected(config, runner, base, head, ws) if affected_only else None
-    tasks = plan(ws.graph, per_package, task, affected.packages if affected is not None else None)
-    cache = cache_for(config)
-    hasher = FileHasher(config.root, cache.dir / "filehashes.json" if cache is not None else None)
-    files = list_files(runner, config.root)
+                            hint=f"add it under workspace.defaults or workspace.overrides in {setup.config_name}")
+    affected = affected_in(runner, root, setup.graph, setup.global_inputs, setup.config_rel, base, head) \
+        if affected_only else None
+    tasks = plan(setup.graph, per_package, task, affected.packages if affected is not None else None)
+    cache = setup.cache
+    hasher = FileHasher(root, cache.dir / "filehashes.json" if cache is not None else None)
+    files = list_files(runner, root)
     if cache is not None:
-        skip = cache.dir.resolve().relative_to(config.root.resolve()).as_posix() + "/" \
-            if cache.dir.resolve().is_relative_to(config.root.resolve()) else None
+        skip = cache.dir.resolve().relative_to(root.resolve()).as_posix() + "/" \
+            if cache.dir.resolve().is_relative_to(root.resolve()) else None
         if skip:
             files = [f for f in files if not f.startswith(skip)]
     outputs = {name: [p for t in per_package[name].values() for p in t.outputs] for name in per_package}
-    planned = plan_keys(tasks, files, hasher, ws.config.global_inputs, outputs, os.environ,
-                        {name: pkg.dir for name, pkg in ws.packages.items()})
+    planned = plan_keys(tasks, files, hasher, setup.global_inputs, outputs, os.environ,
+                        {name: pkg.dir for name, pkg in setup.graph.packages.items()})
     hasher.save()
-    return Prepared(ws, tasks, planned, cache, affected, hasher)
+    return Prepared(root, setup.graph, tasks, planned, cache, affected, hasher)
 
 
 def execute(prepared: Prepared, console: Console, *, parallel: int, force: bool = False, logs: str = "full",
@@ -83,7 +120,7 @@ def execute(prepared: Prepared, console: Console, *, parallel: int, force: bool 
     start = time.monotonic()
     order = list(prepared.tasks.nodes)
     with LiveReport(console, len(order), show_hits=logs in ("full", "new")) as live:
-        executor = TaskExecutor(prepared.workspace.root, prepared.tasks, prepared.planned, prepared.cache,
+        executor = TaskExecutor(prepared.root, prepared.tasks, prepared.planned, prepared.cache,
                                 make_runner or (lambda echo: LocalRunner(echo=echo)), live, force, logs,
                                 prepared.hasher, strict)
         outcomes = schedule(order, {i: n.deps for i, n in prepared.tasks.nodes.items()}, executor.run, parallel,

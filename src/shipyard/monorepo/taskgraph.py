@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from shipyard.config.workspace import TaskSpec, WorkspaceConfig
 from shipyard.monorepo.graph import Graph, Package, WorkspaceError, topological
+
+if TYPE_CHECKING:  # pydantic is not imported on the indexed paths
+    from shipyard.config.workspace import TaskSpec, WorkspaceConfig
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,26 @@ class TaskDef:
     @property
     def id(self) -> str:
         return f"{self.package}#{self.name}"
+
+    def to_json(self) -> list[object]:
+        return [self.name, self.command, None if self.inputs is None else list(self.inputs), list(self.outputs),
+                list(self.env), list(self.depends_on), self.cache, self.timeout]
+
+    @classmethod
+    def from_json(cls, package: str, data: list[object]) -> TaskDef:
+        name, command, inputs, outputs, env, depends_on, cache, timeout = data
+        if not isinstance(name, str) or not isinstance(command, str) or not isinstance(cache, bool):
+            raise TypeError("not a task")
+
+        def strings(value: object) -> tuple[str, ...]:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise TypeError("not a list of strings")
+            return tuple(value)
+
+        if timeout is not None and not isinstance(timeout, (int, float)):
+            raise TypeError("timeout is not a number")
+        return cls(package, name, command, None if inputs is None else strings(inputs), strings(outputs),
+                   strings(env), strings(depends_on), cache, None if timeout is None else float(timeout))
 
 
 @dataclass(frozen=True)

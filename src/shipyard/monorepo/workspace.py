@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from shipyard.config.workspace import WorkspaceConfig
 from shipyard.facts.workspace import Manifest, ManifestError, parse_package_json, parse_pyproject
 from shipyard.monorepo.globs import GlobSet
 from shipyard.monorepo.graph import Graph, Package, WorkspaceError, build_graph
+
+if TYPE_CHECKING:  # pydantic is not imported on the indexed paths
+    from shipyard.config.workspace import WorkspaceConfig
 
 MANIFESTS = (("package.json", parse_package_json), ("pyproject.toml", parse_pyproject))
 SKIP_DIRS = frozenset({"node_modules", ".git", ".venv", "venv", "__pycache__", ".shipyard"})

@@ -49,9 +49,10 @@ def _run(task_name: str, affected: bool, base: str | None, head: str | None, par
         raise ShipyardError("--base/--head choose what is affected: add --affected")
     if parallel < 0:
         raise ShipyardError(f"--parallel must be 1 or more (got {parallel}); 0 means one per CPU")
-    config = load_config()
     console = Console()
-    prepared = runs.prepare(config, task_name, runner(), affected_only=affected, base=base, head=head)
+    # the stat-validated index gives the graph and the tasks without loading (and validating) shipyard.yaml
+    setup = runs.indexed_setup() or runs.setup_of(load_config())
+    prepared = runs.prepare(setup, task_name, runner(), affected_only=affected, base=base, head=head)
     if affected and prepared.affected is not None and not json_:
         console.print(render.affected_text(prepared.affected), highlight=False, markup=False)
     if dry:
@@ -108,10 +109,19 @@ lint = _shorthand("lint")
       auto_shortflags=False)
 def affected(c: Any, base: str | None = None, head: str | None = None, json_: bool = False) -> None:
     """List the packages changed since the merge base with --base, plus every package that depends on them."""
+    from shipyard.monorepo import changes, index
+
+    # git starts answering first (on threads); meanwhile the rest is imported and the stat-validated index
+    # is read, which answers without loading (and validating) shipyard.yaml again
+    config_path = index.find_config()
+    started = (config_path, changes.start_changes(runner(), config_path.parent, base, head)) \
+        if config_path is not None else None
+
     from shipyard.monorepo import render, session
 
-    config = load_config()
-    result = session.find_affected(config, runner(), base, head)
+    result = session.find_affected_indexed(runner(), base, head, started) if started is not None else None
+    if result is None:
+        result = session.find_affected(load_config(), runner(), base, head)
     if json_:
         _emit_json(result.to_json())
     else:

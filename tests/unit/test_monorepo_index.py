@@ -1,0 +1,161 @@
+"""The workspace index: a hit gives exactly what discovery gives; anything stale is a miss, never a wrong hit."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from shipyard.config import load
+from shipyard.monorepo import index, runs, session
+from shipyard.monorepo.graph import Graph
+from shipyard.monorepo.workspace import discover
+
+CONFIG = """\
+project: demo
+registry: {address: 127.0.0.1:5000, namespace: demo}
+services:
+  web: {port: 3000, context: ., dockerfile: docker/web.Dockerfile}
+workspace:
+  packages: [packages/*]
+  global_inputs: [package-lock.json]
+  defaults:
+    node:
+      build:
+        command: mkdir -p dist && cat src/*.txt > dist/out.txt
+        inputs: [src/**, package.json]
+        outputs: [dist/**]
+        depends_on: [^build]
+"""
+
+
+def package(root: Path, name: str, deps: dict[str, str] | None = None) -> Path:
+    manifest = root / "packages" / name / "package.json"
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    manifest.write_text(json.dumps({"name": name, "dependencies": deps or {}}))
+    return manifest
+
+
+@pytest.fixture
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "shipyard.yaml").write_text(CONFIG)
+    package(tmp_path, "a")
+    package(tmp_path, "b", {"a": "*"})
+    package(tmp_path, "c", {"b": "*"})
+    monkeypatch.setattr(index, "RACY_SECONDS", 0.0)  # files written just now may be indexed in these tests
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SHIPYARD_CONFIG", raising=False)
+    return tmp_path
+
+
+def indexed_graph(root: Path) -> Graph | None:
+    snap = index.load(root, (root / "shipyard.yaml").resolve())
+    return None if snap is None else snap.graph
+
+
+def fresh_graph(root: Path) -> Graph:
+    config = load(root / "shipyard.yaml")
+    return discover(config.root, config.project.workspace, config.path.name).graph
+
+
+def build_index(root: Path) -> None:
+    session.open_workspace(load(root / "shipyard.yaml"))
+    assert indexed_graph(root) is not None
+
+
+def test_a_valid_index_gives_the_discovered_graph_and_tasks(root: Path) -> None:
+    build_index(root)
+    assert indexed_graph(root) == fresh_graph(root)
+    setup = runs.indexed_setup()
+    assert setup is not None
+    full = runs.setup_of(load(root / "shipyard.yaml"))
+    assert setup.tasks == full.tasks and setup.graph == full.graph
+    assert (setup.global_inputs, setup.config_rel) == (full.global_inputs, full.config_rel)
+    assert setup.cache is not None and full.cache is not None and setup.cache.dir == full.cache.dir
+    assert (root / ".shipyard/index/.gitignore").read_text().strip().endswith("*")
+
+
+def test_an_edited_manifest_is_a_miss_and_the_new_graph_is_used(root: Path) -> None:
+    build_index(root)
+    package(root, "c", {"a": "*"})  # c now depends on a, not b
+    assert indexed_graph(root) is None
+    ws = session.open_workspace(load(root / "shipyard.yaml"))
+    assert ws.graph.deps["c"] == ("a",)
+    assert indexed_graph(root) == ws.graph  # and indexed again
+
+
+def test_a_manifest_changed_with_the_same_size_and_mtime_is_a_miss(root: Path) -> None:
+    build_index(root)
+    manifest = root / "packages/c/package.json"
+    before = manifest.stat()
+    text = manifest.read_text()
+    manifest.write_text(text.replace('"b"', '"a"'))  # same length
+    os.utime(manifest, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = manifest.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert indexed_graph(root) is None  # ctime moved: nobody can set it back
+    assert session.open_workspace(load(root / "shipyard.yaml")).graph.deps["c"] == ("a",)
+
+
+def test_a_package_added_or_removed_is_a_miss(root: Path) -> None:
+    build_index(root)
+    package(root, "d", {"c": "*"})
+    assert indexed_graph(root) is None
+    assert "d" in session.open_workspace(load(root / "shipyard.yaml")).graph.packages
+    assert indexed_graph(root) is not None
+    (root / "packages/d/package.json").unlink()
+    (root / "packages/d").rmdir()
+    assert indexed_graph(root) is None
+    assert "d" not in session.open_workspace(load(root / "shipyard.yaml")).graph.packages
+
+
+def test_a_pyproject_gaining_a_package_json_is_a_miss(root: Path) -> None:
+    (root / "packages/py").mkdir()
+    (root / "packages/py/pyproject.toml").write_text('[project]\nname = "py"\nversion = "1"\n')
+    build_index(root)
+    assert indexed_graph(root) is not None and indexed_graph(root).packages["py"].language == "python"  # type: ignore[union-attr]
+    package(root, "py")  # package.json wins over pyproject.toml
+    assert indexed_graph(root) is None
+    assert session.open_workspace(load(root / "shipyard.yaml")).graph.packages["py"].language == "node"
+
+
+def test_an_edited_configuration_is_a_miss(root: Path) -> None:
+    build_index(root)
+    config = root / "shipyard.yaml"
+    config.write_text(CONFIG.replace("packages: [packages/*]", "packages: [packages/a, packages/b]"))
+    assert runs.indexed_setup() is None
+    assert session.find_affected_indexed(runner=None, base="main") is None  # type: ignore[arg-type]
+    assert sorted(session.open_workspace(load(config)).graph.packages) == ["a", "b"]
+
+
+def test_a_recent_manifest_is_never_indexed(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(index, "RACY_SECONDS", 60.0)
+    session.open_workspace(load(root / "shipyard.yaml"))
+    assert not index.index_file(root).exists()
+
+
+@pytest.mark.parametrize("damage", ["", "{", '{"v": 1}', "[]", "null"])
+def test_a_damaged_index_is_a_miss(root: Path, damage: str) -> None:
+    build_index(root)
+    index.index_file(root).write_text(damage)
+    assert indexed_graph(root) is None
+    assert runs.indexed_setup() is None
+    assert session.open_workspace(load(root / "shipyard.yaml")).graph == fresh_graph(root)
+
+
+def test_an_index_edited_by_hand_cannot_name_unknown_packages(root: Path) -> None:
+    build_index(root)
+    data = json.loads(index.index_file(root).read_text())
+    data["graph"]["deps"]["c"] = ["zzz"]
+    index.index_file(root).write_text(json.dumps(data))
+    assert indexed_graph(root) is None
+
+
+def test_a_task_without_a_command_is_not_indexed_for_runs(root: Path) -> None:
+    (root / "shipyard.yaml").write_text(CONFIG + "  overrides:\n    a:\n      tasks:\n        lint: {}\n")
+    session.open_workspace(load(root / "shipyard.yaml"))
+    snap = index.load(root, (root / "shipyard.yaml").resolve())
+    assert snap is not None and snap.tasks() is None
+    assert runs.indexed_setup() is None  # the full path says which task lacks a command
