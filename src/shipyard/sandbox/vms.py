@@ -142,7 +142,10 @@ def up(root: Path, project: str, hosts: int, *, printer: Callable[[str], None] =
     machines = []
     for index in range(1, hosts + 1):
         name = vm_name(project, index)
-        machine = vm.start_vm(host, name, docker=True, ports=["127.0.0.1::80", "127.0.0.1::443"])
+        # DOCKERD=1: the VM starts its engine when it boots, as a droplet's systemd does, so a restarted VM
+        # brings its containers (restart policy unless-stopped) back by itself
+        machine = vm.start_vm(host, name, docker=True, ports=["127.0.0.1::80", "127.0.0.1::443"],
+                              env={"DOCKERD": "1"})
         http_port, https_port = _published(host, name, "80/tcp"), _published(host, name, "443/tcp")
         private = host.run(testbed_cmd.address(name), timeout=30).stdout.strip() or None
         machines.append((machine, SandboxVm(name, machine.port, http_port, private, https_port)))
