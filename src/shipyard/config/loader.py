@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import os
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +20,9 @@ from shipyard.config.schema import (
 )
 from shipyard.config.yamlmap import LocatedDocument, Path_, YamlSyntaxError, load_located
 from shipyard.errors import ConfigError, ShipyardError
+from shipyard.util.locate import CONFIG_NAME, nearest_config
 from shipyard.util.merge import deep_merge
 
-CONFIG_NAME = "shipyard.yaml"
 TARGETS: dict[str, type[BaseModel]] = {
     "compose": ComposeEnvironment,
     "vm": VmEnvironment,
@@ -249,16 +248,12 @@ def parse(text: str, file: str = CONFIG_NAME, path: Path | None = None) -> Confi
 
 def find_config(start: Path | None = None) -> Path:
     """$SHIPYARD_CONFIG, or the nearest shipyard.yaml from `start` upwards."""
-    explicit = os.environ.get("SHIPYARD_CONFIG")
-    if explicit:
-        return Path(explicit).expanduser().resolve()
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        candidate = folder / CONFIG_NAME
-        if candidate.is_file():
-            return candidate
-    raise ShipyardError(f"no {CONFIG_NAME} found in {here} or any parent folder",
-                        hint="copy docs/shipyard.example.yaml to shipyard.yaml and edit it")
+    found = nearest_config(start)
+    if found is None:
+        here = (start or Path.cwd()).resolve()
+        raise ShipyardError(f"no {CONFIG_NAME} found in {here} or any parent folder",
+                            hint="copy docs/shipyard.example.yaml to shipyard.yaml and edit it")
+    return found
 
 
 def read_text(config_path: Path) -> str:

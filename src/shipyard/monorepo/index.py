@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shipyard.monorepo.graph import Graph, Package
+from shipyard.util.locate import nearest_config
 
 if TYPE_CHECKING:
     from shipyard.monorepo.taskgraph import TaskDef
@@ -35,7 +36,6 @@ VERSION = 1
 RACY_SECONDS = 2.0
 INDEX_DIR = ".shipyard/index"
 INDEX_NAME = "workspace.json"
-CONFIG_NAME = "shipyard.yaml"
 MANIFEST_NAMES = ("package.json", "pyproject.toml")
 
 
@@ -69,15 +69,7 @@ class Snapshot:
 
 def find_config(start: Path | None = None) -> Path | None:
     """$SHIPYARD_CONFIG, or the nearest shipyard.yaml upwards (as the loader finds it); None when there is none."""
-    explicit = os.environ.get("SHIPYARD_CONFIG")
-    if explicit:
-        return Path(explicit).expanduser().resolve()
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        candidate = folder / CONFIG_NAME
-        if candidate.is_file():
-            return candidate
-    return None
+    return nearest_config(start)
 
 
 def index_file(root: Path) -> Path:
