@@ -87,7 +87,7 @@ def test_environment_shape(env: str, renderer: str) -> None:
     ingress = objs["Ingress/shipyard"]["spec"]
     assert ingress["tls"][0]["secretName"] == "shipyard-tls"
     paths = {p["path"]: p["backend"]["service"]["name"] for p in ingress["rules"][0]["http"]["paths"]}
-    assert paths == {"/": "shipyard-web", "/api": "shipyard-api"}
+    assert paths == {"/": "shipyard-web", "/api/v1": "shipyard-api"}  # web keeps its own /api/items, /api/health
     assert ingress["tls"][0]["hosts"] == [ingress["rules"][0]["host"]]
     assert objs["PersistentVolumeClaim/shipyard-api-data"]["spec"]["resources"]["requests"]["storage"] == "1Gi"
     config = objs["ConfigMap/shipyard-config"]["data"]
