@@ -83,3 +83,21 @@ def test_lint_lines() -> None:
     out = ".github/workflows/ci.yml:12:5: property \"foo\" is not defined [syntax-check]\n"
     assert [str(p) for p in lint_lines(out)] == [
         '.github/workflows/ci.yml:12: property "foo" is not defined [syntax-check] (col 5)']
+
+
+def test_private_addresses_from_terraform_become_private_address() -> None:
+    from shipyard.infra.environments import parse_private
+
+    hosts = ["203.0.113.10", "203.0.113.11"]
+    outputs = json.dumps({"shipyard_hosts": {"value": hosts}, "private_hosts": {"value": ["10.10.0.2", "10.10.0.3"]}})
+    private = parse_private(outputs, hosts)
+    assert private == ["10.10.0.2", "10.10.0.3"]
+    snippet = render_hosts("staging", hosts, "deploy", "yaml", private)
+    config = parse("project: shop\nregistry: {address: registry.digitalocean.com, namespace: acme}\n"
+                   "services: {api: {port: 8000}}\n" + snippet + "\n"
+                   "    accessories: {db: {image: 'postgres:16', port: 5432}}\n")
+    env = config.environment("staging")
+    assert [h.private_address for h in env.hosts] == private  # type: ignore[union-attr]
+    # an older state without the output, or one that does not line up, gives plain hosts
+    assert parse_private(json.dumps({"shipyard_hosts": {"value": hosts}}), hosts) is None
+    assert parse_private(json.dumps({"private_hosts": {"value": ["10.10.0.2"]}}), hosts) is None

@@ -11,6 +11,7 @@ from shipyard.errors import ShipyardError
 ENVIRONMENTS_DIR = Path("terraform") / "environments"
 HOSTS_OUTPUT = "shipyard_hosts"
 USER_OUTPUT = "deploy_user"
+PRIVATE_OUTPUT = "private_hosts"
 FORMATS = ("yaml", "json", "lines")
 
 
@@ -65,8 +66,23 @@ def parse_hosts(stdout: str, name: str = HOSTS_OUTPUT) -> list[str]:
     return value
 
 
-def render_hosts(env: str, hosts: list[str], user: str | None, fmt: str) -> str:
-    """The hosts as a shipyard.yaml snippet (yaml), a JSON list (json) or one per line (lines)."""
+def parse_private(stdout: str, hosts: list[str]) -> list[str] | None:
+    """The droplets' VPC addresses in the order of `hosts`, when the output has them (older states do not)."""
+    try:
+        value = output_value(stdout, PRIVATE_OUTPUT)
+    except ShipyardError:
+        return None
+    if isinstance(value, list) and len(value) == len(hosts) and all(isinstance(v, str) and v for v in value):
+        return value
+    return None
+
+
+def render_hosts(env: str, hosts: list[str], user: str | None, fmt: str,
+                 private: list[str] | None = None) -> str:
+    """The hosts as a shipyard.yaml snippet (yaml), a JSON list (json) or one per line (lines).
+
+    With `private` (VPC addresses, one per host), the yaml gives each host its private_address: accessories
+    publish there for the other hosts."""
     if fmt == "json":
         return json.dumps(hosts)
     if fmt == "lines":
@@ -75,7 +91,11 @@ def render_hosts(env: str, hosts: list[str], user: str | None, fmt: str) -> str:
         raise ShipyardError(f"unknown format '{fmt}' (formats: {', '.join(FORMATS)})")
     lines = [f"# from terraform/environments/{env} (invoke infra.hosts --env {env}); paste into shipyard.yaml",
              "environments:", f"  {env}:", "    target: vm", "    hosts:"]
-    lines += [f"      - {host}" for host in hosts]
+    if private:
+        lines += [f"      - {{address: {host}, private_address: {vpc}}}"
+                  for host, vpc in zip(hosts, private, strict=True)]
+    else:
+        lines += [f"      - {host}" for host in hosts]
     if user:
         lines += ["    ssh:", f"      user: {user}"]
     return "\n".join(lines)

@@ -159,9 +159,18 @@ def hosts(c: Any, env: str, format: str = "yaml", from_json: str | None = None, 
     from shipyard.commands import terraform as tf
     from shipyard.errors import ShipyardError
     from shipyard.infra import tools
-    from shipyard.infra.environments import HOSTS_OUTPUT, USER_OUTPUT, env_dir, parse_hosts, render_hosts
+    from shipyard.infra.environments import (
+        HOSTS_OUTPUT,
+        PRIVATE_OUTPUT,
+        USER_OUTPUT,
+        env_dir,
+        parse_hosts,
+        parse_private,
+        render_hosts,
+    )
 
     user: str | None = None
+    private: list[str] | None = None
     if from_json:
         try:
             text = Path(from_json).read_text(encoding="utf-8")
@@ -169,6 +178,7 @@ def hosts(c: Any, env: str, format: str = "yaml", from_json: str | None = None, 
             raise ShipyardError(f"{from_json}: cannot read ({exc.__class__.__name__})") from None
         found = parse_hosts(text, HOSTS_OUTPUT)
         user = _user(text)
+        private = parse_private(text, found)
     else:
         folder = _rel(env_dir(_root(), env))
         run = runner()
@@ -183,7 +193,11 @@ def hosts(c: Any, env: str, format: str = "yaml", from_json: str | None = None, 
                               check=False)
         if user_result.exit_code == 0:
             user = _user(user_result.stdout)
-    text_out = render_hosts(env, found, user, format)
+        private_result = run.run([tools.terraform(), *tf.output(folder, PRIVATE_OUTPUT)[1:]],
+                                 env=tools.terraform_env(), check=False)
+        if private_result.exit_code == 0:
+            private = parse_private(private_result.stdout, found)
+    text_out = render_hosts(env, found, user, format, private)
     if out:
         Path(out).write_text(text_out + "\n", encoding="utf-8")
         print(f"wrote {len(found)} host(s) to {out}")

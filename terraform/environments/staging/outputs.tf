@@ -4,6 +4,10 @@ output "shipyard_hosts" {
   value = module.stack.shipyard_hosts
 }
 
+output "private_hosts" {
+  value = module.stack.private_hosts
+}
+
 output "deploy_user" {
   value = module.stack.deploy_user
 }

@@ -3,6 +3,11 @@ output "shipyard_hosts" {
   value       = module.cluster.shipyard_hosts
 }
 
+output "private_hosts" {
+  description = "VPC address of each droplet, in the order of shipyard_hosts: `invoke infra.hosts` writes them as private_address (where accessories publish)."
+  value       = module.cluster.private_ipv4
+}
+
 output "deploy_user" {
   description = "SSH user for shipyard.yaml environments.<env>.ssh.user."
   value       = module.cluster.deploy_user
