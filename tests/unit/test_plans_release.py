@@ -47,7 +47,7 @@ LEDGER = [entry("aaaaaaaaaaaa"), entry("bbbbbbbbbbbb"), entry("bad000000000", "f
 
 
 @pytest.mark.parametrize(("live", "requested", "expected"), [
-    ("bbbbbbbbbbbb", None, "cccccccccccc"),
+    ("bbbbbbbbbbbb", None, "aaaaaaaaaaaa"),  # b was rolled back to: the release deployed before it is a, not c
     ("cccccccccccc", None, "bbbbbbbbbbbb"),
     ("bbbbbbbbbbbb", "aaaa", "aaaaaaaaaaaa"),
     ("bbbbbbbbbbbb", "aaaaaaaaaaaa0000000000000000000000000000", "aaaaaaaaaaaa"),
@@ -55,6 +55,18 @@ LEDGER = [entry("aaaaaaaaaaaa"), entry("bbbbbbbbbbbb"), entry("bad000000000", "f
 ])
 def test_rollback_choice(live: str, requested: str | None, expected: str) -> None:
     assert rollback.choose(LEDGER, live, requested) == expected
+
+
+def test_rolling_back_twice_goes_two_releases_back() -> None:
+    ledger = [entry("aaaaaaaaaaaa"), entry("bbbbbbbbbbbb"), entry("cccccccccccc")]
+    first = rollback.choose(ledger, "cccccccccccc")
+    assert first == "bbbbbbbbbbbb"
+    ledger.append(entry(first, action="rollback"))
+    second = rollback.choose(ledger, first)
+    assert second == "aaaaaaaaaaaa"  # not back to c, where the first rollback came from
+    ledger.append(entry(second, action="rollback"))
+    with pytest.raises(ShipyardError, match="aaaaaaaaaaaa is the oldest release deployed here"):
+        rollback.choose(ledger, second)
 
 
 @pytest.mark.parametrize(("entries", "live", "requested", "message"), [

@@ -55,6 +55,16 @@ def parse_ledger(text: str) -> list[Entry]:
     return out
 
 
+def deployed(entries: list[Entry]) -> list[str]:
+    """Releases put live by a deploy, most recent deploy first, each once: a rollback does not reorder them, so
+    rolling back twice goes two releases back instead of returning to where the first rollback came from."""
+    seen: list[str] = []
+    for entry in reversed(entries):
+        if entry.live_changed and entry.action == "deploy" and entry.release and entry.release not in seen:
+            seen.append(entry.release)
+    return seen
+
+
 def releases(entries: list[Entry]) -> list[str]:
     """Releases that went live, most recent first, each once."""
     seen: list[str] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from shipyard.errors import ShipyardError
-from shipyard.facts.ledger import Entry, releases
+from shipyard.facts.ledger import Entry, deployed, releases
 
 SHORT = 12
 
@@ -32,6 +32,13 @@ def choose(entries: Sequence[Entry], live: str | None, requested: str | None = N
             raise ShipyardError(f"no release {requested} in the ledger (releases, newest first: {listing})",
                                 hint="run `invoke deploy.releases` to list them, or `invoke deploy --sha ...`")
         return matches[0]
+    order = deployed(list(entries))
+    if live in order:  # the release deployed before the live one, however often either went live again since
+        older = order[order.index(live) + 1:]
+        if older:
+            return older[0]
+        raise ShipyardError(f"nothing to roll back to: {live} is the oldest release deployed here",
+                            hint="pass --sha with a release from `invoke deploy.releases` to go forward")
     for release in known:
         if release != live:
             return release
