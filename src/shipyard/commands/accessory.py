@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from shipyard.commands import docker
 from shipyard.commands.docker import HOST_LOG_OPTS
 from shipyard.commands.layout import LABEL_PROJECT, LABEL_ROLE, HostLayout
 
@@ -50,7 +51,7 @@ def inspect(layout: HostLayout, name: str) -> Argv:
 
 
 def remove(layout: HostLayout, name: str) -> Argv:
-    return ["docker", "rm", "--force", container(layout, name)]
+    return docker.rm(container(layout, name), force=True)
 
 
 def restart(layout: HostLayout, name: str) -> Argv:
@@ -58,12 +59,7 @@ def restart(layout: HostLayout, name: str) -> Argv:
 
 
 def logs(layout: HostLayout, name: str, *, tail: int = 100, follow: bool = False, since: str | None = None) -> Argv:
-    argv = ["docker", "logs", "--tail", str(tail)]
-    if since:
-        argv += ["--since", since]
-    if follow:
-        argv.append("--follow")
-    return [*argv, container(layout, name)]
+    return docker.logs(container(layout, name), tail=tail, follow=follow, since=since)
 
 
 def remove_volume(layout: HostLayout, volume_name: str) -> Argv:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from shipyard.commands import docker
 from shipyard.commands.layout import LABEL_PROJECT, Colour, HostLayout
@@ -20,14 +20,22 @@ def start(layout: HostLayout, service: str, colour: Colour, image: str, release:
                       log_opts=docker.HOST_LOG_OPTS)
 
 
+def one_off(layout: HostLayout, image: str, command: Sequence[str], *, env_file: str | None,
+            name: str | None = None, release: str | None = None, stdin: bool = False) -> Argv:
+    """A one-off container of a service's image with its env file, on the project network, removed on exit."""
+    argv = ["docker", "run", "--rm", *(["-i"] if stdin else []), *(["--name", name] if name else []),
+            "--network", layout.network, "--init", *docker.HOST_LOG_OPTS,
+            *(["--env", f"{RELEASE_ENV}={release}"] if release else [])]
+    if env_file:
+        argv += ["--env-file", env_file]
+    return [*argv, "--label", f"{LABEL_PROJECT}={layout.project}", image, *command]
+
+
 def release(layout: HostLayout, service: str, image: str, release: str, command: str, *,
             env_file: str | None) -> Argv:
     """The release command (migrations) in a one-off container of the new image, on the project network."""
-    argv = ["docker", "run", "--rm", "--name", f"{layout.project}-{service}-release", "--network", layout.network,
-            "--init", *docker.HOST_LOG_OPTS, "--env", f"{RELEASE_ENV}={release}"]
-    if env_file:
-        argv += ["--env-file", env_file]
-    return [*argv, "--label", f"{LABEL_PROJECT}={layout.project}", image, "sh", "-c", command]
+    return one_off(layout, image, ["sh", "-c", command], env_file=env_file, name=f"{layout.project}-{service}-release",
+                   release=release)
 
 
 def remove(layout: HostLayout, service: str, colour: Colour) -> Argv:

@@ -108,10 +108,12 @@ def inspect(name: str) -> Argv:
     return ["docker", "inspect", name]
 
 
-def logs(name: str, tail: int | None = None, follow: bool = False) -> Argv:
+def logs(name: str, tail: int | None = None, follow: bool = False, since: str | None = None) -> Argv:
     argv = ["docker", "logs"]
     if tail is not None:
         argv += ["--tail", str(tail)]
+    if since:
+        argv += ["--since", since]
     if follow:
         argv.append("--follow")
     argv.append(name)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from shipyard.config.loader import Config
 from shipyard.errors import SecretError
+from shipyard.run.redact import MIN_LENGTH as REDACT_MIN_LENGTH
 from shipyard.run.redact import REDACTOR, Redactor
 
 
@@ -48,7 +49,7 @@ def _inside(path: Path, root: Path) -> bool:
         return False
 
 
-MIN_LENGTH = 4  # the redactor's own minimum: shorter values would garble every line they appear in
+MIN_LENGTH = REDACT_MIN_LENGTH  # shorter values would garble every line they appear in when masked
 
 
 def resolve(config: Config, names: list[str] | None = None, *, environ: Mapping[str, str] | None = None,

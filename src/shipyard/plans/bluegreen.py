@@ -168,6 +168,22 @@ def _config_step(ctx: Context, live: Mapping[str, Colour | None], service: str) 
                 tuple(hoststate.write_file(ctx.layout.proxy_config)), input=text, service=service, timeout=30)
 
 
+def _pull_and_env_steps(plan: ServicePlan, ctx: Context, env_phase: str) -> list[Step]:
+    """Pull the new image when the host lacks it; write the service's env file (mode 600, secret input)."""
+    d = plan.desired
+    steps = []
+    if plan.pull:
+        steps.append(Step("pull", "run", f"pull {d.image}", tuple(docker_cmd.pull(d.image)),
+                          service=d.service, timeout=900))
+    env_file = ctx.env_files.get(d.service)
+    if env_file is not None:
+        steps.append(Step(env_phase, "run", f"write {d.service}'s environment file (mode 600)",
+                          tuple(hoststate.write_file(env_file, "077")),
+                          input=ctx.env_contents.get(d.service, ""), secret_input=True, service=d.service,
+                          timeout=30))
+    return steps
+
+
 def prepare_steps(plan: ServicePlan, ctx: Context) -> list[Step]:
     d, t, layout = plan.desired, plan.target, ctx.layout
     steps = []
@@ -178,15 +194,8 @@ def prepare_steps(plan: ServicePlan, ctx: Context) -> list[Step]:
                        service=d.service, colour=t, timeout=60)]
     steps.append(_admin("start", f"no traffic to {d.service}/{t}, health checks on (drain)",
                         haproxy.prepare(d.service, t), ctx, d.service, t))
-    if plan.pull:
-        steps.append(Step("pull", "run", f"pull {d.image}", tuple(docker_cmd.pull(d.image)),
-                          service=d.service, timeout=900))
+    steps += _pull_and_env_steps(plan, ctx, "start")
     env_file = ctx.env_files.get(d.service)
-    if env_file is not None:
-        steps.append(Step("start", "run", f"write {d.service}'s environment file (mode 600)",
-                          tuple(hoststate.write_file(env_file, "077")),
-                          input=ctx.env_contents.get(d.service, ""), secret_input=True, service=d.service,
-                          timeout=30))
     steps += [
         Step("start", "run", f"start {d.service} {d.release} as {t}",
              tuple(bg.start(layout, d.service, t, d.image, d.release, env_file=env_file)),
@@ -208,18 +217,11 @@ def release_steps(plan: HostPlan, ctx: Context) -> list[Step]:
         d = s.desired
         if not d.release_command:
             continue
-        if s.pull:
-            steps.append(Step("pull", "run", f"pull {d.image}", tuple(docker_cmd.pull(d.image)), service=d.service,
-                              timeout=900))
-        env_file = ctx.env_files.get(d.service)
-        if env_file is not None:
-            steps.append(Step("release", "run", f"write {d.service}'s environment file (mode 600)",
-                              tuple(hoststate.write_file(env_file, "077")),
-                              input=ctx.env_contents.get(d.service, ""), secret_input=True, service=d.service,
-                              timeout=30))
+        steps += _pull_and_env_steps(s, ctx, "release")
         steps.append(Step("release", "run", f"release command of {d.service} {d.release}: {d.release_command}",
                           tuple(bg.release(ctx.layout, d.service, d.image, d.release, d.release_command,
-                                           env_file=env_file)), service=d.service, timeout=1800))
+                                           env_file=ctx.env_files.get(d.service))), service=d.service,
+                          timeout=1800))
     return steps
 
 

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterable, Sequence
 
 MASK = "******"
+MIN_LENGTH = 4  # a shorter secret cannot be masked without garbling other text
 
 
 class Redactor:
@@ -19,7 +20,7 @@ class Redactor:
         """Register a secret value. Very short values are refused: masking 'a' would garble everything."""
         if not value:
             return
-        if len(value) < 4:
+        if len(value) < MIN_LENGTH:
             raise ValueError("secret values must be at least 4 characters long to be redacted safely")
         with self._lock:
             if value not in self._values:

@@ -230,14 +230,14 @@ class Accessories:
         """Remove the container on every host it runs on; only the volumes named in `volumes` are deleted."""
         from shipyard.run import DryRunRunner
 
-        accessory = self.env.accessories.get(name)
-        unknown = [v for v in volumes if accessory is None or v not in accessory.volumes]
-        self.placed(name)  # an unknown accessory is an error
+        placed = self.placed(name)  # an unknown accessory is an error
+        accessory = self.env.accessories[name]
+        unknown = [v for v in volumes if v not in accessory.volumes]
         if unknown:
             raise ShipyardError(f"accessory {name} has no volume {', '.join(unknown)}"
-                                f" (its volumes: {', '.join(accessory.volumes) if accessory else 'none'})")
+                                f" (its volumes: {', '.join(accessory.volumes) or 'none'})")
         done = []
-        for host, acc in self.placed(name):
+        for host, acc in placed:
             doer: Runner = DryRunRunner(host=host) if dry_run else self.runner(host)
             doer.run(acc_cmd.remove(self.layout, acc), timeout=120, check=False)
             done.append(f"[{host}] {'would remove' if dry_run else 'removed'} {acc_cmd.container(self.layout, acc)}")

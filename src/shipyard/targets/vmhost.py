@@ -61,6 +61,12 @@ class HostFacts:
     proxy_up: bool
 
 
+def vm_hosts(runners: Sequence[Runner], layout: HostLayout, registry: Registry) -> dict[str, VmHost]:
+    """One VmHost per runner, by host name, each able to open the tunnel to a loopback registry."""
+    tunnel = loopback_registry(registry)
+    return {r.host: VmHost(r, layout, tunnel_port=tunnel) for r in runners}
+
+
 class VmHost:
     def __init__(self, runner: Runner, layout: HostLayout, *, tunnel_port: int | None = None) -> None:
         self.runner, self.layout, self.tunnel_port = runner, layout, tunnel_port

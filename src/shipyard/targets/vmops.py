@@ -7,16 +7,17 @@ migration or a data fix needs), or with `live=True` inside the running container
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from shipyard.commands import accessory as acc_cmd
+from shipyard.commands import bluegreen as bgc
 from shipyard.commands import docker as docker_cmd
-from shipyard.commands.layout import LABEL_PROJECT
 from shipyard.errors import ShipyardError
 from shipyard.facts.containers import Container
 from shipyard.plans import bluegreen as bg
 from shipyard.run.base import Result
+from shipyard.targets.accessories import hosts_of
 from shipyard.targets.vmhost import VmHost
 from shipyard.targets.vmtarget import Target
 
@@ -43,28 +44,47 @@ def live_container(target: Target, vm: VmHost, service: str) -> Live:
     colour = bg.live_colour(facts)
     container: Container | None = facts.containers.get(colour) if colour else None
     if container is None or not container.running:
-        raise ShipyardError(f"[{vm.name}] no live {service} container", hint=f"invoke deploy --env {target.env_name}")
+        raise NoLiveContainer(f"[{vm.name}] no live {service} container", hint=f"invoke deploy --env {target.env_name}")
     return Live(vm.name, container.name, container.image)
 
 
-def logs_argv(target: Target, vm: VmHost, name: str, *, tail: int, follow: bool, since: str | None) -> list[str]:
-    """`docker logs` of a service's live container, or of an accessory's."""
-    if name in target.env.accessories:
-        return acc_cmd.logs(target.layout, name, tail=tail, follow=follow, since=since)
-    if name not in target.services:
-        known = ", ".join([*sorted(target.services), *sorted(target.env.accessories)])
-        raise ShipyardError(f"no service or accessory '{name}' in environment '{target.env_name}' ({known})")
-    argv = docker_cmd.logs(live_container(target, vm, name).container, tail=tail, follow=follow)
-    return [*argv[:-1], "--since", since, argv[-1]] if since else argv
+class NoLiveContainer(ShipyardError):
+    """The service has no live container on this host (never deployed there, or stopped)."""
+
+
+def show_logs(target: Target, name: str | None, host: str | None, *, tail: int, follow: bool, since: str | None,
+              say: Callable[[str], None]) -> None:
+    """Stream the logs of a service's live container (or an accessory's) from each chosen host, prefixed by host.
+    A host where it does not run says so and the others go on."""
+    known = [*sorted(target.services), *sorted(target.env.accessories)]
+    if not name:
+        raise ShipyardError("--service is required", hint=f"one of: {', '.join(known)}")
+    if name not in known:
+        raise ShipyardError(f"no service or accessory '{name}' in environment '{target.env_name}'"
+                            f" ({', '.join(known)})")
+    accessory = target.env.accessories.get(name)
+    placed = {h.label for h in hosts_of(target.env, accessory)} if accessory else None
+    wanted = pick_hosts(target, host)
+    for runner in target.runners():
+        if runner.host not in wanted:
+            continue
+        if placed is not None and runner.host not in placed:
+            say(f"[{runner.host}] accessory {name} does not run on this host")
+            continue
+        try:
+            argv = (acc_cmd.logs(target.layout, name, tail=tail, follow=follow, since=since) if accessory else
+                    docker_cmd.logs(live_container(target, VmHost(runner, target.layout), name).container,
+                                    tail=tail, follow=follow, since=since))
+        except NoLiveContainer as exc:
+            say(exc.message)
+            continue
+        runner.run(argv, timeout=None if follow else 120, stream=True, check=False)
 
 
 def exec_argv(target: Target, live: Live, service: str, command: Sequence[str], *, in_place: bool) -> list[str]:
     if in_place:
         return docker_cmd.exec_(live.container, list(command))
-    env_file = target.layout.env_file(service)
-    return ["docker", "run", "--rm", "-i", "--network", target.layout.network, "--env-file", env_file,
-            "--label", f"{LABEL_PROJECT}={target.layout.project}", *docker_cmd.HOST_LOG_OPTS, live.image,
-            *command]
+    return bgc.one_off(target.layout, live.image, command, env_file=target.layout.env_file(service), stdin=True)
 
 
 def run_exec(target: Target, vm: VmHost, service: str, command: Sequence[str], *, in_place: bool) -> Result:

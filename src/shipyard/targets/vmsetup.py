@@ -18,7 +18,7 @@ from shipyard.errors import ShipyardError
 from shipyard.facts.proxy import parse_config_live
 from shipyard.run import on_hosts
 from shipyard.run.base import Runner
-from shipyard.targets.vmhost import VmHost, loopback_registry
+from shipyard.targets.vmhost import VmHost, vm_hosts
 from shipyard.targets.vmtarget import Target
 
 PACKAGES = {"docker": "docker.io", "python3": "python3-minimal", "flock": "util-linux"}
@@ -149,8 +149,7 @@ def setup(target: Target, *, dry_run: bool = False,
     from shipyard.run import DryRunRunner
 
     runners = target.runners()
-    tunnel = loopback_registry(target.registry)
-    hosts = {r.host: VmHost(r, target.layout, tunnel_port=tunnel) for r in runners}
+    hosts = vm_hosts(runners, target.layout, target.registry)
 
     def one(runner: Runner) -> SetupReport:
         act: Runner = DryRunRunner(host=runner.host) if dry_run else runner

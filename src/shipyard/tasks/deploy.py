@@ -121,10 +121,9 @@ def run_deploy(env: str | None, sha: str | None = None, yes: bool = False, dry_r
 
 def accessories_of(target: Any, accessories_env: dict[str, str]) -> Any:
     from shipyard.targets.accessories import Accessories
-    from shipyard.targets.vmhost import VmHost, loopback_registry
+    from shipyard.targets.vmhost import vm_hosts
 
-    tunnel = loopback_registry(target.registry)
-    hosts = {r.host: VmHost(r, target.layout, tunnel_port=tunnel) for r in target.runners()}
+    hosts = vm_hosts(target.runners(), target.layout, target.registry)
     return Accessories(target.env_name, target.env, target.layout, accessories_env, hosts)
 
 
@@ -270,27 +269,10 @@ def unlock(c: Any, env: str | None = None, force: bool = False, dry_run: bool = 
 def logs(c: Any, env: str | None = None, service: str | None = None, host: str | None = None, tail: int = 100,
          follow: bool = False, since: str | None = None) -> None:
     """Logs of a service's live container (or an accessory's) on every host, each line prefixed by its host."""
-    from shipyard.errors import ShipyardError
-    from shipyard.targets.vmhost import VmHost
-    from shipyard.targets.vmops import logs_argv, pick_hosts
+    from shipyard.targets.vmops import show_logs
 
     _, target = target_for(env)
-    if not service:
-        names = ", ".join([*sorted(target.services), *sorted(target.env.accessories)])
-        raise ShipyardError("--service is required", hint=f"one of: {names}")
-    wanted = pick_hosts(target, host)
-    for runner in target.runners():
-        if runner.host not in wanted:
-            continue
-        vm = VmHost(runner, target.layout)
-        try:
-            argv = logs_argv(target, vm, service, tail=tail, follow=follow, since=since)
-        except ShipyardError as exc:
-            if service in target.env.accessories or "no live" in exc.message:
-                print(f"[{runner.host}] {exc.message}")
-                continue
-            raise
-        runner.run(argv, timeout=None if follow else 120, stream=True, check=False)
+    show_logs(target, service, host, tail=tail, follow=follow, since=since, say=print)
 
 
 @task(name="exec", help={
