@@ -116,15 +116,16 @@ def watch_phase(root: Path, env: str) -> float:
 class Deploys:
     """Deploys alternating B and A to one environment: end to end, the watch phase, and the two subtracted."""
 
-    def __init__(self, root: Path, env: str) -> None:
-        self.root, self.env = root, env
+    def __init__(self, root: Path, env: str, pair: tuple[str, str] = (A, B)) -> None:
+        self.root, self.env, self.pair = root, env, pair
         self.total, self.watch, self.minus_watch = Runs(), Runs(), Runs()
 
     def measure(self, rounds: int) -> Deploys:
-        for sha in (B, A):  # the first pair pulls onto fresh hosts: not counted
+        a, b = self.pair
+        for sha in (b, a):  # the first pair pulls onto fresh hosts: not counted
             Runs().attempt(lambda sha=sha: shipyard(self.root, "deploy", "--env", self.env, "--sha", sha))
         for _ in range(rounds):
-            for sha in (B, A):
+            for sha in (b, a):
                 took = self.total.attempt(lambda sha=sha: shipyard(self.root, "deploy", "--env", self.env,
                                                                    "--sha", sha))
                 if took is None:
@@ -145,9 +146,14 @@ class Deploys:
 class UnderLoad:
     """Deploy B, then roll back to A, each with every host's proxy loaded; requests and rollback times per host."""
 
-    def __init__(self, root: Path, ports: list[int], rate: float, clients: int, rollback_timeout: float) -> None:
+    def __init__(self, root: Path, ports: list[int], rate: float, clients: int, rollback_timeout: float,
+                 pair: tuple[str, str] = (A, B), loads_of: Callable[[int], list[LoadGenerator]] | None = None) -> None:
+        """`pair`: the releases (old, new); `loads_of(port)`: the load generators for one host's proxy (default:
+        one of `clients` clients at `rate` on the fixture's page), their rates adding up to the host's rate."""
         self.root, self.ports, self.rate, self.clients = root, ports, rate, clients
-        self.rollback_timeout = rollback_timeout
+        self.rollback_timeout, self.pair = rollback_timeout, pair
+        self.loads_of = loads_of or (lambda port: [LoadGenerator(port, releases=set(pair), rate=rate, clients=clients,
+                                                                 max_seconds=180)])
         self.deploys, self.rollbacks = Runs(), Runs()
         self.per_host: list[list[float]] = [[] for _ in ports]
         self.failed: dict[str, Runs] = {"deploys": Runs(), "rollbacks": Runs()}
@@ -157,31 +163,38 @@ class UnderLoad:
 
     def cycle(self) -> None:
         self._loaded("deploys", lambda loads: self.deploys.attempt(
-            lambda: shipyard(self.root, "deploy", "--env", "three", "--sha", B)))
+            lambda: shipyard(self.root, "deploy", "--env", "three", "--sha", self.pair[1][:12])))
         self._loaded("rollbacks", lambda loads: self.rollbacks.attempt(lambda: self._rollback(loads)))
 
     def _loaded(self, kind: str, body: Callable[[list[Any]], object]) -> None:
         with contextlib.ExitStack() as stack:
-            loads = [stack.enter_context(LoadGenerator(port, releases={A, B}, rate=self.rate, clients=self.clients,
-                                                       max_seconds=180)) for port in self.ports]
+            per_host = [[stack.enter_context(load) for load in self.loads_of(port)] for port in self.ports]
             time.sleep(0.3)
-            body(loads)
-        reports = [load.report for load in loads]
-        self.failed[kind].values.append(sum(r.failed for r in reports))
-        self.requests[kind] += sum(r.total for r in reports)
-        self.rates[kind].values.extend(r.rate for r in reports)
+            body(per_host)
+        reports = [[load.report for load in loads] for loads in per_host]
+        self.failed[kind].values.append(sum(r.failed for host in reports for r in host))
+        self.requests[kind] += sum(r.total for host in reports for r in host)
+        self.rates[kind].values.extend(sum(r.rate for r in host) for host in reports)
+        reports = [r for host in reports for r in host]
         for r in reports:
             self.errors[kind].update(r.errors)
 
-    def _rollback(self, loads: list[Any]) -> float:
-        if any(load.wait_for(A, timeout=0.05) is not None for load in loads):
+    def _rollback(self, per_host: list[list[Any]]) -> float:
+        old = self.pair[0]
+        if any(load.wait_for(old, timeout=0.05) is not None for loads in per_host for load in loads):
             raise Miss("a host already answered with the old release before the rollback (its deploy missed)")
         start = time.monotonic()
-        process = subprocess.Popen([SHIPYARD, "rollback", "--env", "three", "--sha", A], cwd=self.root,
+        process = subprocess.Popen([SHIPYARD, "rollback", "--env", "three", "--sha", old[:12]], cwd=self.root,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+        def rolled_back(loads: list[Any]) -> float | None:
+            """When every load on a host (every service) has seen the old release; None if one never did."""
+            times = [load.wait_for(old, timeout=max(0.0, start + self.rollback_timeout - time.monotonic()))
+                     for load in loads]
+            return None if any(t is None for t in times) else max(t for t in times if t is not None)
+
         try:
-            seen = [load.wait_for(A, timeout=max(0.0, start + self.rollback_timeout - time.monotonic()))
-                    for load in loads]
+            seen = [rolled_back(loads) for loads in per_host]
             _, err = process.communicate(timeout=300)
         except subprocess.TimeoutExpired:
             process.kill()
@@ -231,20 +244,24 @@ def measure(root: Path, state: vms.SandboxState, args: argparse.Namespace) -> li
         under_load = load.rows(args.requests)
     except Exception as exc:  # the load phase itself broke: say so, and keep the figures measured before it
         under_load = [Row.failed("deploys and rollbacks under load", f"the load phase broke: {short(exc)}")]
+    return deploy_rows(one, three, cli) + under_load
+
+
+def deploy_rows(one: Deploys, three: Deploys, cli: Runs, label: str = "") -> list[Row]:
+    """1 host vs 3: end to end, the fixed costs on their own rows, and the ratio with them taken out."""
     watch = Runs(one.watch.values + three.watch.values, one.watch.misses + three.watch.misses)
     fixed = statistics.median(cli.values) if cli.values else float("nan")
     net_one, net_three = one.net(fixed), three.net(fixed)
-    rows = [Row.of("deploy, 1 host, end to end", one.total),
-            Row.of(f"deploy, {HOSTS} hosts in parallel, end to end", three.total),
+    return [Row.of(f"{label}deploy, 1 host, end to end", one.total),
+            Row.of(f"{label}deploy, {HOSTS} hosts in parallel, end to end", three.total),
             Row.of("  fixed: CLI start-up (fresh interpreter, deploy's imports, config)", cli),
             Row.of(f"  fixed: watch window ({WATCH:g} s configured; ledger, slowest host)", watch),
-            Row.of("deploy, 1 host, minus fixed costs", net_one),
-            Row.of(f"deploy, {HOSTS} hosts, minus fixed costs", net_three),
-            Row.ratio(f"{HOSTS} hosts / 1 host, end to end (fixed costs included)", three.total, one.total,
+            Row.of(f"{label}deploy, 1 host, minus fixed costs", net_one),
+            Row.of(f"{label}deploy, {HOSTS} hosts, minus fixed costs", net_three),
+            Row.ratio(f"{label}{HOSTS} hosts / 1 host, end to end (fixed costs included)", three.total, one.total,
                       note="not the target: the fixed costs hide the ratio"),
-            Row.ratio(f"{HOSTS} hosts / 1 host, minus fixed costs", net_three, net_one, limit=RATIO_TARGET,
+            Row.ratio(f"{label}{HOSTS} hosts / 1 host, minus fixed costs", net_three, net_one, limit=RATIO_TARGET,
                       note="worst = slowest 3-host deploy over the median 1-host deploy")]
-    return rows + under_load
 
 
 def rows(argv: list[str] | None = None) -> list[Row]:

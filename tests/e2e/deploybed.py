@@ -28,6 +28,7 @@ NAMESPACE = "e2e"
 A, B, BROKEN, FLAKY, C = "aaaa1111aaaa", "bbbb2222bbbb", "badb3333badb", "fa11444fa114", "cccc7777cccc"
 MODES = {A: "ok", B: "ok", BROKEN: "broken", FLAKY: "fail-after:5", C: "ok"}
 SHIPYARD = str(Path(sys.executable).with_name("shipyard"))
+DEPLOY_USER = "deploy"  # as on a droplet: the sandbox VM ran the droplets' host-setup.sh; root cannot log in
 
 CANARY = "canary-e2e-5f3a9c1d7e"  # a secret value: must reach the container and never any output
 CONFIG = f"""project: {PROJECT}
@@ -96,7 +97,7 @@ def bed(tmp_path_factory: pytest.TempPathFactory, fixture_images: dict[str, str]
     # Two more environments over the same VM plus a host that refuses connections (nothing listens there).
     pair = {"target": "vm", "hosts": [{"address": "127.0.0.1", "port": vm.ssh_port, "name": vm.name},
                                       {"address": "127.0.0.1", "port": dead, "name": "dead-host"}],
-            "ssh": {"user": "root", "key": state.key, "known_hosts": state.known_hosts, "connect_timeout": 3},
+            "ssh": {"user": DEPLOY_USER, "key": state.key, "known_hosts": state.known_hosts, "connect_timeout": 3},
             "proxy": {"image": vms.PROXY_IMAGE, "http_port": 80},
             "overrides": {"registry": {"address": REGISTRY, "insecure": True}}}
     envs: dict[str, Any] = {
@@ -114,12 +115,13 @@ def bed(tmp_path_factory: pytest.TempPathFactory, fixture_images: dict[str, str]
 
 @pytest.fixture(scope="session")
 def host(bed: Bed) -> Any:
-    """A testinfra host over the same SSH: the test bed's key, the pinned known_hosts, strict checking."""
+    """A testinfra host over the same SSH, as the deploy user: the test bed's key, the pinned known_hosts."""
     import testinfra
 
     ssh_config = bed.root / ".shipyard" / "testinfra_ssh_config"
-    ssh_config.write_text(f"Host 127.0.0.1\n  User root\n  Port {bed.vm.ssh_port}\n  IdentityFile {bed.state.key}\n"
-                          f"  IdentitiesOnly yes\n  UserKnownHostsFile {bed.state.known_hosts}\n"
+    ssh_config.write_text(f"Host 127.0.0.1\n  User {DEPLOY_USER}\n  Port {bed.vm.ssh_port}\n"
+                          f"  IdentityFile {bed.state.key}\n  IdentitiesOnly yes\n"
+                          f"  UserKnownHostsFile {bed.state.known_hosts}\n"
                           "  StrictHostKeyChecking yes\n  BatchMode yes\n")
     return testinfra.get_host("ssh://127.0.0.1", ssh_config=str(ssh_config))
 
@@ -159,6 +161,32 @@ class HostState:
         from shipyard.facts.proxy import parse_config_live
 
         return parse_config_live(self.host.file(f"{self.STATE}/proxy/conf/haproxy.cfg").content_string)
+
+    def shape_problems(self) -> list[str]:
+        """How this host differs from a droplet prepared by host-setup.sh and set up by `deploy.setup` ([] if not):
+        the SSH user is `deploy` (not root) in the groups docker and shipyard; Shipyard's directories are
+        deploy:shipyard with their setgid modes and nothing for others; the admin socket is group shipyard, 660."""
+        from shipyard.commands.layout import HostLayout
+
+        user, problems = self.host.user(), []
+        if user.name != DEPLOY_USER or user.uid == 0 or not {"docker", "shipyard"} <= set(user.groups):
+            problems.append(f"connected as {user.name} (uid {user.uid}, groups {user.groups})")
+        layout = HostLayout(PROJECT)
+        expected = [(layout.root, 0o2750), *((path, int(mode, 8)) for path, mode in layout.directory_modes)]
+        for path, mode in expected:
+            f = self.host.file(path)
+            if not f.is_directory or (f.user, f.group, f.mode) != (DEPLOY_USER, "shipyard", mode):
+                problems.append(f"{path}: {f.user}:{f.group} {oct(f.mode) if f.exists else 'missing'}, "
+                                f"not {DEPLOY_USER}:shipyard {oct(mode)}")
+            elif f.mode & 0o007:
+                problems.append(f"{path}: others may use it ({oct(f.mode)})")
+        sock = self.host.file(layout.admin_socket)
+        if not sock.is_socket or (sock.group, sock.mode) != ("shipyard", 0o660):
+            problems.append(f"{layout.admin_socket}: group {sock.group}, mode {oct(sock.mode)}, not shipyard 0o660")
+        config = self.host.file(layout.proxy_config)
+        if config.group != "shipyard" or config.mode & 0o002:
+            problems.append(f"{layout.proxy_config}: group {config.group}, mode {oct(config.mode)}")
+        return problems
 
     def assert_serving(self, release: str) -> None:
         """Exactly one app container, running `release`, READY and UP in the proxy and recorded in the config."""

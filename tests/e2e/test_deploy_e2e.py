@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import pytest
-from deploybed import BROKEN, CANARY, FLAKY, PROJECT, A, B, Bed, C, HostState, image
+from deploybed import BROKEN, CANARY, FLAKY, NAMESPACE, PROJECT, REGISTRY, A, B, Bed, C, HostState, image
 
 from shipyard.sandbox.load import LoadGenerator, LoadReport
 
@@ -212,11 +212,45 @@ def test_deploy_without_sha_builds_and_pushes_head(bed: Bed, state: HostState, b
     head = git("rev-parse", "HEAD")[:12]
     result = bed.shipyard("deploy", "--env", "sandbox", "--build-arg", f"BASE_IMAGE={base_images['python']}")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert f"building {image(head)} ..." in result.stdout and f"image {image(head)}: pushing" in result.stdout
+    assert f"building {image(head)} for linux/amd64 ..." in result.stdout
+    assert f"image {image(head)}: pushing" in result.stdout
+    assert f"image {image(head)}: pinned to sha256:" in result.stdout
     state.assert_serving(head)
     again = bed.shipyard("deploy", "--env", "sandbox")  # same commit: image reused, host already converged
     assert again.returncode == 0 and f"image {image(head)}: already in the registry (reused)" in again.stdout
     assert state.ledger()[-1]["outcome"] == "converged"
+
+
+def test_hosts_run_the_recorded_digest_even_after_the_tag_moves(bed: Bed, state: HostState, host: Any) -> None:
+    """Deploys pin each image to the digest the registry held at push time: the host runs `repo@sha256:...`, the
+    ledger records it, and a rollback brings back that digest even after the tag was pointed elsewhere."""
+    import subprocess
+
+    def docker(*args: str) -> str:
+        return subprocess.run(["docker", *args], check=True, capture_output=True, text=True, timeout=600).stdout
+
+    ensure_live(bed, B)
+    last = state.ledger()[-1]
+    pinned = last["services"]["app"]
+    assert last["release"] == B and pinned.startswith(f"{REGISTRY}/{NAMESPACE}/app@sha256:"), last
+    running = host.check_output(f"docker ps --filter label=shipyard.project={PROJECT} --filter "
+                                "label=shipyard.role=app --format '{{.Image}}'").split()
+    assert running == [pinned]
+    ensure_live(bed, A)
+    try:  # the tag B now names A's image in the registry, and B is gone from the host
+        docker("tag", image(A), image(B))
+        docker("push", image(B))
+        host.run(f"docker image rm {image(B)} {pinned}")
+        result = bed.shipyard("rollback", "--env", "sandbox", "--sha", B)
+        assert result.returncode == 0, result.stdout + result.stderr
+        label = host.check_output(f"docker ps --filter label=shipyard.project={PROJECT} --filter "
+                                  "label=shipyard.role=app --format '{{.Label \"org.shipyard.fixture\"}}'")
+        assert label.strip() == B  # B's own image, by its recorded digest, not what the tag says now
+        state.assert_serving(B)
+    finally:  # put the tag back where the session's images expect it
+        docker("pull", pinned)
+        docker("tag", pinned, image(B))
+        docker("push", image(B))
 
 
 def test_zz_prune_keeps_retained_live_and_previous(bed: Bed, state: HostState, host: Any) -> None:
@@ -238,4 +272,38 @@ def test_zz_prune_keeps_retained_live_and_previous(bed: Bed, state: HostState, h
         assert host.run(f"docker image inspect {image(gone)}").rc != 0, gone
     tags = set(httpx.get("http://127.0.0.1:5000/v2/e2e/app/tags/list", timeout=10).json().get("tags") or [])
     assert {A, C} <= tags and not tags & {B, BROKEN, FLAKY}, tags
+    state.assert_serving(A)
+    refused = bed.shipyard("rollback", "--env", "sandbox", "--sha", B)  # pruned everywhere: refused up front
+    assert refused.returncode == 1
+    assert "is gone from" in refused.stderr and "and from the registry (pruned); nothing was changed" in refused.stderr
+    state.assert_serving(A)
+
+
+def test_the_host_is_shaped_like_a_droplet_deploy_user_and_group_owned_state(bed: Bed, state: HostState,
+                                                                           host: Any) -> None:
+    """Every deploy above ran as `deploy`; root cannot log in at all; the state and the admin socket belong to
+    the group shipyard, never to everyone. A drifted directory is seen by the check and repaired by deploy.setup."""
+    import subprocess
+
+    from shipyard.commands.layout import HostLayout
+
+    ensure_live(bed, A)
+    assert state.shape_problems() == []
+    assert host.check_output("id -u") != "0" and host.check_output("id -un") == "deploy"
+    assert host.file(f"{HostState.STATE}/env/app.env").user == "deploy"
+    base = ["ssh", "-i", bed.state.key, "-p", str(bed.vm.ssh_port), "-o", f"UserKnownHostsFile={bed.state.known_hosts}",
+            "-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"]
+    root = subprocess.run([*base, "root@127.0.0.1", "id -u"], capture_output=True, text=True, timeout=60)
+    assert root.returncode == 255 and "Permission denied" in root.stderr, root  # the same key, refused for root
+    deploy = subprocess.run([*base, "deploy@127.0.0.1", "id -u"], capture_output=True, text=True, timeout=60)
+    assert deploy.returncode == 0 and deploy.stdout.strip() != "0", deploy  # ... and accepted for deploy
+
+    layout = HostLayout(PROJECT)
+    host.check_output(f"chmod 2777 {layout.proxy_run_dir} && chgrp deploy {layout.env_dir}")  # drift
+    problems = state.shape_problems()
+    assert len(problems) == 2 and layout.proxy_run_dir in problems[0] and layout.env_dir in problems[1], problems
+    repaired = bed.shipyard("deploy.setup", "--env", "sandbox")
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert f"state directory {layout.state_dir} (group" in repaired.stdout, repaired.stdout
+    assert state.shape_problems() == []
     state.assert_serving(A)

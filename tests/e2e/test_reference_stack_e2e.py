@@ -1,10 +1,10 @@
-"""The reference monorepo (api + web) with PostgreSQL and Redis accessories, deployed to a 2-VM sandbox through
+"""The reference monorepo (api + web) with PostgreSQL and Redis accessories, deployed to a 3-VM sandbox through
 the real CLI: real SSH, the real registry, real HAProxy, images built from this repository.
 
 One module-scoped sandbox; the tests run in order: release A from nothing, an item written through the web form,
 release B and a rollback to A under strict keep-alive load on every host (zero failed requests, only A or B may
 answer), data kept across both and across an accessory restart, host state read with testinfra, and a deploy
-that stops in seconds, before any build, when a secret is missing.
+that stops in seconds, before any build, when a secret or a required variable is missing.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.docker]
 
 INVOKE = str(Path(sys.executable).parent / "invoke")
 PROJECT = "shipyard-ref"
+HOSTS = 3  # the accessories run on host 1; hosts 2 and 3 reach them over the "private network"
 FOOTER_RE = re.compile(r"web (?:<!-- -->)?([0-9a-f]{12,40})")
 
 
@@ -87,9 +88,9 @@ def ref(tmp_path_factory: pytest.TempPathFactory, base_images: dict[str, str], r
     stack = Ref(root, env, canary, [], [])
     stack.commit("release A")
     try:
-        stack.invoke("sandbox.up", "--hosts", "2", "--health-timeout", "120")
+        stack.invoke("sandbox.up", "--hosts", str(HOSTS), "--health-timeout", "120")
         state = vms.SandboxState.load(root)
-        assert state is not None and len(state.vms) == 2
+        assert state is not None and len(state.vms) == HOSTS
         stack.vms = state.vms
         yield stack
     finally:
@@ -135,13 +136,14 @@ def test_release_a_from_nothing_serves_the_stack_on_every_host(ref: Ref) -> None
     release_a = git(ref.root, "rev-parse", "HEAD").strip()
     out = ref.invoke("deploy", "--env", "sandbox").stdout
     assert "accessory postgres" in out and "accessory redis" in out
-    for index in range(2):
+    for index in range(HOSTS):
         assert footer_release(httpx.get(ref.url(index), timeout=30).text) == release_a
-    # an item written through the web form on host 1 is read back through host 2 (its api uses host 1's database)
+    # an item written through the web form on host 1 is read back through hosts 2 and 3 (their apis use host 1's
+    # database)
     created = httpx.post(ref.url(0, "/api/items"), data={"name": "kept-across-releases"}, timeout=30)
     assert created.status_code == 303
-    assert "kept-across-releases" in ref.items(1)
-    for index in range(2):  # one public port: /api/v1/... is the api (as the Ingress routes it), the rest is web
+    assert all("kept-across-releases" in ref.items(index) for index in range(1, HOSTS))
+    for index in range(HOSTS):  # one public port: /api/v1/... is the api (as the Ingress routes it), the rest is web
         api = httpx.get(ref.url(index, "/api/v1/health"), timeout=30).json()
         assert api["services"] == {"database": "connected", "redis": "connected"} and api["version"] == release_a
         assert httpx.get(ref.url(index, "/api/health"), timeout=30).json()["service"] == "shipyard-web"
@@ -161,18 +163,18 @@ def test_release_b_then_rollback_to_a_under_load_drop_nothing(ref: Ref) -> None:
     release_b = ref.commit("release B")  # only the version stamp differs: the build reuses every other layer
     reports = under_load(ref, {release_a, release_b}, "deploy", "--env", "sandbox")
     assert_clean(reports, release_b)
-    assert all(footer_release(httpx.get(ref.url(i), timeout=30).text) == release_b for i in range(2))
+    assert all(footer_release(httpx.get(ref.url(i), timeout=30).text) == release_b for i in range(HOSTS))
     assert "kept-across-releases" in ref.items(0)
 
     reports = under_load(ref, {release_a, release_b}, "rollback", "--env", "sandbox", "--sha", release_a[:12])
     assert_clean(reports, release_a)
-    assert all(footer_release(httpx.get(ref.url(i), timeout=30).text) == release_a for i in range(2))
+    assert all(footer_release(httpx.get(ref.url(i), timeout=30).text) == release_a for i in range(HOSTS))
     assert "kept-across-releases" in ref.items(1)
 
 
 def test_a_failing_migration_stops_the_deploy_before_any_host_switches(ref: Ref) -> None:
     live = footer_release(httpx.get(ref.url(0), timeout=30).text)
-    assert live and footer_release(httpx.get(ref.url(1), timeout=30).text) == live
+    assert live and all(footer_release(httpx.get(ref.url(i), timeout=30).text) == live for i in range(1, HOSTS))
     broken = ref.root / "apps/api/app/migrations/0099_broken.sql"
     broken.write_text("ALTER TABLE no_such_table ADD COLUMN nope integer;\n")
     git(ref.root, "add", "-A")
@@ -183,7 +185,7 @@ def test_a_failing_migration_stops_the_deploy_before_any_host_switches(ref: Ref)
     assert "no_such_table" in proc.stdout + proc.stderr  # the migration's own output is shown
     assert "aborted" in proc.stdout + proc.stderr
     # no host started, let alone switched to, the new release: the live one keeps serving with its data
-    assert all(footer_release(httpx.get(ref.url(i), timeout=30).text) == live for i in range(2))
+    assert all(footer_release(httpx.get(ref.url(i), timeout=30).text) == live for i in range(HOSTS))
     assert "kept-across-releases" in ref.items(0)
     broken.unlink()
     git(ref.root, "add", "-A")
@@ -229,8 +231,9 @@ def test_host_state_with_testinfra(ref: Ref) -> None:
     assert '"max-size":"10m"' in log
     published = first.check_output(f"docker port {PROJECT}-postgres")
     assert published.strip().startswith(f"5432/tcp -> {ref.vms[0].private_address}:5432"), published
-    second = testinfra.get_host(f"docker://{ref.vms[1].name}")
-    assert f"{PROJECT}-postgres" not in second.check_output("docker ps --format '{{.Names}}'")
+    for vm in ref.vms[1:]:  # never on the other hosts
+        other = testinfra.get_host(f"docker://{vm.name}")
+        assert f"{PROJECT}-postgres" not in other.check_output("docker ps --format '{{.Names}}'")
 
 
 def test_a_missing_secret_stops_the_deploy_before_any_build(ref: Ref) -> None:
@@ -244,6 +247,27 @@ def test_a_missing_secret_stops_the_deploy_before_any_build(ref: Ref) -> None:
     assert len(error.splitlines()) == 1 and "secret POSTGRES_PASSWORD" in error, error
     assert "building" not in proc.stdout and "pushing" not in proc.stdout, proc.stdout
     print(f"a deploy with a missing secret failed in {took:.2f}s")  # the figure docs/DEPLOY.md quotes
+    assert took < 5
+
+
+def test_a_missing_required_variable_stops_the_deploy_before_any_build(ref: Ref) -> None:
+    config = ref.root / "shipyard.yaml"
+    original = config.read_text()
+    line = "      REDIS_URL: redis://${accessories.redis.host}:${accessories.redis.port}/0\n"
+    assert line in original
+    config.write_text(original.replace(line, "", 1))
+    try:
+        started = time.monotonic()
+        proc = ref.invoke("deploy", "--env", "sandbox", "--allow-dirty", check=False)
+        took = time.monotonic() - started
+    finally:
+        config.write_text(original)
+    assert proc.returncode == 1
+    error = proc.stderr.strip()
+    assert len(error.splitlines()) == 1 and "service api requires REDIS_URL" in error, error
+    assert "building" not in proc.stdout and "pushing" not in proc.stdout, proc.stdout
+    print(f"a deploy with a missing required variable failed in {took:.2f}s")
+    assert took < 5
 
 
 def test_a_restarted_vm_comes_back_serving_the_live_release_with_its_data(ref: Ref) -> None:

@@ -93,3 +93,30 @@ def test_a_broken_source_file_gives_one_clear_line(repo: Stack, service: str, fi
     assert re.search(rf"build failed at step \d+/\d+ \(RUN [^)]+\): {re.escape(file)}:{line_no}: .*{message}",
                      error), error
     assert f"invoke docker.build --service {service}" in error
+
+
+def test_build_args_from_shipyard_yaml_and_the_platform_check(repo: Stack) -> None:
+    """build.args in shipyard.yaml stand in for the environment (the offline base images below: without them the
+    build would pull public python:3.12-slim and fail here); an image of another platform than build.platform is
+    refused, in one line that names both platforms."""
+    config = repo.root / "shipyard.yaml"
+    original = config.read_text()
+    env = {k: v for k, v in repo.env.items() if k not in ("PYTHON_IMAGE", "NODE_IMAGE")}
+    config.write_text(original.replace("build:  ", f"build:\n  args: {{PYTHON_IMAGE: {repo.env['PYTHON_IMAGE']}}}\n"
+                                       "  # ", 1))
+    try:
+        built = subprocess.run(repo.invoke_argv("docker.build", "--service", "api", "--allow-dirty"), cwd=repo.root,
+                               env=env, capture_output=True, text=True, timeout=1800, stdin=subprocess.DEVNULL)
+        assert built.returncode == 0, built.stdout[-2000:] + built.stderr
+        assert "for linux/amd64" in built.stdout  # build.platform's default: what droplets run
+        other = repo.invoke("docker.build", "--service", "api", "--allow-dirty", "--platform", "linux/arm64",
+                            check=False, timeout=1800)
+        bad = repo.invoke("docker.build", "--service", "api", "--platform", "arm64", check=False)
+    finally:
+        config.write_text(original)
+    assert other.returncode == 1
+    error = other.stderr.strip()
+    # the engine refuses a base of another platform at a multi-stage FROM; a single-stage build is caught by
+    # Shipyard's own check of the built image ("was built for linux/amd64, not linux/arm64"): one line either way
+    assert len(error.splitlines()) == 1 and "linux/arm64" in error and "linux/amd64" in error, error
+    assert bad.returncode == 1 and "--platform 'arm64' is not os/architecture" in bad.stderr

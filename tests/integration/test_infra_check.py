@@ -126,7 +126,7 @@ def test_bad_formatting(tree: Path) -> None:
      "modules/shipyard-stack/main.tf:16: undeclared local value local.prefx; did you mean 'prefix'?"),
     ("modules/droplet-cluster/main.tf", "# checkov:skip=CKV_DIO_2:ssh_keys is var.ssh_key_fingerprints, whose "
      "validation rejects an empty list", "# checkov:skip=CKV_DIO_2",
-     "modules/droplet-cluster/main.tf:25: checkov suppression CKV_DIO_2 has no written reason"),
+     "modules/droplet-cluster/main.tf:26: checkov suppression CKV_DIO_2 has no written reason"),
     ("modules/droplet-cluster/cloud-init.yaml.tftpl", "", "", None),
 ])
 def test_reference_problems(tree: Path, file: str, old: str, new: str, expected: str | None) -> None:

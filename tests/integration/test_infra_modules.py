@@ -3,6 +3,8 @@ cloud-init renders (with the real terraform, offline) to a config that makes a D
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import shutil
 import subprocess
@@ -12,6 +14,8 @@ from typing import Any
 import hcl2
 import pytest
 import yaml
+
+from shipyard.commands import testbed as testbed_cmd
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = ROOT / "terraform" / "modules"
@@ -106,26 +110,40 @@ def test_sensitive_outputs_are_marked() -> None:
                 assert body.get("sensitive") is True, f"{path}: {name}"
 
 
-@pytest.mark.tool("terraform")
-def test_cloud_init_renders_a_docker_host_with_a_deploy_user(tmp_path: Path) -> None:
-    template = MODULES / "droplet-cluster" / "cloud-init.yaml.tftpl"
-    key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE1r3hV0b1n9u6dD2aW8xPq0o2H6Kk1tq9Yc1u3Gx2zA ci@shipyard"
-    expression = (f'templatefile("{template}", {{ deploy_user = "deploy", deploy_public_keys = ["{key}"] }})')
+def render_cloud_init(tmp_path: Path, keys: list[str], user: str = "deploy") -> dict[str, Any]:
+    """The module's user data, rendered by the real terraform (offline) exactly as main.tf renders it."""
+    module = MODULES / "droplet-cluster"
+    expression = (f'templatefile("{module}/cloud-init.yaml.tftpl", {{ deploy_user = "{user}", '
+                  f'deploy_public_keys = {json.dumps(keys)}, host_setup = file("{module}/host-setup.sh") }})')
     result = subprocess.run([TERRAFORM, "console"], input=expression + "\n", cwd=tmp_path, capture_output=True,
                             text=True, timeout=120, check=True, env={"TF_CLI_CONFIG_FILE": "/dev/null",
                                                                      "PATH": "/usr/bin:/bin"})
     text = result.stdout.strip()
     body = text.split("<<EOT\n", 1)[1].rsplit("\nEOT", 1)[0] if "<<EOT" in text else text
     assert body.startswith("#cloud-config")
-    config = yaml.safe_load(body)
-    assert "docker.io" in config["packages"]
-    assert config["groups"] == ["docker"]
-    deploy = next(u for u in config["users"] if isinstance(u, dict))
-    assert deploy["name"] == "deploy" and deploy["groups"] == ["docker"] and deploy["lock_passwd"] is True
-    assert deploy["ssh_authorized_keys"] == [key]
-    assert config["ssh_pwauth"] is False
+    config: dict[str, Any] = yaml.safe_load(body)
+    return config
+
+
+@pytest.mark.tool("terraform")
+def test_cloud_init_renders_a_docker_host_with_a_deploy_user(tmp_path: Path) -> None:
+    from shipyard.sandbox import hostsetup
+
+    keys = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE1r3hV0b1n9u6dD2aW8xPq0o2H6Kk1tq9Yc1u3Gx2zA ci@shipyard",
+            "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 second@shipyard"]
+    config = render_cloud_init(tmp_path, keys)
     assert {"docker.io", "python3", "util-linux"} <= set(config["packages"])  # what `deploy.setup` checks for
-    assert ["systemctl", "enable", "--now", "docker"] in config["runcmd"]
-    assert ["install", "-d", "-o", "deploy", "-g", "deploy", "-m", "0750", "/var/lib/shipyard"] in config["runcmd"]
-    sshd = next(f for f in config["write_files"] if f["path"].startswith("/etc/ssh/sshd_config.d/"))
-    assert "PasswordAuthentication no" in sshd["content"]
+    assert config["ssh_pwauth"] is False
+    assert "users" not in config and "groups" not in config  # host-setup.sh makes them, the same way everywhere
+    files = {f["path"]: f for f in config["write_files"]}
+    # The script cloud-init installs is byte for byte the one the sandbox runs in its VMs, at the same path ...
+    script = files[hostsetup.INSTALLED]
+    assert base64.b64decode(script["content"]) == hostsetup.SCRIPT.read_bytes()
+    assert script["encoding"] == "b64" and script["permissions"] == "0755"
+    assert hostsetup.SCRIPT.resolve() == MODULES / "droplet-cluster" / "host-setup.sh"  # one file, not a copy
+    # ... with the keys where the sandbox mounts its own, and run with the arguments the sandbox gives it.
+    assert files[hostsetup.AUTHORIZED_KEYS]["content"] == "".join(f"{k}\n" for k in keys)
+    assert files[hostsetup.AUTHORIZED_KEYS]["permissions"] == "0600"
+    argv = testbed_cmd.host_setup("vm", hostsetup.INSTALLED, user="deploy", authorized_keys=hostsetup.AUTHORIZED_KEYS)
+    assert config["runcmd"] == [argv[argv.index(hostsetup.INSTALLED):]]
+    assert render_cloud_init(tmp_path, keys, "shipper")["runcmd"][0][:3] == [hostsetup.INSTALLED, "--user", "shipper"]

@@ -99,3 +99,29 @@ def test_git_builders() -> None:
     assert git.changed_files("abc", "def") == ["git", "diff", "--name-only", "--no-renames", "abc", "def"]
     assert git.is_shallow() == ["git", "rev-parse", "--is-shallow-repository"]
     assert git.verify_ref("main") == ["git", "rev-parse", "--verify", "--quiet", "main^{commit}"]
+
+
+def test_docker_build_platform_and_image_platform() -> None:
+    argv = docker.build(".", "docker/api.Dockerfile", ["r/api:1"], platform="linux/amd64")
+    assert argv[:6] == ["docker", "build", "--force-rm", "-f", "docker/api.Dockerfile", "--platform"]
+    assert argv[6] == "linux/amd64" and argv[-1] == "."
+    assert "--platform" not in docker.build(".", "Dockerfile", ["r/api:1"])
+    assert docker.image_platform("r/api:1") == [
+        "docker", "image", "inspect", "--format",
+        "{{.Os}}/{{.Architecture}}{{if .Variant}}/{{.Variant}}{{end}}", "r/api:1"]
+
+
+@pytest.mark.parametrize(("built", "wanted", "mismatch"), [
+    ("linux/amd64", "linux/amd64", False),
+    ("linux/x86_64", "linux/amd64", False),
+    ("linux/arm64/v8", "linux/arm64", False),  # no variant asked: any variant of the architecture
+    ("linux/aarch64", "linux/arm64", False),
+    ("linux/arm64", "linux/amd64", True),
+    ("linux/amd64", "linux/arm64", True),
+    ("linux/arm/v7", "linux/arm/v6", True),
+    ("windows/amd64", "linux/amd64", True),
+])
+def test_platform_mismatch(built: str, wanted: str, mismatch: bool) -> None:
+    from shipyard.facts.build import platform_mismatch
+
+    assert platform_mismatch(built, wanted) is mismatch

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.commands import haproxy, hoststate, proxy, registry
+from shipyard.commands import docker, haproxy, hoststate, proxy
 from shipyard.commands.layout import HostLayout
 from shipyard.config import load
 from shipyard.facts.lock import Lease
@@ -70,13 +70,14 @@ def test_render_refuses_bad_backends(backends: list[haproxy.Backend], public: st
         haproxy.render_config(LAYOUT, backends, public)
 
 
-def test_registry_argv() -> None:
-    reg = load(ROOT / "shipyard.yaml").registry()
-    assert registry.tags(reg, "api")[-1] == "http://127.0.0.1:5000/v2/shipyard/api/tags/list"
-    head = registry.manifest_digest(reg, "api", "abc")
-    assert "--head" in head and "Accept: application/vnd.docker.distribution.manifest.v2+json" in head
-    assert registry.delete_manifest(reg, "api", "sha256:1")[-2:] == [
-        "DELETE", "http://127.0.0.1:5000/v2/shipyard/api/manifests/sha256:1"]
+def test_registry_login_argv_keeps_the_password_on_stdin() -> None:
+    config = "/var/lib/shipyard/demo/docker"
+    assert docker.login("reg.example:5443", "ci", config) == [
+        "docker", "--config", config, "login", "--username", "ci", "--password-stdin", "reg.example:5443"]
+    assert docker.pull("reg.example/a/api:abc", config=config) == [
+        "docker", "--config", config, "pull", "reg.example/a/api:abc"]
+    assert docker.push("reg.example/a/api:abc") == ["docker", "push", "reg.example/a/api:abc"]
+    assert LAYOUT.docker_config == f"{LAYOUT.state_dir}/docker"
 
 
 def _lock(tmp: Path, mode: str, expect: str = "", lease: Lease | None = None) -> subprocess.CompletedProcess[str]:
@@ -115,6 +116,16 @@ def test_write_and_append_scripts(tmp_path: Path) -> None:
     assert out.stdout == '{"a":2}\n'
     missing = subprocess.run(hoststate.read_file(str(tmp_path / "nope")), capture_output=True, text=True)
     assert missing.returncode == 0 and missing.stdout == ""
+
+
+def test_ledger_append_never_tears_a_line(tmp_path: Path) -> None:
+    """A deployer killed mid-send leaves an input without its newline: nothing is appended, so the ledger still
+    parses line by line; two lines in one append are refused too (one entry, one atomic write)."""
+    layout = HostLayout("demo", root=str(tmp_path))
+    for line, ok in (('{"a":1}\n', True), ('{"a":2', False), ('{"a":3}\n{"a":4}\n', False), ('{"a":5}\n', True)):
+        result = subprocess.run(hoststate.append_ledger(layout), input=line, text=True, capture_output=True)
+        assert (result.returncode == 0) is ok, result.stderr
+    assert Path(layout.ledger).read_text() == '{"a":1}\n{"a":5}\n'
 
 
 def test_gather_script_sections(tmp_path: Path) -> None:
@@ -193,3 +204,36 @@ def test_proxy_container_with_tls_publishes_https_and_mounts_the_certificate_rea
     assert argv[argv.index("--publish", argv.index("--publish") + 1) + 1] == "0.0.0.0:8443:443"
     assert "/var/lib/shipyard/demo/proxy/tls:/etc/shipyard/tls:ro" in argv
     assert hoststate.file_sha256("/x/site.pem")[-1] == "/x/site.pem"  # compared by hash, never read back
+
+
+def test_images_by_digest_pull_then_tag_locally() -> None:
+    from shipyard.commands import docker as docker_cmd
+
+    ref = "127.0.0.1:5000/e2e/app:aaaa1111aaaa"
+    digest = "sha256:" + "ab" * 32
+    pinned = docker_cmd.pinned(ref, digest)
+    assert pinned == f"127.0.0.1:5000/e2e/app@{digest}"
+    assert docker_cmd.repository_of(pinned) == docker_cmd.repository_of(ref) == "127.0.0.1:5000/e2e/app"
+    assert docker_cmd.repository_of("registry.digitalocean.com/acme/api") == "registry.digitalocean.com/acme/api"
+    argv = docker_cmd.pull_pinned(pinned, "aaaa1111aaaa", config="/var/lib/shipyard/demo/docker")
+    assert argv[:3] == ["sh", "-c", 'set -e; ref=$1; tagged=$2; shift 2; "$@" "$ref"; docker tag "$ref" "$tagged"']
+    assert argv[3:] == ["shipyard-pull", pinned, "127.0.0.1:5000/e2e/app:aaaa1111aaaa", "docker", "--config",
+                        "/var/lib/shipyard/demo/docker", "pull"]
+    assert docker_cmd.pull_pinned(ref, "aaaa1111aaaa") == ["docker", "pull", ref]  # a tag (dry run, old ledgers)
+
+
+def test_pull_then_tag_script_runs(tmp_path: Path) -> None:
+    """The script with a stand-in `docker` on PATH: pull by digest, then the tag, in that order, stopping on error."""
+    from shipyard.commands import docker as docker_cmd
+
+    fake = tmp_path / "docker"
+    log = tmp_path / "calls"
+    fake.write_text(f'#!/bin/sh\necho "$@" >> {log}\n[ "$1" != fail ]\n')
+    fake.chmod(0o755)
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin"}
+    argv = docker_cmd.pull_pinned("r/app@sha256:1", "t1")
+    subprocess.run(argv, env=env, check=True)
+    assert log.read_text().splitlines() == ["pull r/app@sha256:1", "tag r/app@sha256:1 r/app:t1"]
+    failing = [*argv[:-2], "docker", "fail"]  # the pull fails: no tag after it
+    assert subprocess.run(failing, env=env).returncode != 0
+    assert log.read_text().splitlines()[-1] == "fail r/app@sha256:1"

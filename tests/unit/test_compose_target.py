@@ -105,8 +105,9 @@ def test_release_build_command(root: Path) -> None:
                   environ={"PYTHON_IMAGE": "mirror/python:3.12", "GIT_SHA": "ignored"}, project="shipyard-demo",
                   say=lambda _line: None)
     api, web = runner.commands
-    assert api[:6] == ["docker", "build", "--force-rm", "-f", "docker/api.Dockerfile", "-t"]
-    assert api[6] == "127.0.0.1:5000/shipyard/api:0123456789ab"
+    assert api[:8] == ["docker", "build", "--force-rm", "-f", "docker/api.Dockerfile", "--platform", "linux/amd64",
+                       "-t"]  # build.platform's default: what droplets run
+    assert api[8] == "127.0.0.1:5000/shipyard/api:0123456789ab"
     assert "PYTHON_IMAGE=mirror/python:3.12" in api
     assert f"GIT_SHA={release.sha}" in api
     assert "org.opencontainers.image.revision=" + release.sha in api
@@ -120,6 +121,16 @@ def test_build_args_only_pass_declared_args(root: Path) -> None:
     service = load(root / "shipyard.yaml").services()["api"]
     args = build_args(root, service, Release(sha="a" * 40), {"NODE_IMAGE": "x", "PYTHON_IMAGE": "y"})
     assert set(args) == {"PYTHON_IMAGE", "GIT_SHA", "BUILD_DATE"}
+
+
+def test_build_args_precedence_shipyard_yaml_then_environment(root: Path) -> None:
+    """build.args are the lowest layer: the environment/.env win, undeclared names never reach the build."""
+    service = load(root / "shipyard.yaml").services()["api"]
+    defaults = {"PYTHON_IMAGE": "from-config/python:3", "NOT_AN_ARG": "x"}
+    args = build_args(root, service, Release(sha="a" * 40), {}, defaults)
+    assert args["PYTHON_IMAGE"] == "from-config/python:3" and "NOT_AN_ARG" not in args
+    args = build_args(root, service, Release(sha="a" * 40), {"PYTHON_IMAGE": "from-env/python:3"}, defaults)
+    assert args["PYTHON_IMAGE"] == "from-env/python:3"
 
 
 def test_cli_dry_run_changes_nothing_and_never_asks() -> None:

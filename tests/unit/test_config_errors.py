@@ -62,7 +62,7 @@ CASES = [
     ("retain-too-small", replace("  namespace: demo\n", "  namespace: demo\n  retain: 1\n"),
      "shipyard.yaml:5 registry.retain: must be >= 2"),
     ("unknown-top-key", BASE + "deploy_everything: true\n",
-     "shipyard.yaml:19 deploy_everything: unknown key (accepted: environments, project, registry, secrets, "
+     "shipyard.yaml:19 deploy_everything: unknown key (accepted: build, environments, project, registry, secrets, "
      "services, workspace)"),
     ("unknown-service-key-typo", replace("    port: 3000", "    port: 3000\n    dockerfle: x"),
      "shipyard.yaml:11 services.web.dockerfle: unknown key; did you mean 'dockerfile'? (accepted: context, "
@@ -140,6 +140,10 @@ CASES = [
     ("env-name-invalid", replace("  staging:", "  Staging Env:"),
      "shipyard.yaml:13 environments: environment name 'Staging Env' must be lowercase letters, digits and '-', "
      "starting with a letter"),
+    ("build-platform", replace("services:", "build: {platform: amd64}\nservices:"),
+     "shipyard.yaml:5 build.platform: must be os/architecture[/variant], for example linux/amd64 or linux/arm64"),
+    ("build-arg-name", replace("services:", "build:\n  args: {BASE IMAGE: x}\nservices:"),
+     "shipyard.yaml:6 build.args: build arg name 'BASE IMAGE' must be a Dockerfile ARG name (letters, digits, _)"),
 ]
 
 

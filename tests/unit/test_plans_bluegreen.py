@@ -9,7 +9,7 @@ import pytest
 from shipyard.commands.haproxy import ADMIN_CLIENT, Backend
 from shipyard.commands.layout import HostLayout
 from shipyard.facts.containers import Container
-from shipyard.facts.proxy import CMAINT, FDRAIN, FMAINT, ServerState
+from shipyard.facts.proxy import CMAINT, FDRAIN, FMAINT, ServerState, parse_config_live
 from shipyard.plans import bluegreen as bg
 
 IMAGE = "127.0.0.1:5000/demo/app:{}"
@@ -160,12 +160,28 @@ def test_converged_host_has_no_steps() -> None:
     assert plan.changes == () and bg.describe(plan, context()) == []
 
 
-def test_converged_after_interrupted_switch_only_tidies() -> None:
+def test_converged_after_interrupted_switch_records_the_live_colour_then_tidies() -> None:
+    """Killed between the runtime switch and the write of haproxy.cfg: green serves, the file still says blue. The
+    next deploy of the same release first records green in the file, then removes the blue leftover (never the
+    other way round: the file must not name a removed container, or a proxy restart serves a 503)."""
     observed = facts({"blue": {"admin": "drain"}, "green": {}}, {"blue": (A, True), "green": (B, True)}, "blue", True)
     plan = bg.plan_host("h1", [DESIRED_B], {"app": observed})
+    assert plan.changes == () and [s.service for s in plan.unrecorded] == ["app"]
     steps = bg.describe(plan, context())
-    assert [(s.kind, s.input or s.argv[-1]) for s in steps] == [
-        ("admin", ISOLATE_BLUE), ("run", "demo-app-blue")]
+    assert [(s.kind, s.input if s.kind == "admin" else s.what) for s in steps] == [
+        ("run", "record live colours in haproxy.cfg (app=green)"), ("admin", ISOLATE_BLUE),
+        ("run", "remove the new blue container")]
+    assert "/var/lib/shipyard/demo/proxy/conf/haproxy.cfg" in steps[0].argv
+    assert parse_config_live(steps[0].input or "") == {"app": "green"}
+    assert steps[2].argv[-1] == "demo-app-blue"
+
+
+def test_converged_and_recorded_needs_no_config_write() -> None:
+    observed = facts({"blue": {"admin": "drain"}, "green": {}}, {"blue": (A, True), "green": (B, True)}, "green", True)
+    plan = bg.plan_host("h1", [DESIRED_B], {"app": observed})
+    assert plan.unrecorded == ()
+    assert [s.what for s in bg.describe(plan, context())] == [
+        "keep app/blue out of traffic (maint)", "remove the new blue container"]
 
 
 def test_stale_target_removed_and_no_pull_when_present() -> None:

@@ -52,7 +52,7 @@ def test_sandbox_environment_is_merged_from_generated_state(tmp_path: Path) -> N
     assert (tmp_path / ".shipyard" / ".gitignore").read_text().strip().endswith("*")
     assert vms.SandboxState.load(tmp_path) == state
     raw = yaml.safe_load(overlay.env_file(tmp_path).read_text())
-    assert raw["ssh"] == {"user": "root", "key": "/keys/id", "known_hosts": "/keys/known_hosts"}
+    assert raw["ssh"] == {"user": "deploy", "key": "/keys/id", "known_hosts": "/keys/known_hosts"}  # never root
 
 
 def test_invalid_generated_sandbox_is_one_clear_error(tmp_path: Path) -> None:

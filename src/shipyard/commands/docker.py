@@ -12,9 +12,12 @@ def image_ref(registry: str, namespace: str, service: str, tag: str) -> str:
 
 
 def build(context: str, dockerfile: str, tags: Sequence[str], *, build_args: Mapping[str, str] | None = None,
-          labels: Mapping[str, str] | None = None, target: str | None = None, pull: bool = False) -> Argv:
+          labels: Mapping[str, str] | None = None, target: str | None = None, pull: bool = False,
+          platform: str | None = None) -> Argv:
     """Classic `docker build` (works with daemons that have no buildx); intermediate containers removed."""
     argv = ["docker", "build", "--force-rm", "-f", dockerfile]
+    if platform:
+        argv += ["--platform", platform]
     for tag in tags:
         argv += ["-t", tag]
     for key, value in sorted((build_args or {}).items()):
@@ -33,12 +36,50 @@ def tag(source: str, target: str) -> Argv:
     return ["docker", "tag", source, target]
 
 
-def push(ref: str) -> Argv:
-    return ["docker", "push", ref]
+def _docker(config: str | None) -> Argv:
+    """`docker`, or `docker --config DIR` to use the registry credentials stored in DIR/config.json."""
+    return ["docker", "--config", config] if config else ["docker"]
 
 
-def pull(ref: str) -> Argv:
-    return ["docker", "pull", ref]
+def push(ref: str, *, config: str | None = None) -> Argv:
+    return [*_docker(config), "push", ref]
+
+
+def pull(ref: str, *, config: str | None = None) -> Argv:
+    return [*_docker(config), "pull", ref]
+
+
+def pinned(ref: str, digest: str) -> str:
+    """`registry/ns/service:tag` + `sha256:...` -> `registry/ns/service@sha256:...` (what hosts pull and run)."""
+    return f"{repository_of(ref)}@{digest}"
+
+
+def repository_of(ref: str) -> str:
+    """The repository of `repo:tag`, `repo@digest` or `repo` (a registry's :port is not a tag)."""
+    name = ref.split("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    return name.rsplit(":", 1)[0] if ":" in last else name
+
+
+def pull_pinned(ref: str, tag: str, *, config: str | None = None) -> Argv:
+    """Pull `ref`; when it is pinned by digest, also give it its release tag locally (retention and `docker images`
+    read tags), so the tag on the host always names the digest that was deployed, whatever the registry's tag
+    says now."""
+    if "@" not in ref:
+        return pull(ref, config=config)
+    return ["sh", "-c", 'set -e; ref=$1; tagged=$2; shift 2; "$@" "$ref"; docker tag "$ref" "$tagged"',
+            "shipyard-pull", ref, f"{repository_of(ref)}:{tag}", *_docker(config), "pull"]
+
+
+def login(address: str, username: str, config: str) -> Argv:
+    """Log in with the password on stdin (never in argv); credentials land in `config`/config.json."""
+    return [*_docker(config), "login", "--username", username, "--password-stdin", address]
+
+
+def image_platform(ref: str) -> Argv:
+    """os/architecture[/variant] of a local image, one line."""
+    return ["docker", "image", "inspect", "--format", "{{.Os}}/{{.Architecture}}{{if .Variant}}/{{.Variant}}{{end}}",
+            ref]
 
 
 def image_exists(ref: str) -> Argv:

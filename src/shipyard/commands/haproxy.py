@@ -56,7 +56,8 @@ def render_config(layout: HostLayout, backends: Sequence[Backend], public: str |
         f"# Rendered by Shipyard for project {layout.project}. Do not edit: `invoke deploy.setup` rewrites it,",
         "# and every blue/green switch records its live colour here (a server without `disabled` takes traffic).",
         "global",
-        f"    stats socket {CONTAINER_SOCKET_DIR}/admin.sock mode 600 level admin",
+        # mode 660: the socket takes the run directory's group (setgid), which the SSH user is in
+        f"    stats socket {CONTAINER_SOCKET_DIR}/admin.sock mode 660 level admin",
         "    stats timeout 30s",
         "    maxconn 4096",
         "",

@@ -43,18 +43,60 @@ cat > "$1.tmp"
 mv "$1.tmp" "$1"
 """
 
+# Append one complete line atomically: the whole input is read first and must end with a newline (a deployer
+# killed mid-send leaves nothing, never half a line), then one O_APPEND write puts it at the end of the file.
 APPEND_SCRIPT = r"""set -eu
 mkdir -p "$(dirname "$1")"
-cat >> "$1"
+exec python3 -I -S -c '
+import os, sys
+data = sys.stdin.buffer.read()
+if not data.endswith(b"\n") or data.count(b"\n") != 1:
+    sys.exit("shipyard-ledger: refusing an incomplete or multi-line entry")
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+try:
+    if os.write(fd, data) != len(data):
+        sys.exit("shipyard-ledger: short write")
+finally:
+    os.close(fd)
+' "$1"
 """
 
-# One round trip that says what a fresh host lacks: each line is `name=yes|no`.
-PROBE_SCRIPT = r"""for tool in docker python3 flock; do
+# One round trip that says what a fresh host lacks: each line is `name=value` (mostly yes/no). $1 is the state
+# root; then `MODE:PATH` for each of the project's directories: `dir:PATH=yes` when it exists with that mode and
+# the state root's group.
+PROBE_SCRIPT = r"""root=$1; shift
+for tool in docker python3 flock; do
   if command -v "$tool" >/dev/null 2>&1; then echo "$tool=yes"; else echo "$tool=no"; fi
 done
 if docker info >/dev/null 2>&1; then echo "docker-running=yes"; else echo "docker-running=no"; fi
+if [ -S /var/run/docker.sock ] && [ ! -w /var/run/docker.sock ]; then echo "docker-denied=yes"; fi
 if command -v apt-get >/dev/null 2>&1; then echo "apt=yes"; else echo "apt=no"; fi
-for d in "$@"; do if [ -d "$d" ]; then echo "dir:$d=yes"; else echo "dir:$d=no"; fi; done
+echo "user=$(id -un)"
+if [ "$(id -u)" = 0 ]; then echo "root=yes"; else echo "root=no"
+  if command -v sudo >/dev/null 2>&1 && sudo -n true >/dev/null 2>&1; then echo "sudo=yes"; else echo "sudo=no"; fi
+fi
+if [ -d "$root" ]; then echo "state-root=yes"; gid=$(stat -c %g "$root"); else echo "state-root=no"; gid=$(id -g); fi
+echo "gid=$gid"
+for spec in "$@"; do
+  mode=${spec%%:*}; d=${spec#*:}
+  if [ -d "$d" ] && [ "$(stat -c '%g %a' "$d")" = "$gid $mode" ]; then echo "dir:$d=yes"; else echo "dir:$d=no"; fi
+done
+"""
+
+# The project's directories under the state root: created when missing, given the root's group and their mode.
+# Run as the SSH user: it owns them (host-setup.sh hands the state root to it), so no root is needed.
+DIRS_SCRIPT = r"""set -eu
+root=$1; shift
+gid=$(stat -c %g "$root")
+for spec in "$@"; do
+  mode=${spec%%:*}; d=${spec#*:}
+  [ -d "$d" ] || mkdir "$d"
+  if ! { chgrp "$gid" "$d" && chmod "$mode" "$d"; } 2>/dev/null; then
+    echo "$d belongs to $(stat -c %U:%G "$d"), not $(id -un): run host-setup.sh on the host as root" \
+         "(it hands Shipyard's state to the deploy user)" >&2
+    exit 77
+  fi
+done
 """
 
 
@@ -77,6 +119,12 @@ def file_sha256(path: str) -> Argv:
     return ["sh", "-c", 'sha256sum "$1" 2>/dev/null | cut -d" " -f1', "shipyard-sha256", path]
 
 
+def file_sha256_mode(path: str) -> Argv:
+    """`<sha256 hex> <octal mode>` of the file, or nothing when it does not exist (a secret is never read back)."""
+    return ["sh", "-c", '[ -f "$1" ] && printf "%s %s\\n" "$(sha256sum < "$1" | cut -d" " -f1)" "$(stat -c %a "$1")"'
+            " || true", "shipyard-sha256", path]
+
+
 def read_file(path: str) -> Argv:
     """The file's content, or nothing when it does not exist."""
     return ["sh", "-c", 'cat "$1" 2>/dev/null || true', "shipyard-read", path]
@@ -93,12 +141,27 @@ def read_ledger(layout: HostLayout, last: int | None = None) -> Argv:
     return ["sh", "-c", 'tail -n "$2" "$1" 2>/dev/null || true', "shipyard-read", layout.ledger, str(last)]
 
 
+def _specs(layout: HostLayout) -> list[str]:
+    return [f"{mode}:{path}" for path, mode in layout.directory_modes]
+
+
 def make_dirs(layout: HostLayout) -> Argv:
-    return ["mkdir", "-p", "-m", "0750", *layout.directories]
+    """The project's directories with the state root's group and their modes (the state root must exist)."""
+    return ["sh", "-c", DIRS_SCRIPT, "shipyard-dirs", layout.root, *_specs(layout)]
 
 
-def probe(paths: Sequence[str] = ()) -> Argv:
-    return ["sh", "-c", PROBE_SCRIPT, "shipyard-probe", *paths]
+def make_state_root(layout: HostLayout, user: str, gid: str) -> Argv:
+    """The state root for `user` (run as root or through sudo: only a host without host-setup.sh needs it)."""
+    return ["install", "-d", "-o", user, "-g", gid, "-m", "2750", layout.root]
+
+
+def probe(layout: HostLayout) -> Argv:
+    return ["sh", "-c", PROBE_SCRIPT, "shipyard-probe", layout.root, *_specs(layout)]
+
+
+def as_root(argv: Argv, *, root: bool) -> Argv:
+    """`argv` as root: unchanged for root, through `sudo -n` (never a password prompt) for anyone else."""
+    return argv if root else ["sudo", "-n", *argv]
 
 
 #: A droplet fresh from `terraform apply` may still be running cloud-init, which holds apt's lock: wait for

@@ -63,8 +63,14 @@ class HostLayout:
 
     @property
     def tls_pem(self) -> str:
-        """Certificate chain and key in one file (mode 600), as HAProxy's `crt` reads them."""
+        """Certificate chain and key in one file (mode 640: the proxy reads it through the group), as HAProxy's
+        `crt` reads them."""
         return f"{self.proxy_tls_dir}/site.pem"
+
+    @property
+    def docker_config(self) -> str:
+        """The project's Docker client config (registry login), mode 700, owned by the SSH user."""
+        return f"{self.state_dir}/docker"
 
     @property
     def env_dir(self) -> str:
@@ -75,7 +81,16 @@ class HostLayout:
 
     @property
     def directories(self) -> tuple[str, ...]:
-        return (self.state_dir, self.proxy_conf_dir, self.proxy_run_dir, self.proxy_tls_dir, self.env_dir)
+        return tuple(path for path, _ in self.directory_modes)
+
+    @property
+    def directory_modes(self) -> tuple[tuple[str, str], ...]:
+        """Each directory (parents first) with its mode. All take the group of the state root (/var/lib/shipyard,
+        `shipyard` on a host prepared by host-setup.sh) and keep it (setgid); none is world-readable or writable.
+        The proxy's run directory is group-writable: HAProxy (root in its container, no capabilities, the group
+        added) creates its admin socket there."""
+        return ((self.state_dir, "2750"), (f"{self.state_dir}/proxy", "2750"), (self.proxy_conf_dir, "2750"),
+                (self.proxy_run_dir, "2770"), (self.proxy_tls_dir, "2750"), (self.env_dir, "2750"))
 
     @property
     def network(self) -> str:

@@ -17,17 +17,19 @@ def publish(bind: str, http_port: int, container_port: int = PROXY_PUBLIC_PORT) 
 
 
 def run(layout: HostLayout, image: str, *, bind: str, http_port: int, aliases: Sequence[str],
-        https_port: int | None = None) -> Argv:
+        https_port: int | None = None, group: str | None = None) -> Argv:
     """Start HAProxy on the project network. Other containers reach each service through it by name.
 
-    It runs as root inside its container only to create the admin socket in the root-owned state directory
-    and bind port 80; every capability except binding low ports is dropped.
+    It runs as root inside its container only to bind ports 80/443; every capability except binding low ports
+    is dropped, so it reads its files and creates its admin socket through `group` (the state directory's group,
+    added to the container's process): the socket gets that group (the run directory is setgid) and mode 660,
+    so the SSH user, not root, drives the switch.
     """
     argv = ["docker", "run", "--detach", "--name", layout.proxy_container, "--network", layout.network]
     for alias in sorted(aliases):
         argv += ["--network-alias", alias]
     argv += [
-        "--restart", "unless-stopped", *HOST_LOG_OPTS, "--user", "0:0",
+        "--restart", "unless-stopped", *HOST_LOG_OPTS, "--user", "0:0", *(["--group-add", group] if group else []),
         "--cap-drop", "ALL", "--cap-add", "NET_BIND_SERVICE",
         "--publish", publish(bind, http_port),
         *(["--publish", publish(bind, https_port, PROXY_TLS_PORT),
@@ -44,7 +46,7 @@ def run(layout: HostLayout, image: str, *, bind: str, http_port: int, aliases: S
 def inspect(layout: HostLayout) -> Argv:
     """One JSON object with what decides whether the running proxy matches the wanted one."""
     fmt = ('{"running": {{json .State.Running}}, "image": {{json .Config.Image}}, '
-           '"ports": {{json .HostConfig.PortBindings}}}')
+           '"ports": {{json .HostConfig.PortBindings}}, "groups": {{json .HostConfig.GroupAdd}}}')
     return ["docker", "inspect", "--type", "container", "--format", fmt, layout.proxy_container]
 
 

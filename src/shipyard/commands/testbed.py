@@ -122,3 +122,14 @@ def version() -> Argv:
 
 def compose_version() -> Argv:
     return ["docker", "compose", "version", "--short"]
+
+
+def install_file(name: str, dest: str, mode: str = "0755") -> Argv:
+    """Replace `dest` inside the container `name` with stdin (atomically, as root)."""
+    return ["docker", "exec", "--interactive", name, "sh", "-c",
+            'cat > "$1.new" && chmod "$2" "$1.new" && mv "$1.new" "$1"', "shipyard-install", dest, mode]
+
+
+def host_setup(name: str, script: str, *, user: str, authorized_keys: str) -> Argv:
+    """Run the host-setup script inside the VM `name` as root, with the arguments cloud-init gives it."""
+    return ["docker", "exec", "--user", "0", name, script, "--user", user, "--authorized-keys", authorized_keys]

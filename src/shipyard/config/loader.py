@@ -206,6 +206,22 @@ def _cross_check(project: ProjectConfig, doc: LocatedDocument, file: str) -> lis
     return problems
 
 
+def _registry_secrets(project: ProjectConfig, env_registry: dict[str, Registry], doc: LocatedDocument,
+                      file: str) -> list[str]:
+    """registry.password (and each environment's override of it) names a declared secret."""
+    known = ", ".join(project.secrets) or "none defined"
+    problems = []
+    views: list[tuple[Path_, Registry]] = [(("registry",), project.registry)]
+    views += [(("environments", name, "overrides", "registry"), reg) for name, reg in env_registry.items()
+              if "password" in project.environments[name].overrides.registry]
+    for path, registry in views:
+        if registry.password is not None and registry.password not in project.secrets:
+            where = (*path, "password")
+            problems.append(f"{file}:{doc.line_of(where)} {format_path(where)}: unknown secret "
+                            f"'{registry.password}' (secrets: {known})")
+    return problems
+
+
 def parse(text: str, file: str = CONFIG_NAME, path: Path | None = None) -> Config:
     """Validate configuration text; raise ConfigError listing every problem."""
     try:
@@ -240,6 +256,7 @@ def parse(text: str, file: str = CONFIG_NAME, path: Path | None = None) -> Confi
                 deep_merge(doc.data["registry"], env.overrides.registry))
         except ValidationError as exc:
             problems += _problems(exc, doc, file, Registry, (*prefix, "registry"), env.overrides.registry)
+    problems += _registry_secrets(project, env_registry, doc, file)
     if problems:
         raise ConfigError(problems)
     return Config(project=project, path=path or Path(file).resolve(),

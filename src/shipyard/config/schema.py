@@ -90,6 +90,39 @@ class Registry(Strict):
     namespace: str
     retain: Annotated[int, Field(ge=2, le=100)] = 5
     insecure: bool = False
+    #: who logs in (DOCR: a token as both name and password; GHCR: the GitHub user); none = anonymous
+    username: str | None = None
+    #: the name of a secret (under `secrets:`) holding the password or token, never the value itself
+    password: str | None = None
+    #: a PEM file of the CA that signed the registry's certificate (a private CA); HTTPS is then always used
+    ca: str | None = None
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or any(c.isspace() for c in value)):
+            raise ValueError("must be a non-empty user name without spaces")
+        return value
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value: str | None) -> str | None:
+        if value is not None and not SECRET_NAME_RE.match(value):
+            raise ValueError("must name a secret of `secrets:` (UPPER_SNAKE_CASE), never the password itself")
+        return value
+
+    @field_validator("ca")
+    @classmethod
+    def _ca(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must be the path of a PEM file")
+        return value
+
+    @model_validator(mode="after")
+    def _credentials(self) -> Registry:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("give both 'username' and 'password' (a secret's name), or neither (anonymous)")
+        return self
 
     @field_validator("address")
     @classmethod
@@ -295,6 +328,33 @@ Environment = Annotated[
 ]
 
 
+PLATFORM_RE = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
+
+
+class Build(Strict):
+    """How release images are built (docker.build and deploy build the same way)."""
+
+    # build args for every Dockerfile that declares them; .env/the environment and --build-arg override them
+    args: dict[str, str] = {}
+    # the image platform: droplets run linux/amd64; an image of another architecture is refused after the build
+    platform: str = "linux/amd64"
+
+    @field_validator("platform")
+    @classmethod
+    def _platform(cls, value: str) -> str:
+        if not PLATFORM_RE.match(value):
+            raise ValueError("must be os/architecture[/variant], for example linux/amd64 or linux/arm64")
+        return value
+
+    @field_validator("args")
+    @classmethod
+    def _args(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+                raise ValueError(f"build arg name '{name}' must be a Dockerfile ARG name (letters, digits, _)")
+        return value
+
+
 class ProjectConfig(Strict):
     """The whole of shipyard.yaml."""
 
@@ -304,6 +364,7 @@ class ProjectConfig(Strict):
     secrets: dict[str, SecretRef] = {}
     environments: dict[str, Environment] = {}
     workspace: WorkspaceConfig = WorkspaceConfig()
+    build: Build = Build()
 
     @field_validator("project")
     @classmethod

@@ -142,3 +142,16 @@ def declared_args(dockerfile: str) -> list[str]:
         if match and match.group(1) not in names:
             names.append(match.group(1))
     return names
+
+
+def platform_mismatch(built: str, wanted: str) -> bool:
+    """True when an image's `os/arch[/variant]` is not the wanted platform. A wanted platform without a variant
+    accepts any variant of its architecture; amd64 is also spelled x86_64, arm64 aarch64."""
+    aliases = {"x86_64": "amd64", "aarch64": "arm64"}
+
+    def parts(platform: str) -> list[str]:
+        items = platform.strip().lower().split("/")
+        return [aliases.get(item, item) for item in items]
+
+    have, want = parts(built), parts(wanted)
+    return have[:len(want)] != want if len(want) > 2 else have[:2] != want[:2]

@@ -7,13 +7,13 @@ registered with the redactor and never printed.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
 from shipyard.config.loader import Config
 from shipyard.config.schema import VmEnvironment
 from shipyard.errors import ShipyardError
+from shipyard.util.private import write_private
 
 KEY_VAR = "SHIPYARD_SSH_KEY"
 KNOWN_HOSTS_VAR = "SHIPYARD_KNOWN_HOSTS"
@@ -39,14 +39,6 @@ def known_hosts_lines(text: str) -> list[str]:
         raise ShipyardError(f"${KNOWN_HOSTS_VAR} holds no known_hosts entry",
                             hint="fill it from `ssh-keyscan HOST` output after checking the fingerprint")
     return out
-
-
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    path.chmod(0o600)
 
 
 def install(config: Config, env: str, environ: Mapping[str, str], *, force: bool = False,
@@ -80,9 +72,9 @@ def install(config: Config, env: str, environ: Mapping[str, str], *, force: bool
             f"to {hosts_path} ({len(entries) - len(new)} already there)"]
     if dry_run:
         return done
-    _write_private(key_path, body)
+    write_private(key_path, body)
     if new:
         current = hosts_path.read_text(encoding="utf-8") if hosts_path.is_file() else ""
         sep = "" if not current or current.endswith("\n") else "\n"
-        _write_private(hosts_path, current + sep + "\n".join(new) + "\n")
+        write_private(hosts_path, current + sep + "\n".join(new) + "\n")
     return done

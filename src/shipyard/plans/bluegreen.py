@@ -55,6 +55,7 @@ class ServicePlan:
     pull: bool
     stale_target: bool
     converged: bool
+    persisted: Colour | None = None  # the live colour haproxy.cfg records (what a proxy restart would serve)
 
     @property
     def service(self) -> str:
@@ -76,6 +77,12 @@ class HostPlan:
         """Converged services with a container left in the other colour (an interrupted deploy's)."""
         return tuple(s for s in self.services if s.converged and s.stale_target)
 
+    @property
+    def unrecorded(self) -> tuple[ServicePlan, ...]:
+        """Converged services whose live colour haproxy.cfg does not record (a deploy killed between the runtime
+        switch and the file's write): left so, the next proxy restart or setup would serve the other colour."""
+        return tuple(s for s in self.services if s.converged and s.live is not None and s.persisted != s.live)
+
 
 @dataclass(frozen=True)
 class Context:
@@ -91,6 +98,7 @@ class Context:
     env_files: Mapping[str, str] = field(default_factory=dict)  # service -> env file on the host
     env_contents: Mapping[str, str] = field(default_factory=dict)  # service -> file text (may hold secrets)
     tls: haproxy.Tls | None = None  # HTTPS on the public frontend: part of every haproxy.cfg written
+    docker_config: str | None = None  # pulls use this Docker config (the registry login) when set
 
     @property
     def probe_host(self) -> str:
@@ -110,6 +118,12 @@ class Step:
     timeout: float = 600.0
     check: bool = True
     url: str | None = None
+    name: str = ""  # the step's name where its phase has several (shipyard.targets.faults.STEPS)
+
+    @property
+    def point(self) -> str:
+        """The step's name in fault-injection points (before-<point>, after-<point>)."""
+        return self.name or self.phase
 
 
 def live_colour(facts: ServiceFacts) -> Colour | None:
@@ -138,7 +152,7 @@ def plan_service(desired: Desired, facts: ServiceFacts, *, force: bool = False) 
         target = "blue"
     return ServicePlan(desired=desired, target=target, live=live, live_release=live_release,
                        pull=not facts.image_present, stale_target=target in facts.containers,
-                       converged=converged)
+                       converged=converged, persisted=facts.persisted)
 
 
 def plan_host(host: str, desired: Sequence[Desired], facts: Mapping[str, ServiceFacts], *,
@@ -155,9 +169,10 @@ def batches(hosts: Sequence[str], strategy: str, batch_size: int) -> list[list[s
     return [list(hosts[i:i + size]) for i in range(0, len(hosts), size)]
 
 
-def _admin(phase: str, what: str, text: str, ctx: Context, service: str, colour: Colour | None) -> Step:
+def _admin(phase: str, what: str, text: str, ctx: Context, service: str, colour: Colour | None,
+           name: str = "") -> Step:
     return Step(phase, "admin", what, tuple(haproxy.admin(ctx.layout)), input=text, service=service,
-                colour=colour, timeout=30)
+                colour=colour, timeout=30, name=name)
 
 
 def _config_step(ctx: Context, live: Mapping[str, Colour | None], service: str) -> Step:
@@ -165,7 +180,8 @@ def _config_step(ctx: Context, live: Mapping[str, Colour | None], service: str) 
     text = haproxy.render_config(ctx.layout, backends, ctx.public, ctx.tls)
     shown = ", ".join(f"{s}={c or 'none'}" for s, c in sorted(live.items()))
     return Step("switch", "run", f"record live colours in haproxy.cfg ({shown})",
-                tuple(hoststate.write_file(ctx.layout.proxy_config)), input=text, service=service, timeout=30)
+                tuple(hoststate.write_file(ctx.layout.proxy_config)), input=text, service=service, timeout=30,
+                name="record")
 
 
 def _pull_and_env_steps(plan: ServicePlan, ctx: Context, env_phase: str) -> list[Step]:
@@ -173,14 +189,15 @@ def _pull_and_env_steps(plan: ServicePlan, ctx: Context, env_phase: str) -> list
     d = plan.desired
     steps = []
     if plan.pull:
-        steps.append(Step("pull", "run", f"pull {d.image}", tuple(docker_cmd.pull(d.image)),
+        steps.append(Step("pull", "run", f"pull {d.image}",
+                          tuple(docker_cmd.pull_pinned(d.image, d.release, config=ctx.docker_config)),
                           service=d.service, timeout=900))
     env_file = ctx.env_files.get(d.service)
     if env_file is not None:
         steps.append(Step(env_phase, "run", f"write {d.service}'s environment file (mode 600)",
                           tuple(hoststate.write_file(env_file, "077")),
                           input=ctx.env_contents.get(d.service, ""), secret_input=True, service=d.service,
-                          timeout=30))
+                          timeout=30, name="env-file"))
     return steps
 
 
@@ -189,11 +206,11 @@ def prepare_steps(plan: ServicePlan, ctx: Context) -> list[Step]:
     steps = []
     if plan.stale_target:  # out of the proxy first, then gone: no check can pass against it afterwards
         steps += [_admin("start", f"keep {d.service}/{t} out of traffic (maint)", haproxy.isolate(d.service, t), ctx,
-                         d.service, t),
+                         d.service, t, "isolate-stale"),
                   Step("start", "run", f"remove the stale {t} container", tuple(bg.remove(layout, d.service, t)),
-                       service=d.service, colour=t, timeout=60)]
+                       service=d.service, colour=t, timeout=60, name="remove-stale")]
     steps.append(_admin("start", f"no traffic to {d.service}/{t}, health checks on (drain)",
-                        haproxy.prepare(d.service, t), ctx, d.service, t))
+                        haproxy.prepare(d.service, t), ctx, d.service, t, "drain-new"))
     steps += _pull_and_env_steps(plan, ctx, "start")
     env_file = ctx.env_files.get(d.service)
     steps += [
@@ -221,7 +238,7 @@ def release_steps(plan: HostPlan, ctx: Context) -> list[Step]:
         steps.append(Step("release", "run", f"release command of {d.service} {d.release}: {d.release_command}",
                           tuple(bg.release(ctx.layout, d.service, d.image, d.release, d.release_command,
                                            env_file=ctx.env_files.get(d.service))), service=d.service,
-                          timeout=1800))
+                          timeout=1800, name="release-command"))
     return steps
 
 
@@ -248,12 +265,13 @@ def cutover_steps(plan: ServicePlan, ctx: Context, live: dict[str, Colour | None
         switch,
         _config_step(ctx, live, d.service),
         Step("verify", "verify", f"{d.service}/{t} serves in the proxy", tuple(haproxy.admin(ctx.layout)),
-             input=haproxy.batch(haproxy.show_servers_state(d.service)), service=d.service, colour=t, timeout=10),
+             input=haproxy.batch(haproxy.show_servers_state(d.service)), service=d.service, colour=t, timeout=10,
+             name="verify-proxy"),
     ]
     if d.public:
         url = f"http://{ctx.probe_host}:{ctx.http_port}{d.readiness}"
         steps.append(Step("verify", "verify", f"GET {url} through the proxy", tuple(proxy_cmd.http_probe(url)),
-                          service=d.service, colour=t, timeout=10, url=url))
+                          service=d.service, colour=t, timeout=10, url=url, name="verify-http"))
     return steps
 
 
@@ -270,11 +288,11 @@ def retire_steps(plan: ServicePlan, ctx: Context) -> list[Step]:
     d, old = plan.desired, other(plan.target)
     return [
         _admin("retire", f"take {d.service}/{old} out of the proxy (maint)", haproxy.isolate(d.service, old), ctx,
-               d.service, old),
+               d.service, old, "isolate-old"),
         Step("retire", "run", f"stop and remove the {old} container ({plan.live_release or 'none'})",
              tuple(["sh", "-c", 'docker stop --time 10 "$1" >/dev/null 2>&1; docker rm --force "$1" >/dev/null 2>&1;'
                     " true", "shipyard-retire", ctx.layout.container(d.service, old)]),
-             service=d.service, colour=old, timeout=60),
+             service=d.service, colour=old, timeout=60, name="remove-old"),
     ]
 
 
@@ -283,10 +301,24 @@ def abandon_steps(plan: ServicePlan, ctx: Context) -> list[Step]:
     d, t = plan.desired, plan.target
     return [
         _admin("start", f"keep {d.service}/{t} out of traffic (maint)", haproxy.isolate(d.service, t), ctx,
-               d.service, t),
+               d.service, t, "abandon-isolate"),
         Step("start", "run", f"remove the new {t} container", tuple(bg.remove(ctx.layout, d.service, t)),
-             service=d.service, colour=t, timeout=60, check=False),
+             service=d.service, colour=t, timeout=60, check=False, name="abandon-remove"),
     ]
+
+
+def repair_steps(plan: HostPlan, ctx: Context, live: dict[str, Colour | None]) -> list[Step]:
+    """What an interrupted deploy left on a host whose services are converged: first the live colours recorded
+    in haproxy.cfg where the file disagrees with the runtime, then the other colour's leftover containers (in that
+    order, so that the file never names a removed container)."""
+    steps: list[Step] = []
+    for service in plan.unrecorded:
+        live[service.service] = service.live
+    if plan.unrecorded:
+        steps.append(_config_step(ctx, live, plan.unrecorded[0].service))
+    for service in plan.leftovers:
+        steps += abandon_steps(service, ctx)
+    return steps
 
 
 def switch_back_steps(plan: ServicePlan, ctx: Context, live: dict[str, Colour | None]) -> list[Step]:
@@ -297,7 +329,7 @@ def switch_back_steps(plan: ServicePlan, ctx: Context, live: dict[str, Colour | 
     live[d.service] = plan.live
     return [
         _admin("watch", f"switch {d.service} back to {plan.live}, drain {t}",
-               haproxy.switch_back(d.service, plan.live, t), ctx, d.service, plan.live),
+               haproxy.switch_back(d.service, plan.live, t), ctx, d.service, plan.live, "switch-back"),
         _config_step(ctx, live, d.service),
         *abandon_steps(plan, ctx),
     ]
@@ -317,6 +349,5 @@ def describe(plan: HostPlan, ctx: Context) -> list[Step]:
         steps.append(watch)
     for service in plan.changes:
         steps += retire_steps(service, ctx)
-    for service in plan.leftovers:
-        steps += abandon_steps(service, ctx)
+    steps += repair_steps(plan, ctx, live)
     return steps

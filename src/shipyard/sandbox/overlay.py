@@ -43,12 +43,16 @@ def with_sandbox(config: Config) -> Config:
         raise ShipyardError(f"{path}: the generated sandbox environment is invalid ({first})",
                             hint="run `invoke sandbox.up` again to regenerate it") from None
     from shipyard.config.schema import SecretRef
+    from shipyard.sandbox import registry as private
     from shipyard.sandbox import tls
 
     certs = tls.folder(config.project.project)
     secrets = {**config.project.secrets,  # the sandbox proxy's certificate, made by sandbox.up outside the repo
                tls.CERT_SECRET: SecretRef(file=str(certs / "cert.pem"), description="sandbox proxy certificate"),
-               tls.KEY_SECRET: SecretRef(file=str(certs / "key.pem"), description="sandbox proxy key")}
+               tls.KEY_SECRET: SecretRef(file=str(certs / "key.pem"), description="sandbox proxy key"),
+               # the private registry's password, made by sandbox.up (mode 600)
+               private.PASSWORD_SECRET: SecretRef(file=str(private.password_file(config.project.project)),
+                                                  description="sandbox registry password")}
     project = config.project.model_copy(update={"environments": {**config.project.environments, NAME: env},
                                                 "secrets": secrets})
     return Config(project=project, path=config.path,

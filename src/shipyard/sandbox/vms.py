@@ -4,7 +4,8 @@ Built on the test bed (shipyard.testbed): its VM image, its SSH key and pinned h
 127.0.0.1:5000. VMs pull from that registry through an SSH reverse tunnel that each deploy opens (Fabric's
 `forward_remote`, bound to loopback on both sides), exactly as a small team would deploy from a laptop
 registry to real droplets; so the sandbox rehearses the same code path. Each VM's proxy port 80 is
-published on a free 127.0.0.1 port of this machine for load tests and curl.
+published on a free 127.0.0.1 port of this machine for load tests and curl. Each VM is shaped by the droplets'
+own host-setup.sh (sandbox/hostsetup.py): deploys connect as `deploy`, and root cannot log in over SSH.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import yaml
 from shipyard.commands import docker as docker_cmd
 from shipyard.commands import testbed as testbed_cmd
 from shipyard.errors import ShipyardError
-from shipyard.sandbox import tls
+from shipyard.sandbox import hostsetup, tls
+from shipyard.sandbox import registry as sandbox_registry
 from shipyard.sandbox.overlay import env_file, state_file
 
 PROXY_IMAGE_LOCAL = "shipyard-base/haproxy:bookworm"
@@ -45,15 +47,16 @@ class SandboxVm:
     https_port: int | None = None  # the VM's proxy over HTTPS (the sandbox CA's certificate), on 127.0.0.1
 
 
-def stand_in(image: str) -> str:
+def stand_in(image: str, registry: str = REGISTRY) -> str:
     """The sandbox's image for an accessory: the test bed's stand-in for an official postgres/redis image."""
     repository = image.rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0]
-    return STAND_INS.get(repository, image)
+    found = STAND_INS.get(repository)
+    return image if found is None else registry + found.removeprefix(REGISTRY)
 
 
-def sandbox_accessories(accessories: dict[str, Any]) -> dict[str, Any]:
+def sandbox_accessories(accessories: dict[str, Any], registry: str = REGISTRY) -> dict[str, Any]:
     """An environment's accessories (as mappings), with stand-in images, for the sandbox environment."""
-    return {name: {**spec, "image": stand_in(str(spec["image"]))} for name, spec in accessories.items()}
+    return {name: {**spec, "image": stand_in(str(spec["image"]), registry)} for name, spec in accessories.items()}
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class SandboxState:
     known_hosts: str
     created: str
     accessories: dict[str, Any] | None = None  # copied from a shipyard.yaml environment, stand-in images
+    #: the private registry (TLS + htpasswd, sandbox/registry.py) the VMs pull from; None: the anonymous one
+    registry: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
@@ -75,7 +80,8 @@ class SandboxState:
             return None
         raw = json.loads(path.read_text(encoding="utf-8"))
         return cls(project=raw["project"], vms=[SandboxVm(**vm) for vm in raw["vms"]], key=raw["key"],
-                   known_hosts=raw["known_hosts"], created=raw["created"], accessories=raw.get("accessories"))
+                   known_hosts=raw["known_hosts"], created=raw["created"], accessories=raw.get("accessories"),
+                   registry=raw.get("registry"))
 
 
 def vm_name(project: str, index: int) -> str:
@@ -88,19 +94,34 @@ def environment(state: SandboxState, *, health_timeout: float = 60, watch_window
         "target": "vm",
         "hosts": [{"address": "127.0.0.1", "port": vm.ssh_port, "name": vm.name,
                    **({"private_address": vm.private_address} if vm.private_address else {})} for vm in state.vms],
-        "ssh": {"user": "root", "key": state.key, "known_hosts": state.known_hosts},
-        "proxy": {"kind": "haproxy", "image": PROXY_IMAGE, "http_port": 80, "bind": "0.0.0.0",  # noqa: S104
+        # the droplets' user: host-setup.sh made it (docker group, the state directory) and forbade root logins
+        "ssh": {"user": hostsetup.USER, "key": state.key, "known_hosts": state.known_hosts},
+        "proxy": {"kind": "haproxy", "image": proxy_image(state.registry), "http_port": 80, "bind": "0.0.0.0",  # noqa: S104
                   # HTTPS as on a droplet with its own certificate; plain HTTP still answers (no redirect), so
                   # load tests and the fixture checks can use either
                   "tls": {"certificate": tls.CERT_SECRET, "key": tls.KEY_SECRET, "https_port": 443,
                           "redirect": False, "hsts": True}},
         "deploy": {"strategy": "parallel", "health_timeout": health_timeout, "watch_window": watch_window,
                    "on_host_failure": "abort"},
-        "overrides": {"registry": {"address": REGISTRY, "insecure": True}},
+        "overrides": {"registry": registry_override(state)},
     }
     if state.accessories:
         env["accessories"] = state.accessories
     return env
+
+
+def proxy_image(registry: str | None) -> str:
+    return f"{registry}/{PROXY_IMAGE_LOCAL}" if registry else PROXY_IMAGE
+
+
+def registry_override(state: SandboxState) -> dict[str, Any]:
+    """The anonymous test bed registry, or the private one with its credentials by reference and its CA."""
+    if state.registry is None:
+        return {"address": REGISTRY, "insecure": True}
+    from shipyard.sandbox import registry as private
+
+    return {"address": state.registry, "username": private.USER, "password": private.PASSWORD_SECRET,
+            "ca": str(tls.folder(state.project) / "ca.pem")}
 
 
 def write_environment(root: Path, state: SandboxState, **policy: float) -> Path:
@@ -119,8 +140,11 @@ def write_environment(root: Path, state: SandboxState, **policy: float) -> Path:
 
 def up(root: Path, project: str, hosts: int, *, printer: Callable[[str], None] = print,
        health_timeout: float = 60, watch_window: float = 5,
-       accessories: dict[str, Any] | None = None) -> SandboxState:
-    """Start (or reuse) `hosts` VMs, remove extra ones, push the proxy image, write the sandbox environment."""
+       accessories: dict[str, Any] | None = None, private_registry: bool = False) -> SandboxState:
+    """Start (or reuse) `hosts` VMs, remove extra ones, push the proxy image, write the sandbox environment.
+
+    `private_registry`: the VMs pull from the sandbox's own registry (TLS with the sandbox CA, htpasswd; see
+    sandbox/registry.py), logged in like droplets pulling from DOCR; else from the test bed's anonymous one."""
     from shipyard.testbed import bed, vm
     from shipyard.testbed.registry import answering
 
@@ -132,13 +156,18 @@ def up(root: Path, project: str, hosts: int, *, printer: Callable[[str], None] =
     if not answering(REGISTRY):
         raise ShipyardError(f"no registry answers on {REGISTRY}", hint="run `invoke testbed.up` and look at its report")
     host = vm.host_for()
-    host.run(docker_cmd.tag(PROXY_IMAGE_LOCAL, PROXY_IMAGE), timeout=60)
-    host.run(docker_cmd.push(PROXY_IMAGE), timeout=600)
-    accessories = sandbox_accessories(accessories or {})
+    own = sandbox_registry.ensure(project, printer=printer) if private_registry else None
+    address = own.address if own else REGISTRY
+    config = _login(project, own, printer) if own else None
+    proxy = proxy_image(own.address if own else None)
+    host.run(docker_cmd.tag(PROXY_IMAGE_LOCAL, proxy), timeout=60)
+    host.run(docker_cmd.push(proxy, config=config), timeout=600)
+    accessories = sandbox_accessories(accessories or {}, address)
     for spec in accessories.values():
-        if spec["image"] in STAND_INS.values():  # the test bed's stand-in, pushed where the VMs pull from
-            host.run(docker_cmd.tag(spec["image"].removeprefix(f"{REGISTRY}/"), spec["image"]), timeout=60)
-            host.run(docker_cmd.push(spec["image"]), timeout=600)
+        if spec["image"] in {stand_in(name, address) for name in STAND_INS}:
+            # the test bed's stand-in, pushed where the VMs pull from
+            host.run(docker_cmd.tag(spec["image"].removeprefix(f"{address}/"), spec["image"]), timeout=60)
+            host.run(docker_cmd.push(spec["image"], config=config), timeout=600)
     machines = []
     for index in range(1, hosts + 1):
         name = vm_name(project, index)
@@ -146,6 +175,11 @@ def up(root: Path, project: str, hosts: int, *, printer: Callable[[str], None] =
         # brings its containers (restart policy unless-stopped) back by itself
         machine = vm.start_vm(host, name, docker=True, ports=["127.0.0.1::80", "127.0.0.1::443"],
                               env={"DOCKERD": "1"})
+        for line in hostsetup.prepare(host, name):  # the droplets' own host setup, as root, as cloud-init runs it
+            if not line.startswith("host-setup: done"):
+                printer(f"sandbox: {name} {line}")
+        if own is not None:  # the VM's engine trusts the sandbox CA for the registry, as cloud-init sets up
+            sandbox_registry.install_ca(host, name, own)
         http_port, https_port = _published(host, name, "80/tcp"), _published(host, name, "443/tcp")
         private = host.run(testbed_cmd.address(name), timeout=30).stdout.strip() or None
         machines.append((machine, SandboxVm(name, machine.port, http_port, private, https_port)))
@@ -162,10 +196,23 @@ def up(root: Path, project: str, hosts: int, *, printer: Callable[[str], None] =
     known_hosts.chmod(0o600)
     state = SandboxState(project=project, vms=[s for _, s in machines], key=str(machines[0][0].key),
                          known_hosts=str(known_hosts.resolve()),
-                         created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), accessories=accessories or None)
+                         created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), accessories=accessories or None,
+                         registry=own.address if own else None)
     path = write_environment(root, state, health_timeout=health_timeout, watch_window=watch_window)
     printer(f"sandbox: wrote the `sandbox` environment to {path}")
     return state
+
+
+def _login(project: str, private: sandbox_registry.PrivateRegistry, printer: Callable[[str], None]) -> str:
+    """`docker login` to the private registry here (the deploy's own local Docker config), for the pushes."""
+    from shipyard.config.schema import Registry
+    from shipyard.run import LocalRunner
+    from shipyard.targets import registry as reg
+
+    folder = reg.local_docker_config(project)
+    reg.login_local(LocalRunner(), Registry(address=private.address, namespace="sandbox"), private.credentials(),
+                    folder, say=lambda line: printer(f"sandbox: {line}"))
+    return str(folder)
 
 
 def _published(host: Any, name: str, port: str) -> int:

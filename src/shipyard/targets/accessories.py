@@ -191,8 +191,8 @@ class Accessories:
         if not vm.images_present([accessory.image]).get(accessory.image, False):
             self.say(f"[{host}] accessory {name}: pulling {accessory.image}")
             if not doer.dry_run:
-                vm.ensure_tunnel()
-            doer.run(docker_cmd.pull(accessory.image), timeout=900)
+                vm.before_pull()
+            doer.run(docker_cmd.pull(accessory.image, config=vm.docker_config), timeout=900)
         path = acc_cmd.env_file(self.layout, name) if text else None
         if path:
             doer.run(hoststate.write_file(path, "077"), input=text, timeout=30)

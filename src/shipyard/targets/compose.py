@@ -16,7 +16,7 @@ from typing import Any
 from shipyard.commands import compose as compose_cmd
 from shipyard.commands import docker as docker_cmd
 from shipyard.config.loader import Config
-from shipyard.config.schema import ComposeEnvironment, Service
+from shipyard.config.schema import Build, ComposeEnvironment, Service
 from shipyard.errors import ShipyardError
 from shipyard.facts import build as build_facts
 from shipyard.facts import compose as facts
@@ -305,11 +305,13 @@ def select_services(services: Mapping[str, Service], requested: Sequence[str]) -
     return list(dict.fromkeys(requested))
 
 
-def build_args(root: Path, service: Service, release: Release, environ: Mapping[str, str]) -> dict[str, str]:
+def build_args(root: Path, service: Service, release: Release, environ: Mapping[str, str],
+               defaults: Mapping[str, str] | None = None) -> dict[str, str]:
     """GIT_SHA/BUILD_DATE from the release, and every other ARG the Dockerfile declares that is set in
-    the environment or .env (base images such as PYTHON_IMAGE/NODE_IMAGE, exactly as Compose passes them)."""
+    the environment or .env (base images such as PYTHON_IMAGE/NODE_IMAGE, exactly as Compose passes them),
+    falling back to `defaults` (shipyard.yaml's build.args)."""
     dockerfile = (root / service.dockerfile).read_text(encoding="utf-8")
-    values = compose_values(root, environ)
+    values = {**(defaults or {}), **{k: v for k, v in compose_values(root, environ).items() if v}}
     args = {name: values[name] for name in build_facts.declared_args(dockerfile)
             if values.get(name) and name not in ("GIT_SHA", "BUILD_DATE")}
     args["GIT_SHA"] = release.sha
@@ -325,16 +327,29 @@ class BuiltImage:
 
 
 def build_image(root: Path, name: str, service: Service, ref: str, release: Release, runner: Runner, *,
-                environ: Mapping[str, str], project: str, extra_args: Mapping[str, str] | None = None,
-                retry: str, say: Say = print) -> BuiltImage:
-    """The one image build of Shipyard (docker.build and deploy): build args from .env and the environment,
-    the release stamp (GIT_SHA, OCI labels), progress per step, and a failure named by step, file and line."""
+                environ: Mapping[str, str], project: str, settings: Build | None = None,
+                extra_args: Mapping[str, str] | None = None, platform: str | None = None, retry: str,
+                say: Say = print) -> BuiltImage:
+    """The one image build of Shipyard (docker.build and deploy): build args from shipyard.yaml's build.args,
+    .env and the environment (in that order of precedence, lowest first) and `extra_args` (--build-arg), the
+    release stamp (GIT_SHA, OCI labels), the platform (build.platform unless `platform`), progress per step, a
+    failure named by step, file and line, and an image of another platform refused."""
+    settings = settings or Build()
+    platform = platform or settings.platform
     labels = {**release.labels(), "dev.shipyard.project": project, "dev.shipyard.service": name}
-    args = {**build_args(root, service, release, environ), **(extra_args or {})}
-    argv = docker_cmd.build(service.context, service.dockerfile, [ref], build_args=args, labels=labels)
-    say(f"building {ref} ...")
+    args = {**build_args(root, service, release, environ, settings.args), **(extra_args or {})}
+    argv = docker_cmd.build(service.context, service.dockerfile, [ref], build_args=args, labels=labels,
+                            platform=platform)
+    say(f"building {ref} for {platform} ...")
     started = time.monotonic()
     run_build(root, name, argv, runner, retry=retry)
+    if not runner.dry_run:
+        built = runner.run(docker_cmd.image_platform(ref), timeout=60).stdout.strip()
+        if build_facts.platform_mismatch(built, platform):
+            raise ShipyardError(f"{ref} was built for {built}, not {platform}: a base image of another platform"
+                                " was used from this machine's image store",
+                                hint=f"pull or build the base images for {platform} (or set build.platform in"
+                                     " shipyard.yaml, or --platform, to the hosts' platform)")
     took = time.monotonic() - started
     say(f"built {ref} in {took:.1f}s")
     return BuiltImage(name, ref, took)
@@ -342,6 +357,8 @@ def build_image(root: Path, name: str, service: Service, ref: str, release: Rele
 
 def build_release(root: Path, services: Mapping[str, Service], names: Sequence[str], release: Release,
                   image: Callable[[str], str], runner: Runner, *, environ: Mapping[str, str],
-                  project: str, say: Say = print) -> list[BuiltImage]:
+                  project: str, settings: Build | None = None, platform: str | None = None,
+                  say: Say = print) -> list[BuiltImage]:
     return [build_image(root, name, services[name], image(name), release, runner, environ=environ, project=project,
-                        retry=f"invoke docker.build --service {name}", say=say) for name in names]
+                        settings=settings, platform=platform, retry=f"invoke docker.build --service {name}", say=say)
+            for name in names]

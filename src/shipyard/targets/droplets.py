@@ -19,6 +19,7 @@ from shipyard.errors import ShipyardError
 from shipyard.facts.ledger import Entry
 from shipyard.plans import bluegreen as bg
 from shipyard.run import on_hosts
+from shipyard.targets.faults import Injector
 from shipyard.targets.progress import Progress
 from shipyard.targets.vmhost import HostFacts, StepFailed, VmHost, loopback_registry
 from shipyard.targets.vmlock import Heartbeat, HostLock, me
@@ -77,21 +78,28 @@ def context(target: Target, facts: HostFacts | None, request: Request) -> bg.Con
                       http_port=target.env.proxy.http_port, bind=target.env.proxy.bind,
                       health_timeout=target.env.deploy.health_timeout, watch_window=target.env.deploy.watch_window,
                       env_files={svc: layout.env_file(svc) for svc in request.env_contents},
-                      env_contents=request.env_contents, tls=target.tls)
+                      env_contents=request.env_contents, tls=target.tls, docker_config=target.docker_config)
 
 
 class Deployment:
     def __init__(self, target: Target, request: Request, progress: Progress) -> None:
         self.target, self.request, self.progress = target, request, progress
         self.policy = target.env.deploy
+        self.faults = Injector.from_env()  # a test hook: off unless SHIPYARD_FAULT is set
         self.who = me(f"{request.action} {request.release} to {target.env_name}")
         tunnel = loopback_registry(target.registry)
-        self.runs = [HostRun(VmHost(r, target.layout, tunnel_port=tunnel), HostLock(r, target.layout, self.who))
+        login = target.host_login()
+        self.runs = [HostRun(VmHost(r, target.layout, tunnel_port=tunnel, login=login),
+                             HostLock(r, target.layout, self.who))
                      for r in target.runners()]
 
     # --- helpers -------------------------------------------------------------------------------------------
+    def _fault(self, when: str, point: str, run: HostRun) -> None:
+        self.faults.at(when, point, run.name, drop=getattr(run.host.runner, "close", None))
+
     def _steps(self, run: HostRun, steps: Sequence[bg.Step]) -> None:
         for step in steps:
+            self._fault("before", step.point, run)
             started = time.monotonic()
             try:
                 run.host.run_step(step)
@@ -99,6 +107,7 @@ class Deployment:
                 took = time.monotonic() - started
                 run.phases[step.phase] = run.phases.get(step.phase, 0.0) + took
             self.progress.step(run.name, step.phase, step.what, took)
+            self._fault("after", step.point, run)
 
     def _parallel(self, runs: Sequence[HostRun], body: Callable[[HostRun], None]) -> dict[str, BaseException]:
         if not runs:
@@ -120,15 +129,19 @@ class Deployment:
                       host=run.name, release=self.request.release, previous=run.previous,
                       hosts=self.target.host_names(), services=dict(self.request.images),
                       phases={k: round(v, 3) for k, v in run.phases.items()}, error=run.error)
+        self._fault("before", "ledger", run)
         run.host.runner.run(hoststate.append_ledger(self.target.layout), input=entry.to_json() + "\n",
                             timeout=30, check=False)
+        self._fault("after", "ledger", run)
 
     # --- phases --------------------------------------------------------------------------------------------
     def lock_all(self) -> list[HostRun]:
         def take(run: HostRun) -> None:
             started = time.monotonic()
+            self._fault("before", "lock", run)
             run.lock.acquire(wait=self.request.wait_lock)
             run.phases["lock"] = time.monotonic() - started
+            self._fault("after", "lock", run)
             if run.lock.took_over is not None:
                 old = run.lock.took_over
                 why = run.lock.took_over_why
@@ -225,12 +238,14 @@ class Deployment:
                 self._steps(run, bg.cutover_steps(service, run.ctx, run.live))
             watch = bg.watch_step(run.plan, run.ctx)
             if watch is not None:
+                self._fault("before", "watch", run)
                 started = time.monotonic()
                 problems = run.host.watch([(s.service, s.target) for s in run.plan.changes], watch.timeout)
                 run.phases["watch"] = time.monotonic() - started
                 if problems:
                     raise StepFailed(run.name, "; ".join(problems), phase="watch")
                 self.progress.step(run.name, "watch", watch.what, run.phases["watch"])
+                self._fault("after", "watch", run)
 
         failures = self._parallel(runs, body)
         for run in runs:
@@ -255,8 +270,7 @@ class Deployment:
             assert run.plan and run.ctx
             for service in run.plan.changes:
                 self._steps(run, bg.retire_steps(service, run.ctx))
-            for service in run.plan.leftovers:
-                self._steps(run, bg.abandon_steps(service, run.ctx))
+            self._steps(run, bg.repair_steps(run.plan, run.ctx, run.live))
             run.outcome = "ok" if run.plan.changes else "converged"
 
         failures = self._parallel(runs, body)

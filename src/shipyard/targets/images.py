@@ -6,33 +6,53 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from shipyard.commands import docker
-from shipyard.commands import registry as reg_cmd
+from shipyard.config.schema import Build
 from shipyard.errors import ShipyardError
 from shipyard.release import Release
 from shipyard.run.base import Runner
+from shipyard.targets import registry as reg
 from shipyard.targets.compose import build_image
 from shipyard.targets.vmtarget import Target
 
 
-def in_registry(target: Target, service: str, tag: str, runner: Runner) -> bool:
-    result = runner.run(reg_cmd.manifest_digest(target.registry, service, tag), timeout=60, check=False)
-    return result.ok
+def registry_digest(target: Target, service: str, tag: str) -> str | None:
+    """The digest the registry stores for `<service>:<tag>` (read for real, also in a dry run), or None."""
+    return target.registry_client().digest(target.repository(service), tag)
+
+
+def in_registry(target: Target, service: str, tag: str) -> bool:
+    return registry_digest(target, service, tag) is not None
+
+
+def registry_access(target: Target, runner: Runner, say: Callable[[str], None] = print) -> str | None:
+    """Before anything is built: the registry answers and takes our credentials (a one-line error if not);
+    with credentials, `docker login` here (printed in a dry run). Returns the Docker config pushes use."""
+    target.registry_client().check()
+    creds = target.registry_credentials()
+    if creds is None:
+        return None
+    folder = reg.local_docker_config(target.project)
+    reg.login_local(runner, target.registry, creds, folder, say=say)
+    return str(folder)
 
 
 def ensure(target: Target, release: Release, runner: Runner, probe: Runner, *, root: Path, build: bool = True,
            build_args: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None,
+           settings: Build | None = None, platform: str | None = None,
            builder: Runner | None = None, say: Callable[[str], None] = print) -> dict[str, str]:
     """Service -> image reference, every one present in the registry (built and pushed when needed).
 
     `probe` runs the read-only checks (registry, local images) for real; `runner` does the rest (or prints it);
     `builder` (default `runner`) runs builds, e.g. a runner that shows one line per Dockerfile step. Builds are
-    exactly docker.build's (`targets.compose.build_image`): build args from `environ` and .env, `build_args` on top.
+    exactly docker.build's (`targets.compose.build_image`): build args from `settings` (shipyard.yaml's build
+    section), `environ` and .env, `build_args` on top; `platform` overrides build.platform.
     """
+    config_dir = registry_access(target, runner, say)
     images: dict[str, str] = {}
     for name, service in sorted(target.services.items()):
         ref = target.image(name, release.tag)
         images[name] = ref
-        if in_registry(target, name, release.tag, probe):
+        if in_registry(target, name, release.tag):
             say(f"image {ref}: already in the registry (reused)")
             continue
         local = probe.run(docker.image_exists(ref), timeout=60, check=False).ok
@@ -43,8 +63,23 @@ def ensure(target: Target, release: Release, runner: Runner, probe: Runner, *, r
             if runner.dry_run:
                 say(f"image {ref}: would build")
             build_image(root, name, service, ref, release, builder or runner, environ=environ or {},
-                        project=target.project, extra_args=build_args,
+                        project=target.project, settings=settings, extra_args=build_args, platform=platform,
                         retry=f"invoke deploy --env {target.env_name}", say=say)
         say(f"image {ref}: {'would push' if runner.dry_run else 'pushing'}")
-        runner.run(docker.push(ref), timeout=3600)
-    return images
+        runner.run(docker.push(ref, config=config_dir), timeout=3600)
+    return images if runner.dry_run else pin(target, images, release.tag, say)
+
+
+def pin(target: Target, images: Mapping[str, str], tag: str, say: Callable[[str], None] = print) -> dict[str, str]:
+    """Each service's image by the digest the registry stores for its tag now (just pushed, or found there):
+    hosts pull and run `repo@sha256:...`, and the ledger records it, so a tag overwritten later in the registry
+    never changes what a host runs or what a rollback brings back."""
+    out: dict[str, str] = {}
+    for name, ref in images.items():
+        digest = registry_digest(target, name, tag)
+        if digest is None:
+            raise ShipyardError(f"the registry {target.registry.address} has no manifest for {ref} after the push",
+                                hint="check the registry (`invoke deploy.status`), then deploy again")
+        out[name] = docker.pinned(ref, digest)
+        say(f"image {ref}: pinned to {digest}")
+    return out

@@ -78,23 +78,37 @@ def ledgers(target: Target, last: int | None = None, *,
 
 
 def rollback_request(target: Target, requested: str | None, *, wait_lock: float = 0.0) -> Request:
-    """Pick the release from the first reachable host's ledger; its images are the ones that were deployed."""
-    first: list[Entry] | None = None
-    live: str | None = None
-    for result in ledgers(target, keep_open=True).values():  # the rollback that follows reuses the connections
-        if isinstance(result, list):
-            first = result
-            break
-    if first is None:
+    """The release to put back, from every reachable host's ledger (reconciled: the live release is the one most
+    recently put live on any host), with the images that were deployed (their recorded digests). Before any host
+    changes, a release whose image is gone from a host and from the registry is refused, naming both."""
+    read = ledgers(target, keep_open=True)  # the rollback that follows reuses the connections
+    merged = sorted((e for result in read.values() if isinstance(result, list) for e in result), key=lambda e: e.at)
+    if not any(isinstance(result, list) for result in read.values()):
         raise ShipyardError(f"no host of '{target.env_name}' answered; cannot read the ledger to roll back")
-    current = [e for e in first if e.live_changed]
+    current = [e for e in merged if e.live_changed]
     live = current[-1].release if current else None
-    release = rollback_plan.choose(first, live, requested)
-    entry = next(e for e in reversed(first) if e.live_changed and e.release == release)
+    release = rollback_plan.choose(merged, live, requested)
+    entry = next(e for e in reversed(merged) if e.live_changed and e.release == release)
     images = {svc: image for svc, image in entry.services.items() if svc in target.services}
     if not images:
         images = {svc: target.image(svc, release) for svc in target.services}
+    _check_retained(target, release, images)
     return Request(action="rollback", release=release, images=images, hooks=False, wait_lock=wait_lock)
+
+
+def _check_retained(target: Target, release: str, images: dict[str, str]) -> None:
+    """Every host has each image, or the registry still does (by its digest, or its tag for old ledgers)."""
+    present = _each(target, lambda host: host.images_present(sorted(set(images.values()))), keep_open=True)
+    missing_on = {ref: [h for h, found in present.items() if isinstance(found, dict) and not found.get(ref)]
+                  for ref in images.values()}
+    for svc, ref in sorted(images.items()):
+        if not missing_on[ref]:
+            continue
+        reference = ref.split("@", 1)[1] if "@" in ref else ref.rsplit(":", 1)[1]
+        if target.registry_client().digest(target.repository(svc), reference) is None:
+            raise ShipyardError(f"cannot roll back to {release}: {ref} is gone from {', '.join(missing_on[ref])}"
+                                f" and from the registry (pruned); nothing was changed",
+                                hint="pick a retained release from `invoke deploy.releases`")
 
 
 def abbreviate(command: str) -> str:
@@ -124,6 +138,10 @@ def plan_lines(target: Target, request: Request) -> dict[str, list[str]]:
         plan = bg.plan_host(host.name, desired, facts.services, run_hooks=hooks, force=request.force)
         ctx = context(target, facts, request)
         lines = [f"lock {target.layout.lock} (lease, renewed while the deploy runs)"]
+        login = target.host_login()
+        if login is not None and any(s.pull for s in plan.changes):
+            lines.append(f"registry login to {login.address} as {login.username} into {login.config_dir}"
+                         " (mode 700; the password on stdin, not shown)")
         for svc in plan.services:
             now = f"{svc.live}={svc.live_release}" if svc.live else "nothing live"
             lines.append(f"{svc.service}: {now} -> {svc.target}={svc.desired.release}"
@@ -174,6 +192,7 @@ def prune_hosts(target: Target, *, dry_run: bool) -> dict[str, list[str]]:
         recent = releases(entries)
         ps = container_facts.parse_ps(runner.run(bgc.ps(target.layout), timeout=30).stdout)
         in_use = {c.image for c in ps}
+        in_use_releases = {c.release for c in ps if c.release}  # containers run `repo@sha256:...`, tagged here
         live = [r for r in recent[:1]]
         previous = recent[1:2]
         removed = []
@@ -185,7 +204,7 @@ def prune_hosts(target: Target, *, dry_run: bool) -> dict[str, list[str]]:
                                          created={i.tag: i.created for i in images})
             for tag in decision.remove:
                 ref = f"{repo}:{tag}"
-                if ref in in_use:
+                if ref in in_use or tag in in_use_releases:
                     continue
                 if not dry_run:
                     runner.run(docker_cmd.remove_image(ref), timeout=120, check=False)
@@ -195,36 +214,26 @@ def prune_hosts(target: Target, *, dry_run: bool) -> dict[str, list[str]]:
     return {k: (v if isinstance(v, list) else [f"failed: {v}"]) for k, v in _each(target, one).items()}
 
 
-def prune_registry(target: Target, recent: Sequence[str], *, dry_run: bool, runner: Runner) -> list[str]:
-    """Delete release tags beyond retention from the registry (by manifest digest; shared digests are kept)."""
-    import json
+def prune_registry(target: Target, recent: Sequence[str], *, dry_run: bool) -> list[str]:
+    """Delete release tags beyond retention from the registry (by manifest digest; shared digests are kept).
+
+    Through the registry client, with the registry's credentials: a refusal is an error, never a silent skip."""
     import re
 
-    from shipyard.commands import registry as reg_cmd
-
     sha_tag = re.compile(r"^[0-9a-f]{7,40}(-dirty)?$")
+    client = target.registry_client()
     removed = []
     live, previous = list(recent[:1]), list(recent[1:2])
     for svc in target.services:
-        listed = runner.run(reg_cmd.tags(target.registry, svc), timeout=60, check=False)
-        if not listed.ok:
-            continue
-        tags = [t for t in (json.loads(listed.stdout).get("tags") or []) if sha_tag.match(t)]
+        repository = target.repository(svc)
+        tags = [t for t in client.tags(repository) if sha_tag.match(t)]
         decision = prune_plan.retain(tags, recent, retain=target.registry.retain, protected=[*live, *previous])
-
-        def digest(tag: str, service: str = svc) -> str | None:
-            head = runner.run(reg_cmd.manifest_digest(target.registry, service, tag), timeout=60, check=False)
-            for line in head.stdout.splitlines():
-                if line.lower().startswith("docker-content-digest:"):
-                    return line.split(":", 1)[1].strip()
-            return None
-
-        kept = {digest(t) for t in decision.keep}
+        kept = {client.digest(repository, t) for t in decision.keep}
         for tag in decision.remove:
-            found = digest(tag)
+            found = client.digest(repository, tag)
             if found is None or found in kept:
                 continue
             if not dry_run:
-                runner.run(reg_cmd.delete_manifest(target.registry, svc, found), timeout=60)
+                client.delete(repository, found)
             removed.append(f"{svc}:{tag}")
     return removed

@@ -24,6 +24,7 @@ from shipyard.facts import proxy as proxy_facts
 from shipyard.facts import sections
 from shipyard.plans.bluegreen import ServiceFacts, Step
 from shipyard.run.base import Runner
+from shipyard.targets.registry import HostLogin, login_host
 
 POLL = 0.1
 # Leaving maintenance, HAProxy reports a server "up" (and may still show a check result from before) until its
@@ -61,18 +62,40 @@ class HostFacts:
     proxy_up: bool
 
 
-def vm_hosts(runners: Sequence[Runner], layout: HostLayout, registry: Registry) -> dict[str, VmHost]:
-    """One VmHost per runner, by host name, each able to open the tunnel to a loopback registry."""
+def vm_hosts(runners: Sequence[Runner], layout: HostLayout, registry: Registry,
+             login: HostLogin | None = None) -> dict[str, VmHost]:
+    """One VmHost per runner, by host name, each able to open the tunnel to a loopback registry (and to log in
+    to the registry before its first pull, when it has credentials)."""
     tunnel = loopback_registry(registry)
-    return {r.host: VmHost(r, layout, tunnel_port=tunnel) for r in runners}
+    return {r.host: VmHost(r, layout, tunnel_port=tunnel, login=login) for r in runners}
 
 
 class VmHost:
-    def __init__(self, runner: Runner, layout: HostLayout, *, tunnel_port: int | None = None) -> None:
-        self.runner, self.layout, self.tunnel_port = runner, layout, tunnel_port
+    def __init__(self, runner: Runner, layout: HostLayout, *, tunnel_port: int | None = None,
+                 login: HostLogin | None = None) -> None:
+        self.runner, self.layout, self.tunnel_port, self.login = runner, layout, tunnel_port, login
         self.name = runner.host
         self._tunnel: contextlib.ExitStack | None = None
         self._tunnel_lock = threading.Lock()
+        self._logged_in = False
+
+    @property
+    def docker_config(self) -> str | None:
+        """The Docker config this host pulls with (where the login stored its credentials), if any."""
+        return self.login.config_dir if self.login is not None else None
+
+    def before_pull(self) -> None:
+        """The tunnel to a loopback registry, then `docker login` (once per run; the password on stdin)."""
+        self.ensure_tunnel()
+        if self.login is None or self.runner.dry_run:
+            return
+        with self._tunnel_lock:
+            if self._logged_in:
+                return
+            failed = login_host(self.runner, self.login)
+            if failed is not None:
+                raise StepFailed(self.name, failed, phase="pull")
+            self._logged_in = True
 
     # --- the registry tunnel -------------------------------------------------------------------------------
     def ensure_tunnel(self) -> None:
@@ -167,7 +190,7 @@ class VmHost:
             self.admin(step.input or "")
         elif step.kind == "run":
             if step.phase == "pull":
-                self.ensure_tunnel()
+                self.before_pull()
             result = self.runner.run(list(step.argv), input=step.input, timeout=step.timeout, check=False)
             if step.check and not result.ok:
                 output = (result.stdout.strip() + "\n" + result.stderr.strip()).strip()

@@ -2,6 +2,10 @@
 
 Docker, python3 and flock present (installed with apt when missing); Shipyard's state directory; the project
 network; the rendered proxy configuration (live colours preserved); the HAProxy container running.
+
+On a host prepared by host-setup.sh (terraform/modules/droplet-cluster) nothing here needs root: the SSH user
+owns the state root and is in the docker group. What does need root on another host (apt, creating the state
+root) goes through `sudo -n` when sudo allows it, or stops with one line that says what to do as root.
 """
 
 from __future__ import annotations
@@ -31,13 +35,67 @@ class SetupReport:
     in_place: list[str] = field(default_factory=list)
 
 
-def parse_probe(text: str) -> dict[str, bool]:
+def parse_probe(text: str) -> dict[str, str]:
     out = {}
     for line in text.splitlines():
         key, sep, value = line.strip().rpartition("=")
         if sep:
-            out[key] = value == "yes"
+            out[key] = value
     return out
+
+
+def _as_root(host: str, probe: dict[str, str], argv: list[str], why: str, hint: str) -> list[str]:
+    """`argv` as root (directly, or `sudo -n`); a one-line error naming what to do when neither is possible."""
+    if probe.get("root") == "yes" or probe.get("sudo") == "yes":
+        return hoststate.as_root(argv, root=probe.get("root") == "yes")
+    raise ShipyardError(f"[{host}] {why}, and {probe.get('user', 'the SSH user')} is not root and may not "
+                        "`sudo -n`", hint=hint)
+
+
+def _packages_and_state(target: Target, host: VmHost, act: Runner, probe: dict[str, str],
+                        report: SetupReport) -> str:
+    """Packages, Docker access and the state directories; returns the group (gid) the proxy works through."""
+    layout = target.layout
+
+    def yes(key: str) -> bool:
+        return probe.get(key) == "yes"
+
+    missing = [tool for tool in PACKAGES if not yes(tool)]
+    if missing:
+        if not yes("apt"):
+            raise ShipyardError(f"[{host.name}] missing {', '.join(missing)} and no apt-get to install them",
+                                hint="install Docker and python3 on the host, then run deploy.setup again")
+        names = [PACKAGES[t] for t in missing]
+        argv = _as_root(host.name, probe, hoststate.apt_install(names), f"missing {', '.join(missing)}",
+                        hint=f"as root, install {' '.join(names)} (host-setup.sh does), then run deploy.setup again")
+        act.run(argv, timeout=1800)  # may wait for cloud-init
+        report.changed.append(f"installed {', '.join(names)}")
+    else:
+        report.in_place.append("docker, python3, flock present")
+    if yes("docker-denied"):
+        raise ShipyardError(f"[{host.name}] {probe.get('user')} may not use Docker (not in the docker group)",
+                            hint="as root, add it to the group docker (host-setup.sh does), then run deploy.setup")
+    if probe.get("docker-running") == "no" and not missing:
+        raise ShipyardError(f"[{host.name}] Docker is installed but its daemon does not answer",
+                            hint="start it (systemctl start docker) and run deploy.setup again")
+
+    gid = probe.get("gid", "0")
+    if not yes("state-root"):
+        user = probe.get("user", "root")
+        act.run(_as_root(host.name, probe, hoststate.make_state_root(layout, user, gid),
+                         f"{layout.root} does not exist",
+                         hint=f"run host-setup.sh on the host as root (it makes {layout.root} the deploy user's)"),
+                timeout=30)
+        report.changed.append(f"created {layout.root} for {user}")
+    if all(yes(f"dir:{d}") for d in layout.directories):
+        report.in_place.append(f"state directory {layout.state_dir}")
+    else:
+        made = act.run(hoststate.make_dirs(layout), timeout=30, check=False)
+        if not made.ok:
+            last = (made.stderr.strip() or made.stdout.strip() or f"exit {made.exit_code}").splitlines()[-1]
+            raise ShipyardError(f"[{host.name}] cannot prepare {layout.state_dir}: {last}")
+        report.changed.append(f"state directory {layout.state_dir} (group {gid}, nothing world-readable)")
+    return gid
 
 
 def setup_host(target: Target, host: VmHost, act: Runner, tls_pem: str | None = None) -> SetupReport:
@@ -48,26 +106,8 @@ def setup_host(target: Target, host: VmHost, act: Runner, tls_pem: str | None = 
     runner: Runner = host.runner
     layout = target.layout
     report = SetupReport(host.name)
-    probe = parse_probe(runner.run(hoststate.probe(layout.directories), timeout=60).stdout)
-
-    missing = [tool for tool in PACKAGES if not probe.get(tool)]
-    if missing:
-        if not probe.get("apt"):
-            raise ShipyardError(f"[{host.name}] missing {', '.join(missing)} and no apt-get to install them",
-                                hint="install Docker and python3 on the host, then run deploy.setup again")
-        act.run(hoststate.apt_install([PACKAGES[t] for t in missing]), timeout=1800)  # may wait for cloud-init
-        report.changed.append(f"installed {', '.join(PACKAGES[t] for t in missing)}")
-    else:
-        report.in_place.append("docker, python3, flock present")
-    if not probe.get("docker-running", True) and not missing:
-        raise ShipyardError(f"[{host.name}] Docker is installed but its daemon does not answer",
-                            hint="start it (systemctl start docker) and run deploy.setup again")
-
-    if all(probe.get(f"dir:{d}") for d in layout.directories):
-        report.in_place.append(f"state directory {layout.state_dir}")
-    else:
-        act.run(hoststate.make_dirs(layout), timeout=30)
-        report.changed.append(f"created state directory {layout.state_dir}")
+    probe = parse_probe(runner.run(hoststate.probe(layout), timeout=60).stdout)
+    gid = _packages_and_state(target, host, act, probe, report)
 
     if runner.run(bgc.network_exists(layout), timeout=30, check=False).ok:
         report.in_place.append(f"network {layout.network}")
@@ -80,11 +120,12 @@ def setup_host(target: Target, host: VmHost, act: Runner, tls_pem: str | None = 
         if not tls_pem:
             raise ShipyardError(f"[{host.name}] proxy.tls is set but no certificate was given")
         want = hashlib.sha256(tls_pem.encode()).hexdigest()
-        if runner.run(hoststate.file_sha256(layout.tls_pem), timeout=30).stdout.strip() == want:
+        if runner.run(hoststate.file_sha256_mode(layout.tls_pem), timeout=30).stdout.split() == [want, "640"]:
             report.in_place.append("TLS certificate up to date")
         else:
-            act.run(hoststate.write_file(layout.tls_pem, "077"), input=tls_pem, timeout=30)
-            report.changed.append(f"wrote the TLS certificate and key to {layout.tls_pem} (mode 600)")
+            # mode 640, group of the state directory: the proxy (root without capabilities) reads it as that group
+            act.run(hoststate.write_file(layout.tls_pem, "027"), input=tls_pem, timeout=30)
+            report.changed.append(f"wrote the TLS certificate and key to {layout.tls_pem} (mode 640)")
             tls_changed = True
 
     current = runner.run(hoststate.read_file(layout.proxy_config), timeout=30).stdout
@@ -97,11 +138,12 @@ def setup_host(target: Target, host: VmHost, act: Runner, tls_pem: str | None = 
     else:
         report.in_place.append("proxy configuration up to date")
 
-    _ensure_proxy(target, host, act, report, config_changed or tls_changed)
+    _ensure_proxy(target, host, act, report, config_changed or tls_changed, gid)
     return report
 
 
-def _ensure_proxy(target: Target, host: VmHost, act: Runner, report: SetupReport, config_changed: bool) -> None:
+def _ensure_proxy(target: Target, host: VmHost, act: Runner, report: SetupReport, config_changed: bool,
+                  group: str) -> None:
     runner, layout, proxy = host.runner, target.layout, target.env.proxy
     inspect = runner.run(proxy_cmd.inspect(layout), timeout=30, check=False)
     want_port = proxy_cmd.publish(proxy.bind, proxy.http_port)
@@ -114,19 +156,19 @@ def _ensure_proxy(target: Target, host: VmHost, act: Runner, report: SetupReport
         https = (ports.get("443/tcp") or [{}])[0].get("HostPort", "")
         matches = state.get("image") == proxy.image and want_port.startswith(
             f"{host_ip}:{host_port}" if ":" not in host_ip else f"[{host_ip}]:{host_port}") and \
-            https == (str(https_port) if https_port else "")
+            https == (str(https_port) if https_port else "") and (state.get("groups") or []) == [group]
         if not matches:
             act.run(proxy_cmd.remove(layout), timeout=60)
-            report.changed.append("removed the proxy container (image or port changed; brief interruption)")
+            report.changed.append("removed the proxy container (image, ports or group changed; brief interruption)")
             state = None
     if state is None:
         if not host.images_present([proxy.image]).get(proxy.image, False):
             if not act.dry_run:
-                host.ensure_tunnel()
-            act.run(docker_cmd.pull(proxy.image), timeout=900)
+                host.before_pull()
+            act.run(docker_cmd.pull(proxy.image, config=host.docker_config), timeout=900)
             report.changed.append(f"pulled {proxy.image}")
         act.run(proxy_cmd.run(layout, proxy.image, bind=proxy.bind, http_port=proxy.http_port,
-                                 aliases=sorted(target.services), https_port=https_port), timeout=120)
+                                 aliases=sorted(target.services), https_port=https_port, group=group), timeout=120)
         report.changed.append(f"started the proxy on {want_port.rsplit(':', 1)[0]}")
         return
     if not state.get("running"):
@@ -149,7 +191,7 @@ def setup(target: Target, *, dry_run: bool = False,
     from shipyard.run import DryRunRunner
 
     runners = target.runners()
-    hosts = vm_hosts(runners, target.layout, target.registry)
+    hosts = vm_hosts(runners, target.layout, target.registry, target.host_login())
 
     def one(runner: Runner) -> SetupReport:
         act: Runner = DryRunRunner(host=runner.host) if dry_run else runner

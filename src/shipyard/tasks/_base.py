@@ -72,3 +72,15 @@ def runner(dry_run: bool = False) -> Any:
     from shipyard.run import DryRunRunner, LocalRunner
 
     return DryRunRunner() if dry_run else LocalRunner()
+
+
+def checked_platform(value: str | None) -> str | None:
+    """A --platform flag's value, checked like build.platform (None when the flag was not given)."""
+    from shipyard.config.schema import PLATFORM_RE
+
+    if not value:
+        return None
+    if not PLATFORM_RE.match(value):
+        raise ShipyardError(f"--platform {value!r} is not os/architecture[/variant]",
+                            hint="for example --platform linux/amd64 (what droplets run) or linux/arm64")
+    return value

@@ -13,7 +13,7 @@ from typing import Any
 
 from invoke.collection import Collection
 
-from shipyard.tasks._base import load_config, task
+from shipyard.tasks._base import checked_platform, load_config, task
 
 SHA_RE = re.compile(r"^[0-9a-f]{4,40}$")
 ENV_HELP = "a `target: vm` environment of shipyard.yaml (or `sandbox` after `invoke sandbox.up`)"
@@ -26,6 +26,8 @@ DEPLOY_HELP = {
     "force": "redeploy even where the release is already live and healthy",
     "build_arg": "KEY=VALUE passed to `docker build` (repeatable), e.g. PYTHON_IMAGE=...",
     "allow_dirty": "deploy a build of a dirty working tree (tag gets -dirty; never for production)",
+    "platform": "platform of the images built for this deploy (default: build.platform in shipyard.yaml,"
+                " linux/amd64)",
 }
 
 
@@ -61,6 +63,9 @@ def _print_plan(target: Any, request: Any) -> None:
     for host, lines in plans.items():
         for line in lines:
             print(f"[{host}] {line}")
+    from shipyard.targets.faults import listing
+
+    print(listing())
     _fail_unreachable([h for h, lines in plans.items() if lines and lines[0].startswith(UNREADABLE)], len(plans),
                       "the plan is incomplete")
 
@@ -75,7 +80,8 @@ def _fail_unreachable(bad: list[str], total: int, what: str) -> None:
 
 
 def run_deploy(env: str | None, sha: str | None = None, yes: bool = False, dry_run: bool = False, wait: float = 0.0,
-               force: bool = False, build_arg: list[str] | None = None, allow_dirty: bool = False) -> None:
+               force: bool = False, build_arg: list[str] | None = None, allow_dirty: bool = False,
+               platform: str | None = None) -> None:
     import os
 
     from shipyard.errors import ShipyardError
@@ -88,6 +94,7 @@ def run_deploy(env: str | None, sha: str | None = None, yes: bool = False, dry_r
 
     config, target = target_for(env)
     approve(target, yes, dry_run)
+    platform = checked_platform(platform)
     local = LocalRunner()
     if sha:
         if not SHA_RE.match(sha):
@@ -102,7 +109,8 @@ def run_deploy(env: str | None, sha: str | None = None, yes: bool = False, dry_r
     apps_env, accessories_env = env_files(config, target.env_name, target.env, target.services)
     args = dict(a.split("=", 1) for a in (build_arg or []) if "=" in a)
     refs = images.ensure(target, release, DryRunRunner() if dry_run else local, local, root=config.root,
-                         build=not sha, build_args=args, environ=os.environ,
+                         build=not sha, build_args=args, environ=os.environ, settings=config.project.build,
+                         platform=platform,
                          builder=None if dry_run else LocalRunner(echo=build_progress))
     request = droplets.Request(action="deploy", release=release.tag, images=refs, force=force, wait_lock=wait,
                                env_contents=apps_env)
@@ -123,7 +131,7 @@ def accessories_of(target: Any, accessories_env: dict[str, str]) -> Any:
     from shipyard.targets.accessories import Accessories
     from shipyard.targets.vmhost import vm_hosts
 
-    hosts = vm_hosts(target.runners(), target.layout, target.registry)
+    hosts = vm_hosts(target.runners(), target.layout, target.registry, target.host_login())
     return Accessories(target.env_name, target.env, target.layout, accessories_env, hosts)
 
 
@@ -139,9 +147,9 @@ def _boot_accessories(target: Any, accessories_env: dict[str, str], dry_run: boo
 @task(default=True, iterable=["build_arg"], help=DEPLOY_HELP)
 def deploy(c: Any, env: str | None = None, sha: str | None = None, yes: bool = False, dry_run: bool = False,
            wait: float = 0.0, force: bool = False, build_arg: list[str] | None = None,
-           allow_dirty: bool = False) -> None:
+           allow_dirty: bool = False, platform: str | None = None) -> None:
     """Blue/green deploy of a release to every host of an environment, without dropping a request."""
-    run_deploy(env, sha, yes, dry_run, wait, force, build_arg, allow_dirty)
+    run_deploy(env, sha, yes, dry_run, wait, force, build_arg, allow_dirty, platform)
 
 
 _SHORT = {k: v for k, v in DEPLOY_HELP.items() if k != "env"}
@@ -149,16 +157,18 @@ _SHORT = {k: v for k, v in DEPLOY_HELP.items() if k != "env"}
 
 @task(iterable=["build_arg"], help=_SHORT)
 def staging(c: Any, sha: str | None = None, yes: bool = False, dry_run: bool = False, wait: float = 0.0,
-            force: bool = False, build_arg: list[str] | None = None, allow_dirty: bool = False) -> None:
+            force: bool = False, build_arg: list[str] | None = None, allow_dirty: bool = False,
+            platform: str | None = None) -> None:
     """Deploy to staging (same as `deploy --env staging`)."""
-    run_deploy("staging", sha, yes, dry_run, wait, force, build_arg, allow_dirty)
+    run_deploy("staging", sha, yes, dry_run, wait, force, build_arg, allow_dirty, platform)
 
 
 @task(iterable=["build_arg"], help=_SHORT)
 def production(c: Any, sha: str | None = None, yes: bool = False, dry_run: bool = False, wait: float = 0.0,
-               force: bool = False, build_arg: list[str] | None = None, allow_dirty: bool = False) -> None:
+               force: bool = False, build_arg: list[str] | None = None, allow_dirty: bool = False,
+               platform: str | None = None) -> None:
     """Deploy to production (needs --yes, or SHIPYARD_APPROVED=1 from an approved CI environment)."""
-    run_deploy("production", sha, yes, dry_run, wait, force, build_arg, allow_dirty)
+    run_deploy("production", sha, yes, dry_run, wait, force, build_arg, allow_dirty, platform)
 
 
 @task(help={"env": ENV_HELP, "dry_run": "print what would change on each host and change nothing"})
@@ -237,7 +247,6 @@ def prune(c: Any, env: str | None = None, dry_run: bool = False, registry: bool 
 
 
 def _prune(target: Any, *, dry_run: bool, registry: bool) -> None:
-    from shipyard.run import LocalRunner
     from shipyard.targets.vmadmin import ledgers, prune_hosts, prune_registry
 
     verb = "would remove" if dry_run else "removed"
@@ -247,7 +256,7 @@ def _prune(target: Any, *, dry_run: bool, registry: bool) -> None:
         from shipyard.facts.ledger import releases as live_releases
 
         first = next((v for v in ledgers(target).values() if isinstance(v, list)), [])
-        removed = prune_registry(target, live_releases(first), dry_run=dry_run, runner=LocalRunner())
+        removed = prune_registry(target, live_releases(first), dry_run=dry_run)
         print(f"[registry] {verb}: {', '.join(removed) if removed else 'nothing'}"
               + (" (run the registry's garbage collector to free the blobs)" if removed and not dry_run else ""))
 

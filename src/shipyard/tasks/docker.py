@@ -8,7 +8,7 @@ from typing import Any
 
 from invoke.collection import Collection
 
-from shipyard.tasks._base import load_config, runner, task
+from shipyard.tasks._base import checked_platform, load_config, runner, task
 
 ENV_HELP = "compose environment from shipyard.yaml (default: dev)"
 DRY_HELP = "print the exact commands without running them"
@@ -186,14 +186,17 @@ def ps(c: Any, env: str = "dev") -> None:
                                     "env": "environment whose registry override applies (default: the project's)",
                                     "affected": "only services whose package (or a dependency) changed since --base",
                                     "base": "git ref for --affected (default origin/main, falling back to main)",
+                                    "platform": "image platform (default: build.platform in shipyard.yaml,"
+                                                " linux/amd64)",
                                     "dry_run": DRY_HELP})
 def build(c: Any, service: str | None = None, allow_dirty: bool = False, env: str = "", affected: bool = False,
-          base: str = "", dry_run: bool = False) -> None:
+          base: str = "", platform: str = "", dry_run: bool = False) -> None:
     """Build release images tagged <registry>/<namespace>/<service>:<sha> (a failure names step, file, line)."""
     from shipyard.release import current
     from shipyard.run import LocalRunner
     from shipyard.targets.compose import build_release, select_services
 
+    wanted = checked_platform(platform)
     config = load_config()
     release = current(LocalRunner(), cwd=str(config.root), allow_dirty=allow_dirty)
     services = config.services(env or None)
@@ -209,7 +212,8 @@ def build(c: Any, service: str | None = None, allow_dirty: bool = False, env: st
             return
     run = runner(dry_run) if dry_run else LocalRunner(echo=build_progress)
     built = build_release(config.root, services, names, release, lambda name: release.image(registry, name), run,
-                          environ=os.environ, project=config.project.project, say=_say)
+                          environ=os.environ, project=config.project.project, settings=config.project.build,
+                          platform=wanted, say=_say)
     for image in built:
         _say(f"{image.service:<8} {image.ref}")
 

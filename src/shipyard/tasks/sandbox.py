@@ -19,9 +19,11 @@ from shipyard.tasks._base import load_config, task
             "health_timeout": "the sandbox environment's health timeout in seconds (default 60)",
             "watch_window": "the sandbox environment's watch window in seconds (default 5)",
             "like": "copy the accessories of this environment, with the test bed's images (default: staging,"
-                    " when there is one; '' for none)"})
+                    " when there is one; '' for none)",
+            "registry": "private (default): the sandbox's own registry on 127.0.0.1:5443, TLS with the sandbox CA and"
+                        " htpasswd auth, like DOCR/GHCR; anonymous: the test bed's plain-HTTP 127.0.0.1:5000"})
 def up(c: Any, hosts: int = 1, setup: bool = True, health_timeout: float = 60.0, watch_window: float = 5.0,
-       like: str | None = None) -> None:
+       like: str | None = None, registry: str = "private") -> None:
     """Start N local VMs and a registry they pull from; write the `sandbox` environment (.shipyard/sandbox.yaml)."""
     from shipyard.config.schema import VmEnvironment
     from shipyard.sandbox import vms
@@ -39,8 +41,12 @@ def up(c: Any, hosts: int = 1, setup: bool = True, health_timeout: float = 60.0,
                             hint=f"pick one of: {', '.join(vm_envs) or 'none'} (or --like '' for no accessories)")
     accessories = {name: acc.model_dump() for name, acc in model.accessories.items()} \
         if isinstance(model, VmEnvironment) else {}
+    if registry not in ("private", "anonymous"):
+        from shipyard.errors import ShipyardError
+
+        raise ShipyardError(f"--registry {registry}: expected private or anonymous")
     vms.up(config.root, config.project.project, hosts, health_timeout=health_timeout, watch_window=watch_window,
-           accessories=accessories)
+           accessories=accessories, private_registry=registry == "private")
     if setup:
         setup_task(c, env="sandbox")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from shipyard.commands import host as cmd
@@ -12,21 +13,31 @@ from shipyard.testbed.host import Host
 from shipyard.util.poll import wait_until
 
 REGISTRY_BINARY = "docker-registry"
-MANIFEST_TYPES = ", ".join((
-    "application/vnd.docker.distribution.manifest.v2+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.oci.image.index.v1+json",
-))
 
 
-def render_config(addr: str, storage: Path) -> str:
-    """The registry's config: loopback only, deletes allowed, no blob cache (it goes stale after a GC)."""
+@dataclass(frozen=True)
+class TokenAuth:
+    """distribution's `auth: token`: tokens from `realm`, signed by a key whose certificate is in `rootcertbundle`."""
+
+    realm: str
+    service: str
+    issuer: str
+    rootcertbundle: Path
+
+
+def render_config(addr: str, storage: Path, *, tls: tuple[Path, Path] | None = None, htpasswd: Path | None = None,
+                  token: TokenAuth | None = None) -> str:
+    """The registry's config: loopback only, deletes allowed, no blob cache (it goes stale after a GC).
+
+    `tls` (certificate chain, key) serves HTTPS; `htpasswd` (a file of bcrypt entries) or `token` require
+    credentials, as a private registry (DOCR, GHCR) does."""
     host, _, port = addr.rpartition(":")
     if host not in ("127.0.0.1", "localhost", "::1") or not port.isdigit():
         raise ShipyardError(f"registry address {addr!r} must be 127.0.0.1:<port>",
                             hint="the test bed registry is never exposed beyond loopback")
-    return (
+    if htpasswd is not None and token is not None:
+        raise ValueError("one of htpasswd or token auth, not both")
+    text = (
         "# Written by `invoke testbed.up`; changes are overwritten.\n"
         "version: 0.1\n"
         "log:\n  level: info\n  formatter: text\n"
@@ -38,17 +49,35 @@ def render_config(addr: str, storage: Path) -> str:
         f"  addr: {addr}\n"
         "  headers:\n    X-Content-Type-Options: [nosniff]\n"
     )
+    if tls is not None:
+        text += f"  tls:\n    certificate: {tls[0]}\n    key: {tls[1]}\n"
+    if htpasswd is not None:
+        text += f"auth:\n  htpasswd:\n    realm: shipyard\n    path: {htpasswd}\n"
+    if token is not None:
+        text += (f"auth:\n  token:\n    realm: {token.realm}\n    service: {token.service}\n"
+                 f"    issuer: {token.issuer}\n    rootcertbundle: {token.rootcertbundle}\n")
+    return text
+
+
+def htpasswd_entry(username: str, password: str) -> str:
+    """One `user:bcrypt-hash` line, as `htpasswd -nbB` writes it (the registry accepts only bcrypt)."""
+    import bcrypt
+
+    if ":" in username or not username:
+        raise ValueError("an htpasswd user name is non-empty and has no ':'")
+    hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()
+    return f"{username}:{hashed}\n"
 
 
 def answering(addr: str, timeout: float = 2.0) -> bool:
     """True when a Docker registry (API v2) answers at addr."""
-    import httpx
+    from shipyard.run.registry import RegistryClient, RegistryError
 
     try:
-        response = httpx.get(f"http://{addr}/v2/", timeout=timeout)
-    except httpx.HTTPError:
+        with RegistryClient(addr, timeout=timeout) as client:
+            return client.check() == "registry/2.0"
+    except RegistryError:
         return False
-    return response.status_code == 200 and "docker-distribution-api-version" in response.headers
 
 
 def _port_taken(addr: str) -> bool:
@@ -120,25 +149,18 @@ def garbage_collect(host: Host) -> None:
 
 def delete_tag(addr: str, repository: str, tag: str) -> str:
     """Delete the manifest a tag points to; returns its digest. Blobs stay until `garbage_collect`."""
-    import httpx
+    from shipyard.run.registry import RegistryClient
 
-    base = f"http://{addr}/v2/{repository}/manifests"
-    head = httpx.head(f"{base}/{tag}", headers={"Accept": MANIFEST_TYPES}, timeout=10)
-    if head.status_code == 404:
-        raise ShipyardError(f"{addr}/{repository}:{tag} does not exist in the registry")
-    head.raise_for_status()
-    digest = head.headers["docker-content-digest"]
-    response = httpx.delete(f"{base}/{digest}", timeout=10)
-    if response.status_code != 202:
-        raise ShipyardError(f"deleting {addr}/{repository}:{tag} failed: HTTP {response.status_code}")
+    with RegistryClient(addr) as client:
+        digest = client.digest(repository, tag)
+        if digest is None:
+            raise ShipyardError(f"{addr}/{repository}:{tag} does not exist in the registry")
+        client.delete(repository, digest)
     return digest
 
 
 def tags(addr: str, repository: str) -> list[str]:
-    import httpx
+    from shipyard.run.registry import RegistryClient
 
-    response = httpx.get(f"http://{addr}/v2/{repository}/tags/list", timeout=10)
-    if response.status_code == 404:
-        return []
-    response.raise_for_status()
-    return sorted(response.json().get("tags") or [])
+    with RegistryClient(addr) as client:
+        return client.tags(repository)

@@ -4,6 +4,7 @@ locals {
   user_data = templatefile("${path.module}/cloud-init.yaml.tftpl", {
     deploy_user        = var.deploy_user
     deploy_public_keys = var.deploy_public_keys
+    host_setup         = file("${path.module}/host-setup.sh") # the sandbox runs this very file in its VMs
   })
   alerts = {
     cpu    = { type = "v1/insights/droplet/cpu", value = 80, description = "CPU above 80% for 5 minutes" }

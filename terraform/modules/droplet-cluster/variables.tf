@@ -72,7 +72,7 @@ variable "vpc_id" {
 }
 
 variable "ssh_key_fingerprints" {
-  description = "Fingerprints (or IDs) of SSH keys already uploaded to DigitalOcean; they are installed for root."
+  description = "Fingerprints (or IDs) of SSH keys already uploaded to DigitalOcean; installed for root, which cannot log in over SSH."
   type        = list(string)
 
   validation {
@@ -92,7 +92,7 @@ variable "deploy_public_keys" {
 }
 
 variable "deploy_user" {
-  description = "Name of the unprivileged user created by cloud-init, member of the docker group."
+  description = "Name of the unprivileged user host-setup.sh creates (docker and shipyard groups); Shipyard connects as it."
   type        = string
   default     = "deploy"
 

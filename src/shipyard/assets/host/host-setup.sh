@@ -1,0 +1,1 @@
+../../../../terraform/modules/droplet-cluster/host-setup.sh

@@ -1,0 +1,99 @@
+"""Fault injection for deploys and rollbacks: a documented test hook, off unless SHIPYARD_FAULT is set.
+
+    SHIPYARD_FAULT=<action>@<point>[@<host>]
+
+Actions:
+  kill  SIGKILL of the deploying process (what a crashed laptop or a killed CI runner does);
+  drop  the SSH connection to the host is closed and the step is lost with it (a network drop);
+  fail  the step fails: at a `before-` point it never runs, at an `after-` point it ran and is reported failed.
+Points: `before-<step>` and `after-<step>` for every step name in POINTS (the order a deploy runs them on a
+host); `<host>` limits the fault to one host (default: the first host that reaches the point). A fault fires
+once per process. Nothing here runs unless the variable is set; a malformed value is a one-line error.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from shipyard.errors import ShipyardError
+
+ENV = "SHIPYARD_FAULT"
+ACTIONS = ("kill", "drop", "fail")
+#: Step names in the order a deploy (or rollback) runs them on a host. `lock` is taking the host's lease and
+#: `ledger` writing its entry (after which the lease is released); the others are the blue/green plan's steps
+#: (shipyard.plans.bluegreen.Step.point), some of which only exist when they have work to do (a pull when the
+#: image is missing, a release command or a hook when configured, removal of a stale container).
+STEPS = ("lock", "pull", "env-file", "release-command", "isolate-stale", "remove-stale", "drain-new", "start",
+         "healthy", "hook", "switch", "record", "verify-proxy", "verify-http", "watch", "isolate-old",
+         "remove-old", "ledger")
+POINTS = tuple(f"{when}-{step}" for step in STEPS for when in ("before", "after"))
+
+
+@dataclass(frozen=True)
+class Fault:
+    action: str
+    point: str
+    host: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.action}@{self.point}" + (f"@{self.host}" if self.host else "")
+
+
+def parse(text: str) -> Fault:
+    """`action@point[@host]`, checked against ACTIONS and POINTS."""
+    parts = text.strip().split("@")
+    if len(parts) not in (2, 3) or not all(parts):
+        raise ShipyardError(f"{ENV}={text!r}: expected <action>@<point>[@<host>]",
+                            hint=f"for example {ENV}=kill@after-switch; `invoke deploy --dry-run` lists the points")
+    action, point = parts[0], parts[1]
+    if action not in ACTIONS:
+        raise ShipyardError(f"{ENV}={text!r}: unknown action {action!r} (actions: {', '.join(ACTIONS)})")
+    if point not in POINTS:
+        raise ShipyardError(f"{ENV}={text!r}: unknown point {point!r}",
+                            hint="`invoke deploy --dry-run` lists the points")
+    return Fault(action, point, parts[2] if len(parts) == 3 else None)
+
+
+def listing() -> str:
+    """The points, for `deploy --dry-run`."""
+    return (f"fault injection points ({ENV}=<{'|'.join(ACTIONS)}>@<point>[@<host>], a test hook, off unless set): "
+            + ", ".join(POINTS))
+
+
+class Injector:
+    """Fires the configured fault once, at its point, on its host (or the first host to reach the point)."""
+
+    def __init__(self, fault: Fault | None) -> None:
+        self.fault = fault
+        self._lock = threading.Lock()
+        self._fired = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Injector:
+        text = (os.environ if environ is None else environ).get(ENV, "")
+        return cls(parse(text) if text.strip() else None)
+
+    def at(self, when: str, step: str, host: str, *, drop: object = None) -> None:
+        """Called before and after each step on `host`; `drop` closes that host's connection (a callable)."""
+        fault = self.fault
+        if fault is None or fault.point != f"{when}-{step}" or (fault.host and fault.host != host):
+            return
+        with self._lock:
+            if self._fired:
+                return
+            self._fired = True
+        message = f"fault injected: {fault} on {host}"
+        print(f"[{host}] {message}", file=sys.stderr, flush=True)
+        if fault.action == "kill":
+            sys.stdout.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+        if fault.action == "drop" and callable(drop):
+            drop()
+        from shipyard.targets.vmhost import StepFailed
+
+        raise StepFailed(host, message, phase=step)
