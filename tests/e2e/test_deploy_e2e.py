@@ -233,9 +233,10 @@ def test_hosts_run_the_recorded_digest_even_after_the_tag_moves(bed: Bed, state:
     last = state.ledger()[-1]
     pinned = last["services"]["app"]
     assert last["release"] == B and pinned.startswith(f"{REGISTRY}/{NAMESPACE}/app@sha256:"), last
-    running = host.check_output(f"docker ps --filter label=shipyard.project={PROJECT} --filter "
-                                "label=shipyard.role=app --format '{{.Image}}'").split()
-    assert running == [pinned]
+    names = host.check_output(f"docker ps --filter label=shipyard.project={PROJECT} --filter "
+                              "label=shipyard.role=app --format '{{.Names}}'").split()
+    running = [host.check_output(f"docker inspect --format '{{{{.Config.Image}}}}' {name}") for name in names]
+    assert running == [pinned]  # the container was created from the digest, not from the tag
     ensure_live(bed, A)
     try:  # the tag B now names A's image in the registry, and B is gone from the host
         docker("tag", image(A), image(B))
