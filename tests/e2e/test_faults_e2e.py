@@ -51,6 +51,7 @@ def config(project: str, env: dict[str, Any]) -> str:
             "    port: 8000\n"
             "    health: {liveness: /health, readiness: /ready}\n"
             "    public: true\n"
+            "    env: {LOG_LEVEL: info}\n"  # an env file to write: the env-file points exist
             "    release_command: 'test -n \"$SHIPYARD_RELEASE\"'\n"
             f"environments:\n  faults: {json.dumps(env)}\n")
 
