@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-CERT_SECRET, KEY_SECRET = "SANDBOX_TLS_CERTIFICATE", "SANDBOX_TLS_KEY"
+CERT_SECRET, KEY_SECRET = "SANDBOX_TLS_CERTIFICATE", "SANDBOX_TLS_KEY"  # pragma: allowlist secret
 VALID_DAYS, RENEW_DAYS = 365, 30
 
 
