@@ -40,6 +40,7 @@ PROJECT = "shipyard-benchref"
 INVOKE = str(Path(sys.executable).with_name("invoke"))
 BASES = {"PYTHON_IMAGE": "shipyard-base/python:bookworm", "NODE_IMAGE": "shipyard-base/node:bookworm"}
 RATE = 110.0
+LOG = Path(tempfile.gettempdir()) / "shipyard-bench-deploy-reference.log"  # the output of a setup step that failed
 
 
 def version(body: str) -> str:
@@ -68,7 +69,8 @@ class Stack:
         proc = subprocess.run([INVOKE, "-r", str(ROOT), *args], cwd=self.root, env=self.env, capture_output=True,
                               text=True, timeout=timeout, stdin=subprocess.DEVNULL)
         if proc.returncode != 0:
-            raise RuntimeError(f"invoke {' '.join(args)} exited {proc.returncode}: "
+            LOG.write_text(proc.stdout + proc.stderr, encoding="utf-8")
+            raise RuntimeError(f"invoke {' '.join(args)} exited {proc.returncode} (its output: {LOG}): "
                                f"{(proc.stderr.strip() or proc.stdout.strip())[-300:]}")
         return proc.stdout
 

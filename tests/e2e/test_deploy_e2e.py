@@ -141,6 +141,30 @@ def test_killed_deployer_leaves_a_serving_host_and_no_manual_step(bed: Bed, stat
 
 
 @pytest.mark.parametrize(("policy", "serves"), [("abort", A), ("continue", B)])
+def test_sigterm_stops_at_a_step_boundary_then_writes_the_ledger_and_releases_the_lock(bed: Bed,
+                                                                                     state: HostState) -> None:
+    """What a cancelled CI job sends: the deploy stops before its next step, puts the host back (the new colour
+    abandoned, or switched back), records why, and leaves no lock behind."""
+    ensure_live(bed, A)
+    with LoadGenerator(bed.http_port, releases={A, B}, rate=150, clients=8, max_seconds=240) as load:
+        deployer = bed.start("deploy", "--env", "sandbox", "--sha", B)
+        deadline = time.monotonic() + 60
+        while not any(rel == B and st == "running" for st, rel in state.containers().values()):
+            assert time.monotonic() < deadline and deployer.poll() is None, "B never started"
+            time.sleep(0.1)
+        deployer.send_signal(signal.SIGTERM)
+        out, _ = deployer.communicate(timeout=180)
+        time.sleep(0.5)
+    assert deployer.returncode == 1, out
+    assert "SIGTERM: stopping at the next step boundary" in out and "interrupted by SIGTERM: stopped before" in out
+    assert "Traceback" not in out
+    assert_clean(load.report)
+    state.assert_serving(A)  # includes: the lock is free
+    last = state.ledger()[-1]
+    assert last["release"] == B and last["outcome"] in {"failed", "switched-back"}, last
+    assert "interrupted by SIGTERM" in last["error"]
+
+
 def test_unreachable_host_policy(bed: Bed, state: HostState, policy: str, serves: str) -> None:
     ensure_live(bed, A)
     result = bed.shipyard("deploy", "--env", f"pair-{policy}", "--sha", B)
@@ -180,6 +204,30 @@ def test_setup_is_idempotent(bed: Bed) -> None:
     assert again.returncode == 0, again.stderr
     assert "changed" not in again.stdout, again.stdout
     assert "in place: proxy running" in again.stdout and "in place: network shipyard-e2e" in again.stdout
+
+
+def test_setup_waits_for_a_held_apt_lock_then_succeeds(bed: Bed) -> None:
+    """First boot on a droplet: cloud-init or unattended-upgrades hold apt's lock. deploy.setup waits for it (as
+    the deploy user, reading /proc/locks), says so, then goes on."""
+    import subprocess
+
+    hold = ("import fcntl, sys, time; f = open('/var/lib/dpkg/lock-frontend', 'a'); fcntl.lockf(f, fcntl.LOCK_EX);"
+            " print('held', flush=True); time.sleep(4)")
+    holder = subprocess.Popen(["docker", "exec", bed.vm.name, "python3", "-c", hold], stdout=subprocess.PIPE,
+                              text=True)  # root in the VM, as apt would be
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        setup = bed.shipyard("deploy.setup", "--env", "sandbox")
+        took = time.monotonic() - started
+    finally:
+        holder.wait(timeout=30)
+    assert setup.returncode == 0, setup.stdout + setup.stderr
+    assert "first boot: waited " in setup.stdout
+    assert "for the apt/dpkg lock (/var/lib/dpkg/lock-frontend)" in setup.stdout
+    assert took >= 2.5, took
+    again = bed.shipyard("deploy.setup", "--env", "sandbox")  # nothing held: no wait, nothing said
+    assert again.returncode == 0 and "first boot" not in again.stdout, again.stdout
 
 
 def test_secret_reaches_the_container_and_no_output(bed: Bed, state: HostState, host: Any) -> None:

@@ -231,6 +231,21 @@ def test_host_state_with_testinfra(ref: Ref) -> None:
     assert '"max-size":"10m"' in log
     published = first.check_output(f"docker port {PROJECT}-postgres")
     assert published.strip().startswith(f"5432/tcp -> {ref.vms[0].private_address}:5432"), published
+    # droplet-shaped: deployed by the non-root `deploy` user, logged in to the private registry in a folder only
+    # it reads, no credential in any process's command line, every app container created from a digest
+    from shipyard.sandbox.registry import password_file
+
+    password = password_file(PROJECT).read_text().strip()
+    assert password and password not in first.check_output("ps -eo args")
+    assert first.file(f"{state}/ledger.jsonl").user == "deploy"
+    docker_config = first.file(f"{state}/docker")
+    assert docker_config.user == "deploy" and docker_config.mode & 0o077 == 0, oct(docker_config.mode)
+    assert first.file(f"{state}/docker/config.json").mode == 0o600
+    names = first.check_output(f"docker ps --filter label=shipyard.project={PROJECT} --filter label=shipyard.role=app"
+                               " --format '{{.Names}}'").split()
+    assert len(names) == 2  # api and web, one live colour each
+    for name in names:
+        assert "@sha256:" in first.check_output(f"docker inspect --format '{{{{.Config.Image}}}}' {name}"), name
     for vm in ref.vms[1:]:  # never on the other hosts
         other = testinfra.get_host(f"docker://{vm.name}")
         assert f"{PROJECT}-postgres" not in other.check_output("docker ps --format '{{.Names}}'")
@@ -290,6 +305,10 @@ def test_a_restarted_vm_comes_back_serving_the_live_release_with_its_data(ref: R
 
 
 def test_the_canary_password_reached_no_output(ref: Ref) -> None:
+    """Neither the database password nor the private registry's appears in any output of any command run."""
+    from shipyard.sandbox.registry import password_file
+
+    registry_password = password_file(PROJECT).read_text().strip()
     assert ref.outputs, "nothing was run"
     for text in ref.outputs:
-        assert ref.canary not in text
+        assert ref.canary not in text and registry_password not in text

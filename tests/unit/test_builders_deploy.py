@@ -237,3 +237,10 @@ def test_pull_then_tag_script_runs(tmp_path: Path) -> None:
     failing = [*argv[:-2], "docker", "fail"]  # the pull fails: no tag after it
     assert subprocess.run(failing, env=env).returncode != 0
     assert log.read_text().splitlines()[-1] == "fail r/app@sha256:1"
+
+
+def test_first_boot_wait_script_runs_and_is_bounded(tmp_path: Path) -> None:
+    """Nothing to wait for: silent and immediate. (Waiting on a held lock is run on a VM in test_deploy_e2e.)"""
+    result = subprocess.run(hoststate.first_boot_wait(5), capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
+    assert hoststate.first_boot_wait(7)[-1] == "7"

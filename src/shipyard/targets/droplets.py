@@ -8,10 +8,13 @@ becomes healthy keeps serving the old one; `on_host_failure: abort` undoes the w
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from shipyard.commands import hoststate
 from shipyard.commands.layout import Colour
@@ -86,6 +89,7 @@ class Deployment:
         self.target, self.request, self.progress = target, request, progress
         self.policy = target.env.deploy
         self.faults = Injector.from_env()  # a test hook: off unless SHIPYARD_FAULT is set
+        self.interrupted: str | None = None  # the signal that asked this deploy to stop at a step boundary
         self.who = me(f"{request.action} {request.release} to {target.env_name}")
         tunnel = loopback_registry(target.registry)
         login = target.host_login()
@@ -94,11 +98,22 @@ class Deployment:
                      for r in target.runners()]
 
     # --- helpers -------------------------------------------------------------------------------------------
+    def _stop_if_asked(self, run: HostRun, step: bg.Step) -> None:
+        if self.interrupted:
+            raise StepFailed(run.name, f"interrupted by {self.interrupted}: stopped before {step.what}",
+                             phase=step.phase)
+        if run.lock.lost:
+            raise StepFailed(run.name, f"{run.lock.lost}: stopped before {step.what}", phase=step.phase)
+
     def _fault(self, when: str, point: str, run: HostRun) -> None:
         self.faults.at(when, point, run.name, drop=getattr(run.host.runner, "close", None))
 
-    def _steps(self, run: HostRun, steps: Sequence[bg.Step]) -> None:
+    def _steps(self, run: HostRun, steps: Sequence[bg.Step], *, cleanup: bool = False) -> None:
+        """Run steps on one host. A forward step is not started once the deploy was interrupted (SIGINT, SIGTERM)
+        or the host's lease could not be renewed; clean-up steps (abandon, switch back) always run."""
         for step in steps:
+            if not cleanup:
+                self._stop_if_asked(run, step)
             self._fault("before", step.point, run)
             started = time.monotonic()
             try:
@@ -214,7 +229,7 @@ class Deployment:
         assert run.ctx
         for service in services:
             try:
-                self._steps(run, bg.abandon_steps(service, run.ctx))
+                self._steps(run, bg.abandon_steps(service, run.ctx), cleanup=True)
             except ShipyardError as exc:
                 self.progress.note(run.name, f"could not clean up {service.service}/{service.target}: {exc}")
 
@@ -257,7 +272,7 @@ class Deployment:
         assert run.ctx
         for service in reversed(run.switched):
             try:
-                self._steps(run, bg.switch_back_steps(service, run.ctx, run.live))
+                self._steps(run, bg.switch_back_steps(service, run.ctx, run.live), cleanup=True)
             except ShipyardError as exc:
                 self.progress.note(run.name, f"could not switch {service.service} back: {exc}")
         switched = bool(run.switched)
@@ -282,13 +297,15 @@ class Deployment:
 
     # --- the whole run -------------------------------------------------------------------------------------
     def run(self) -> list[HostRun]:
+        previous = self._catch_signals()
         try:
-            live_runs = self.lock_all()
-            with Heartbeat([r.lock for r in live_runs]):
+            with Heartbeat([r.lock for r in self.runs]):  # renews each lease from the moment it is taken
+                live_runs = self.lock_all()
                 self.observe(live_runs)
                 planned = [r for r in live_runs if r.plan is not None]
                 self._batches(planned)
         finally:
+            self._restore_signals(previous)
             for run in self.runs:
                 try:
                     self._ledger(run)
@@ -297,6 +314,30 @@ class Deployment:
                     self.progress.note(run.name, f"could not write the ledger or release the lock: {exc}")
                 run.host.close()
         return self.runs
+
+    def _catch_signals(self) -> dict[int, Any]:
+        """SIGINT and SIGTERM (a Ctrl-C, a cancelled CI job) stop the deploy at the next step boundary on every
+        host: prepared colours are abandoned, switched ones switched back, then the ledger is written and the
+        locks released. A second signal interrupts at once."""
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+
+        def stop(signum: int, _frame: object) -> None:
+            name = signal.Signals(signum).name
+            if self.interrupted:
+                raise KeyboardInterrupt(f"{name} again: stopping now")
+            self.interrupted = name
+            self.progress.note("deploy", f"{name}: stopping at the next step boundary (send it again to stop now)")
+
+        previous: dict[int, Any] = {}
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, stop)
+        return previous
+
+    @staticmethod
+    def _restore_signals(previous: dict[int, Any]) -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
     def _batches(self, planned: list[HostRun]) -> None:
         by_name = {r.name: r for r in planned}

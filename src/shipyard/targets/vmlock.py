@@ -56,6 +56,7 @@ class HostLock:
         self.lease: Lease | None = None
         self.took_over: Lease | None = None
         self.took_over_why = ""
+        self.lost: str | None = None  # why the lease can no longer be trusted (a renewal failed or was refused)
 
     def read(self) -> Lease | None:
         return parse_lease(self.runner.run(hoststate.read_lock(self.layout), timeout=30).stdout)
@@ -97,10 +98,18 @@ class HostLock:
         if self.lease is None:
             return
         new = lock_plan.renewed(self.lease, self.clock(), self.ttl)
-        result = self.runner.run(hoststate.lock(self.layout, "replace", self.lease.id), input=new.to_json(),
-                                 timeout=30, check=False)
+        try:
+            result = self.runner.run(hoststate.lock(self.layout, "replace", self.lease.id), input=new.to_json(),
+                                     timeout=30, check=False)
+        except ShipyardError as exc:  # unreachable: the lease may expire while we cannot tell
+            self.lost = self.lost or f"renewing the deploy lock failed ({exc})"
+            return
         if result.ok:
             self.lease = new
+        elif result.exit_code == hoststate.LOCK_HELD:
+            self.lost = self.lost or "the deploy lock was taken by someone else (broken or taken over)"
+        else:
+            self.lost = self.lost or f"renewing the deploy lock failed (exit {result.exit_code})"
 
     def release(self) -> None:
         if self.lease is None or self.runner.dry_run:
@@ -126,9 +135,10 @@ class Heartbeat:
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
-        while not self._stop.wait(self.every):
-            for held in self.locks:
-                try:
-                    held.renew()
-                except ShipyardError:
-                    continue  # an unreachable host: its own steps report the failure
+        """Every host's lease at once (one slow host does not let the others expire); a lease that could not be
+        renewed is marked `lost`, and the deploy stops on that host before its next step."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max(1, len(self.locks)), thread_name_prefix="shipyard-renew") as pool:
+            while not self._stop.wait(self.every):
+                list(pool.map(lambda held: held.renew(), self.locks))

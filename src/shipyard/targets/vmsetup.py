@@ -25,6 +25,7 @@ from shipyard.run.base import Runner
 from shipyard.targets.vmhost import VmHost, vm_hosts
 from shipyard.targets.vmtarget import Target
 
+FIRST_BOOT_LIMIT = 900  # seconds deploy.setup waits, in all, for cloud-init and apt's locks on a fresh droplet
 PACKAGES = {"docker": "docker.io", "python3": "python3-minimal", "flock": "util-linux"}
 
 
@@ -33,6 +34,7 @@ class SetupReport:
     host: str
     changed: list[str] = field(default_factory=list)
     in_place: list[str] = field(default_factory=list)
+    waited: list[str] = field(default_factory=list)  # first boot: cloud-init, apt's lock
 
 
 def parse_probe(text: str) -> dict[str, str]:
@@ -106,6 +108,11 @@ def setup_host(target: Target, host: VmHost, act: Runner, tls_pem: str | None = 
     runner: Runner = host.runner
     layout = target.layout
     report = SetupReport(host.name)
+    waited = runner.run(hoststate.first_boot_wait(FIRST_BOOT_LIMIT), timeout=FIRST_BOOT_LIMIT + 60, check=False)
+    if waited.exit_code == 75:
+        raise ShipyardError(f"[{host.name}] {waited.stderr.strip() or 'first boot did not finish'}",
+                            hint="the host is still installing or upgrading packages; run deploy.setup again later")
+    report.waited = [line for line in waited.stdout.splitlines() if line.startswith("waited ")]
     probe = parse_probe(runner.run(hoststate.probe(layout), timeout=60).stdout)
     gid = _packages_and_state(target, host, act, probe, report)
 

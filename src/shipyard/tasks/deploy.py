@@ -181,6 +181,8 @@ def setup(c: Any, env: str | None = None, dry_run: bool = False) -> None:
     config, target = target_for(env)
     reports, failures = do_setup(target, dry_run=dry_run, tls_pem=tls_pem(config, target.env))
     for report in reports:
+        for line in report.waited:
+            print(f"[{report.host}] first boot: {line}")
         for line in report.changed:
             print(f"[{report.host}] {'would change' if dry_run else 'changed'}: {line}")
         for line in report.in_place:
