@@ -92,8 +92,13 @@ class Stack:
         envs = {"one": {**base, "hosts": base["hosts"][:1]}, "three": {**base, "hosts": base["hosts"][:HOSTS]}}
         config = self.root / "shipyard.yaml"
         text = config.read_text()
-        config.write_text(text.replace("\nenvironments:\n", "\nenvironments:\n" + "".join(
-            f"  {name}: {json.dumps(env)}\n" for name, env in envs.items()), 1))
+        text = text.replace("\nenvironments:\n", "\nenvironments:\n" + "".join(
+            f"  {name}: {json.dumps(env)}\n" for name, env in envs.items()), 1)
+        # the sandbox registry's password, which the generated `sandbox` environment declares for itself
+        from shipyard.sandbox import registry as private
+
+        secret = json.dumps({"file": str(private.password_file(PROJECT))})
+        config.write_text(text.replace("\nsecrets:\n", f"\nsecrets:\n  {private.PASSWORD_SECRET}: {secret}\n", 1))
         self.commit("benchmark environments")  # not a new image: every deploy below names A or B by --sha
         return state
 
