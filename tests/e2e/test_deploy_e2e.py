@@ -140,7 +140,6 @@ def test_killed_deployer_leaves_a_serving_host_and_no_manual_step(bed: Bed, stat
     assert "takeover" in actions
 
 
-@pytest.mark.parametrize(("policy", "serves"), [("abort", A), ("continue", B)])
 def test_sigterm_stops_at_a_step_boundary_then_writes_the_ledger_and_releases_the_lock(bed: Bed,
                                                                                      state: HostState) -> None:
     """What a cancelled CI job sends: the deploy stops before its next step, puts the host back (the new colour
@@ -165,6 +164,7 @@ def test_sigterm_stops_at_a_step_boundary_then_writes_the_ledger_and_releases_th
     assert "interrupted by SIGTERM" in last["error"]
 
 
+@pytest.mark.parametrize(("policy", "serves"), [("abort", A), ("continue", B)])
 def test_unreachable_host_policy(bed: Bed, state: HostState, policy: str, serves: str) -> None:
     ensure_live(bed, A)
     result = bed.shipyard("deploy", "--env", f"pair-{policy}", "--sha", B)
