@@ -117,14 +117,20 @@ def test_concurrent_deploy_is_refused_with_holder(bed: Bed, state: HostState) ->
     state.assert_serving(B)
 
 
+def deploy_until_started(bed: Bed, state: HostState, release: str) -> Any:
+    """A deploy of `release` in the background, returned once its new container runs (before or just at cutover)."""
+    deployer = bed.start("deploy", "--env", "sandbox", "--sha", release)
+    deadline = time.monotonic() + 60
+    while not any(rel == release and st == "running" for st, rel in state.containers().values()):
+        assert time.monotonic() < deadline and deployer.poll() is None, f"{release} never started"
+        time.sleep(0.1)
+    return deployer
+
+
 def test_killed_deployer_leaves_a_serving_host_and_no_manual_step(bed: Bed, state: HostState) -> None:
     ensure_live(bed, A)
     with LoadGenerator(bed.http_port, releases={A, B}, rate=150, clients=8, max_seconds=240) as load:
-        deployer = bed.start("deploy", "--env", "sandbox", "--sha", B)
-        deadline = time.monotonic() + 60
-        while not any(rel == B and st == "running" for st, rel in state.containers().values()):
-            assert time.monotonic() < deadline and deployer.poll() is None, "B never started"
-            time.sleep(0.1)
+        deployer = deploy_until_started(bed, state, B)
         deployer.send_signal(signal.SIGKILL)  # mid-deploy: B started, not yet (or just) switched
         deployer.wait(timeout=10)
         assert not state.lock_free()  # the lease it held is still there
@@ -146,11 +152,7 @@ def test_sigterm_stops_at_a_step_boundary_then_writes_the_ledger_and_releases_th
     abandoned, or switched back), records why, and leaves no lock behind."""
     ensure_live(bed, A)
     with LoadGenerator(bed.http_port, releases={A, B}, rate=150, clients=8, max_seconds=240) as load:
-        deployer = bed.start("deploy", "--env", "sandbox", "--sha", B)
-        deadline = time.monotonic() + 60
-        while not any(rel == B and st == "running" for st, rel in state.containers().values()):
-            assert time.monotonic() < deadline and deployer.poll() is None, "B never started"
-            time.sleep(0.1)
+        deployer = deploy_until_started(bed, state, B)
         deployer.send_signal(signal.SIGTERM)
         out, _ = deployer.communicate(timeout=180)
         time.sleep(0.5)
