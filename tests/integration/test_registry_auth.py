@@ -213,7 +213,8 @@ def test_a_canary_password_never_shows(tls_registry: Served, tmp_path: Path, cap
     caplog.set_level(logging.DEBUG)
     refs = images.ensure(target, release, LocalRunner(), LocalRunner(), root=config.root, build=False,
                          say=said.append)
-    assert refs == {"api": ref}
+    # pinned to the digest the registry stores for the pushed tag (what hosts pull and the ledger records)
+    assert refs == {"api": f"{ref.rsplit(':', 1)[0]}@{target.registry_client().digest('pytest/api', release.tag)}"}
     assert images.registry_digest(target, "api", release.tag) == local_digest(ref)
     # a second run finds the image and reuses it; a wrong password fails in one line, without either password
     again = Target.from_config(config, "staging")

@@ -92,7 +92,8 @@ def test_timeout_kills_the_command_and_its_children(tmp_path: Path, stream: bool
 
 
 INTERRUPTED = """
-import sys
+import signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as under a terminal, even when started in background
 from shipyard.run import LocalRunner
 LocalRunner().run(["sh", "-c", sys.argv[1]], stream=sys.argv[2] == "stream")
 """
