@@ -10,6 +10,7 @@ root) goes through `sudo -n` when sudo allows it, or stops with one line that sa
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -21,10 +22,11 @@ from shipyard.commands import proxy as proxy_cmd
 from shipyard.errors import ShipyardError
 from shipyard.facts.proxy import parse_config_live
 from shipyard.run import on_hosts
-from shipyard.run.base import Runner
+from shipyard.run.base import CommandError, Runner
 from shipyard.targets.vmhost import VmHost, vm_hosts
 from shipyard.targets.vmtarget import Target
 
+DROPPED = -1  # the exit code of a remote command whose connection closed before it reported one
 FIRST_BOOT_LIMIT = 900  # seconds deploy.setup waits, in all, for cloud-init and apt's locks on a fresh droplet
 PACKAGES = {"docker": "docker.io", "python3": "python3-minimal", "flock": "util-linux"}
 
@@ -202,6 +204,16 @@ def setup(target: Target, *, dry_run: bool = False,
 
     def one(runner: Runner) -> SetupReport:
         act: Runner = DryRunRunner(host=runner.host) if dry_run else runner
+        try:
+            return setup_host(target, hosts[runner.host], act, tls_pem)
+        except CommandError as exc:
+            if exc.exit_code != DROPPED or dry_run:
+                raise
+        # The SSH connection dropped mid-command (no exit status came back). Every step here is idempotent and
+        # converges from what it finds, so reconnect and run the setup of this host once more.
+        with contextlib.suppress(Exception):  # the transport is already gone
+            hosts[runner.host].close()
+        print(f"[{runner.host}] the SSH connection dropped during setup; reconnecting and running it again")
         return setup_host(target, hosts[runner.host], act, tls_pem)
 
     try:
