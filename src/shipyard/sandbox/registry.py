@@ -90,7 +90,7 @@ def ensure(project: str, *, printer: Callable[[str], None] = print, home: Path |
     """The private registry up with this project's CA and credentials (started or restarted when needed).
     `address` (tests): another 127.0.0.1 port (each port has its own folder, `state_folder`)."""
     from shipyard.testbed.host import Host
-    from shipyard.testbed.registry import REGISTRY_BINARY, render_config
+    from shipyard.testbed.registry import REGISTRY_BINARY, port_taken, render_config
 
     address = address or ADDRESS
     certs = tls.ensure(project, home)
@@ -108,7 +108,7 @@ def ensure(project: str, *, printer: Callable[[str], None] = print, home: Path |
     host.mkdir(folder / "storage", mode=0o700)
     if pidfile.is_file():
         host.run(cmd.stop_daemon(str(pidfile)), timeout=60)
-    if _port_taken(address):
+    if port_taken(address):
         raise ShipyardError(f"{address} is taken by something shipyard did not start",
                             hint="free the port (another sandbox registry?), then run `invoke sandbox.up` again")
     binary = host.which(REGISTRY_BINARY) or f"/usr/bin/{REGISTRY_BINARY}"
@@ -138,15 +138,6 @@ def _answers(registry: PrivateRegistry) -> bool:
             return client.check() == "registry/2.0"
     except RegistryError:
         return False
-
-
-def _port_taken(address: str) -> bool:
-    import socket
-
-    host, _, port = address.rpartition(":")
-    with socket.socket() as sock:
-        sock.settimeout(1)
-        return sock.connect_ex((host, int(port))) == 0
 
 
 def ca_file(address: str) -> str:

@@ -20,10 +20,6 @@ def registry_digest(target: Target, service: str, tag: str) -> str | None:
     return target.registry_client().digest(target.repository(service), tag)
 
 
-def in_registry(target: Target, service: str, tag: str) -> bool:
-    return registry_digest(target, service, tag) is not None
-
-
 def registry_access(target: Target, runner: Runner, say: Callable[[str], None] = print) -> str | None:
     """Before anything is built: the registry answers and takes our credentials (a one-line error if not);
     with credentials, `docker login` here (printed in a dry run). Returns the Docker config pushes use."""
@@ -49,10 +45,12 @@ def ensure(target: Target, release: Release, runner: Runner, probe: Runner, *, r
     """
     config_dir = registry_access(target, runner, say)
     images: dict[str, str] = {}
+    known: dict[str, str] = {}  # digests already read from the registry (reused images)
     for name, service in sorted(target.services.items()):
         ref = target.image(name, release.tag)
         images[name] = ref
-        if in_registry(target, name, release.tag):
+        if (digest := registry_digest(target, name, release.tag)) is not None:
+            known[name] = digest
             say(f"image {ref}: already in the registry (reused)")
             continue
         local = probe.run(docker.image_exists(ref), timeout=60, check=False).ok
@@ -67,16 +65,17 @@ def ensure(target: Target, release: Release, runner: Runner, probe: Runner, *, r
                         retry=f"invoke deploy --env {target.env_name}", say=say)
         say(f"image {ref}: {'would push' if runner.dry_run else 'pushing'}")
         runner.run(docker.push(ref, config=config_dir), timeout=3600)
-    return images if runner.dry_run else pin(target, images, release.tag, say)
+    return images if runner.dry_run else pin(target, images, release.tag, say, known)
 
 
-def pin(target: Target, images: Mapping[str, str], tag: str, say: Callable[[str], None] = print) -> dict[str, str]:
+def pin(target: Target, images: Mapping[str, str], tag: str, say: Callable[[str], None] = print,
+        known: Mapping[str, str] | None = None) -> dict[str, str]:
     """Each service's image by the digest the registry stores for its tag now (just pushed, or found there):
     hosts pull and run `repo@sha256:...`, and the ledger records it, so a tag overwritten later in the registry
     never changes what a host runs or what a rollback brings back."""
     out: dict[str, str] = {}
     for name, ref in images.items():
-        digest = registry_digest(target, name, tag)
+        digest = (known or {}).get(name) or registry_digest(target, name, tag)  # pushed: read once, now
         if digest is None:
             raise ShipyardError(f"the registry {target.registry.address} has no manifest for {ref} after the push",
                                 hint="check the registry (`invoke deploy.status`), then deploy again")

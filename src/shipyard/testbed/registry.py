@@ -80,7 +80,7 @@ def answering(addr: str, timeout: float = 2.0) -> bool:
         return False
 
 
-def _port_taken(addr: str) -> bool:
+def port_taken(addr: str) -> bool:
     import socket
 
     host, _, port = addr.rpartition(":")
@@ -97,7 +97,7 @@ def ensure_registry(host: Host) -> tuple[bool, str]:
         return False, f"registry answering on {s.registry_addr} (deletes enabled)"
     if up and not s.registry_pidfile.is_file():
         return False, f"a registry not started by shipyard answers on {s.registry_addr}; left alone"
-    if not up and _port_taken(s.registry_addr):
+    if not up and port_taken(s.registry_addr):
         raise ShipyardError(f"{s.registry_addr} is taken by something that is not a Docker registry",
                             hint="free the port, then run `invoke testbed.up` again")
     notes = []
