@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import functools
 import io
+import logging
 import re
 import shlex
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -173,6 +175,33 @@ def with_env(command: str, env: Mapping[str, str]) -> str:
     return f"export {exports} && {command}"
 
 
+#: paramiko renegotiates keys after 512 MiB either way; while it does, its transport thread answers a channel's
+#: close by waiting for the new keys that only that same thread can receive, times out after 30 s and drops the
+#: whole connection (seen relaying a few hundred MB of image layers through the registry tunnel). OpenSSH's own
+#: default for the 128-bit block ciphers it negotiates is far higher (RFC 4344: 2**32 blocks); this stays below it.
+REKEY_BYTES = 2**36
+
+
+def _raise_rekey_limit(transport: Any) -> None:
+    packetizer = getattr(transport, "packetizer", None)
+    if packetizer is not None:
+        packetizer.REKEY_BYTES = max(getattr(packetizer, "REKEY_BYTES", 0), REKEY_BYTES)
+
+
+class _ClosedSocketNoise(logging.Filter):
+    """paramiko logs `Socket exception: Bad file descriptor` at ERROR whenever a connection is closed while its
+    transport thread waits in recv(), which every close may do. A connection that really drops mid-command is
+    reported by the runner in one line; this line stays visible at debug level only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and "Bad file descriptor" in record.getMessage():
+            return log.isEnabledFor(logging.DEBUG)
+        return True
+
+
+logging.getLogger("paramiko.transport").addFilter(_ClosedSocketNoise())
+
+
 class SSHRunner:
     """One host. Lazily connects; the connection is reused for every command."""
 
@@ -188,13 +217,15 @@ class SSHRunner:
         self.host = name or (address if port == 22 else f"{address}:{port}")
         self.redactor = redactor
         self._conn: Any = None
+        self._conn_lock = threading.RLock()
 
     @property
     def connection(self) -> Any:
         """The open Fabric Connection (an Invoke Context), connecting on first use."""
-        if self._conn is None:
-            self._conn = self._connect()
-        return self._conn
+        with self._conn_lock:  # a lease renewer and the deploy share this runner: one connection between them
+            if self._conn is None:
+                self._conn = self._connect()
+            return self._conn
 
     def _connect(self) -> Any:
         import paramiko
@@ -227,17 +258,39 @@ class SSHRunner:
             raise HostUnreachable(self.host, self.redactor(str(exc))) from None
         except (TimeoutError, OSError) as exc:
             raise HostUnreachable(self.host, exc.strerror or exc.__class__.__name__) from None
+        _raise_rekey_limit(conn.transport)
         return conn
 
-    def close(self) -> None:
-        if self._conn is not None:
+    def close(self, conn: Any = None) -> None:
+        """Close the connection; with `conn`, only if it is still the current one (a thread that saw its connection
+        die must not close the new one that another thread has opened since)."""
+        with self._conn_lock:
+            if self._conn is None or (conn is not None and conn is not self._conn):
+                return
             self._conn.close()
             self._conn = None
+
+    def reverse_tunnel(self, remote_port: int, *, local_port: int | None = None) -> Any:
+        """The host's 127.0.0.1:`remote_port` forwarded to this machine's 127.0.0.1 (a `ReverseTunnel`; close it)."""
+        import paramiko
+
+        from shipyard.run.tunnel import ReverseTunnel
+
+        conn = self.connection
+        try:
+            return ReverseTunnel(conn.transport, remote_port, local_port=local_port, name=self.host)
+        except (OSError, EOFError) as exc:
+            self.close(conn)
+            raise HostUnreachable(self.host, f"connection lost ({exc.__class__.__name__})") from None
+        except paramiko.SSHException as exc:  # sshd refused the forward: the port is taken on the host
+            raise ShipyardError(f"[{self.host}] the host refused to forward its 127.0.0.1:{remote_port} "
+                                f"({self.redactor(str(exc))})",
+                                hint="another deploy may be pulling through that port; wait for it to finish") from None
 
     def run(self, argv: Sequence[str], *, timeout: float | None = DEFAULT_TIMEOUT, check: bool = True,
             env: Mapping[str, str] | None = None, cwd: str | None = None, input: str | None = None,
             stream: bool = False) -> Result:
-        from invoke.exceptions import CommandTimedOut
+        from invoke.exceptions import CommandTimedOut, ThreadException
 
         argv = [str(a) for a in argv]
         log_command(self.host, argv, self.redactor)
@@ -263,7 +316,11 @@ class SSHRunner:
         except CommandTimedOut as exc:
             raise CommandTimeout(argv, timeout or 0, exc.result.stderr, self.host, self.redactor) from None
         except (OSError, EOFError) as exc:
-            self.close()
+            self.close(conn)
             raise HostUnreachable(self.host, f"connection lost ({exc.__class__.__name__})") from None
+        except ThreadException as exc:  # Invoke's stdin/stdout threads saw the channel die under them
+            self.close(conn)
+            causes = sorted({wrapper.value.__class__.__name__ for wrapper in exc.exceptions})
+            raise HostUnreachable(self.host, f"connection lost ({', '.join(causes) or 'I/O thread failed'})") from None
         result = Result(tuple(argv), res.exited, res.stdout, res.stderr, time.monotonic() - start, self.host)
         return finish(result, check, self.redactor)

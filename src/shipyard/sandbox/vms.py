@@ -1,8 +1,8 @@
 """The sandbox: N local "droplets" (sshd + their own Docker engine, reachable only on 127.0.0.1) and a registry.
 
 Built on the test bed (shipyard.testbed): its VM image, its SSH key and pinned host keys, its registry on
-127.0.0.1:5000. VMs pull from that registry through an SSH reverse tunnel that each deploy opens (Fabric's
-`forward_remote`, bound to loopback on both sides), exactly as a small team would deploy from a laptop
+127.0.0.1:5000. VMs pull from that registry through an SSH reverse tunnel that each deploy opens (`run.tunnel`,
+bound to loopback on both sides), exactly as a small team would deploy from a laptop
 registry to real droplets; so the sandbox rehearses the same code path. Each VM's proxy port 80 is
 published on a free 127.0.0.1 port of this machine for load tests and curl. Each VM is shaped by the droplets'
 own host-setup.sh (sandbox/hostsetup.py): deploys connect as `deploy`, and root cannot log in over SSH.

@@ -1,7 +1,7 @@
 """One VM during a deploy: facts gathered over SSH, plan steps executed, the proxy polled, the registry tunnel.
 
 All commands go through the host's runner (Fabric over SSH). The only other I/O is the reverse tunnel that
-lets a VM pull from a registry on the deploying machine's loopback (Fabric's `forward_remote`).
+lets a VM pull from a registry on the deploying machine's loopback (`run.tunnel.ReverseTunnel`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from shipyard.commands import bluegreen as bgc
 from shipyard.commands import haproxy, hostfacts
@@ -24,6 +23,7 @@ from shipyard.facts import proxy as proxy_facts
 from shipyard.facts import sections
 from shipyard.plans.bluegreen import ServiceFacts, Step
 from shipyard.run.base import Runner
+from shipyard.run.tunnel import ReverseTunnel
 from shipyard.targets.registry import HostLogin, login_host
 
 POLL = 0.1
@@ -75,7 +75,7 @@ class VmHost:
                  login: HostLogin | None = None) -> None:
         self.runner, self.layout, self.tunnel_port, self.login = runner, layout, tunnel_port, login
         self.name = runner.host
-        self._tunnel: contextlib.ExitStack | None = None
+        self._tunnel: ReverseTunnel | None = None
         self._tunnel_lock = threading.Lock()
         self._logged_in = False
 
@@ -103,19 +103,15 @@ class VmHost:
         if self.tunnel_port is None or self.runner.dry_run:
             return
         with self._tunnel_lock:
-            if self._tunnel is not None:
+            if self._tunnel is not None and self._tunnel.alive:
                 return
-            connection: Any = getattr(self.runner, "connection", None)
-            if connection is None:
+            if self._tunnel is not None:  # its connection dropped (the runner reconnects): forward again
+                self._tunnel.close()
+                self._tunnel = None
+            open_tunnel = getattr(self.runner, "reverse_tunnel", None)
+            if open_tunnel is None:
                 return
-            stack = contextlib.ExitStack()
-            try:
-                stack.enter_context(connection.forward_remote(self.tunnel_port, local_port=self.tunnel_port,
-                                                              local_host="127.0.0.1", remote_host="127.0.0.1"))
-            except Exception as exc:  # paramiko reports a refused forward as a generic SSHException
-                raise StepFailed(self.name, f"cannot open the registry tunnel on the host's 127.0.0.1:"
-                                            f"{self.tunnel_port} ({exc}); is another deploy pulling there?") from None
-            self._tunnel = stack
+            self._tunnel = open_tunnel(self.tunnel_port)  # a refusal is one ShipyardError line
 
     def close(self) -> None:
         with self._tunnel_lock:
