@@ -180,3 +180,16 @@ def test_group_runs_hosts_in_parallel_and_aggregates_failures(vm_factory) -> Non
     finally:
         for r in runners:
             r.close()
+
+
+def test_a_command_that_exits_before_reading_its_input_reports_its_own_exit(ssh_host) -> None:  # type: ignore[no-untyped-def]
+    """The lock script refuses before reading the lease on stdin: that is its exit status and message, never a
+    "connection lost" (nor, before that, a traceback from Invoke's stdin thread: seen in CI's fault matrix)."""
+    runner = ssh_host.runner()
+    try:
+        for _ in range(3):  # 8 MB of input: far more than the channel's window, so the writer is still at it
+            result = runner.run(["sh", "-c", "echo refused >&2; exit 3"], input="x" * 8_000_000, check=False)
+            assert (result.exit_code, result.stderr.strip()) == (3, "refused")
+        assert runner.run(["cat"], input="whole").stdout == "whole"  # the connection is still fine
+    finally:
+        runner.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import logging
@@ -118,6 +119,19 @@ def _remote_runner() -> type:
                     return passed
             data: bytes = self.channel.recv_stderr(num_bytes)
             return data
+
+        def _write_proc_stdin(self, data: bytes) -> None:
+            # A command may exit (and close its channel) before reading all of its input, e.g. the lock script
+            # refusing at once. Its exit status tells what happened; the unread input is dropped, not turned into
+            # a "connection lost" (a connection that really died still ends the command with no exit status).
+            try:
+                self.channel.sendall(data)
+            except OSError as exc:
+                log.debug("[%s] the command closed its input early: %s", self.context.host, exc)
+
+        def close_proc_stdin(self) -> None:
+            with contextlib.suppress(OSError):
+                self.channel.shutdown_write()
 
         @property
         def timed_out(self) -> bool:
