@@ -1,7 +1,7 @@
 """Start-up cost of the CLIs: `invoke --list` and `shipyard --list` as a ratio to bare `invoke --version`.
 
 Target: <= 2x (median run over median baseline). Task modules import heavy libraries (fabric, pydantic,
-python-on-whales) lazily inside task bodies. Each row shows the median and the worst of N fresh processes;
+rich) lazily inside task bodies. Each row shows the median and the worst of N fresh processes;
 a command that fails or hangs is a miss, not a dropped run.
 Run: .venv/bin/python bench/bench_startup.py [--runs N]
 """

@@ -163,5 +163,5 @@ def test_dry_run_prints_and_runs_nothing(tmp_path) -> None:  # type: ignore[no-u
 
 
 def test_redactor_refuses_tiny_values() -> None:
-    with pytest.raises(ValueError, match="at least 4 characters"):
+    with pytest.raises(ShipyardError, match=r"^a secret: its value is shorter than 4 characters"):  # one line
         Redactor(["ab"])

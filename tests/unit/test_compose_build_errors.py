@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from shipyard.facts.build import BuildFailure, declared_args, parse_failure
-from shipyard.targets.compose import locate, parse_dotenv
+from shipyard.targets.compose import locate
 
 RECORDED = Path(__file__).parent / "compose_recorded"
 
@@ -112,9 +112,7 @@ def test_locate_maps_container_paths_back_to_the_repository(tmp_path: Path) -> N
     assert locate(tmp_path, "/nowhere/else.py", "api") == "/nowhere/else.py"
 
 
-def test_declared_args_and_dotenv() -> None:
+def test_declared_args() -> None:  # .env reading: tests/unit/test_dotenv.py
     dockerfile = (Path(__file__).parents[2] / "docker/web.Dockerfile").read_text()
     assert declared_args(dockerfile)[0] == "NODE_IMAGE"
     assert {"GIT_SHA", "BUILD_DATE"} <= set(declared_args(dockerfile))
-    env = parse_dotenv("# comment\nexport A=1\nB='two words'\nC=\"x\"\nD=plain # trailing\n\nnot a pair\nE=a=b\n")
-    assert env == {"A": "1", "B": "two words", "C": "x", "D": "plain", "E": "a=b"}

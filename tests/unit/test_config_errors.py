@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -192,19 +193,20 @@ def test_config_check_lists_every_problem(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    (None, "error: {path}: file not found"),
-    (b"project: d\xffmo\n", "error: {path}: not UTF-8 text (byte 10) (next: save the file as UTF-8)"),
+@pytest.mark.parametrize(("content", "expected", "code"), [
+    (None, "error: {path}: file not found", 1),
+    (b"project: demo\nregistry: d\xffmo\n", "error: other.yaml:2 (document): not UTF-8 text (byte 25); save the"
+                                             " file as UTF-8", 2),
 ])
 def test_config_check_of_a_missing_or_undecodable_file_is_one_line(tmp_path: Path, content: bytes | None,
-                                                                   expected: str) -> None:
+                                                                   expected: str, code: int) -> None:
     path = tmp_path / "other.yaml"
     if content is not None:
         path.write_bytes(content)
     (tmp_path / "shipyard.yaml").write_text(BASE)
     proc = subprocess.run([sys.executable, "-c", "from shipyard.cli import main; main()", "config.check",
                            "--file", str(path)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.returncode == code and "Traceback" not in proc.stderr
     assert proc.stderr.strip() == expected.format(path=path)
 
 
@@ -225,3 +227,30 @@ def test_nested_aliases_are_refused_at_once() -> None:
     with pytest.raises(ConfigError) as info:  # refused while reading, before a validation that took minutes
         parse(laughs)
     assert "expands to more than 50,000 values (nested aliases?)" in info.value.problems[0]
+
+
+def _alias_chain(links: int, depth: int) -> str:
+    """`links` anchors, each nesting the previous one `depth` lists deeper: small, but very deep once expanded."""
+    text = f"a0: &a0 {'[' * depth}x{']' * depth}\n"
+    return text + "".join(f"a{i}: &a{i} {'[' * depth}*a{i - 1}{']' * depth}\n" for i in range(1, links))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("project: " + "[" * 5000 + "]" * 5000 + "\n",
+     "shipyard.yaml:1 (document): the document nests more than 100 levels deep; refusing to read it"),
+    (_alias_chain(links=400, depth=60), "shipyard.yaml:2 (document): the document nests more than 100 levels deep"
+                                        " once its aliases are expanded; refusing to read it"),
+    ("project: x\nself: &me {again: [*me]}\n", "shipyard.yaml:2 (document): an alias refers to the anchor it is"
+                                              " inside of (a document that never ends); refusing to read it"),
+])
+def test_documents_too_deep_or_endless_are_refused_at_once(text: str, expected: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(ConfigError) as info:  # each was a RecursionError traceback
+        parse(text)
+    assert info.value.problems == [expected]
+    assert time.monotonic() - started < 5  # a sanity bound: each takes milliseconds
+
+
+def test_anchors_and_aliases_of_a_real_configuration_still_load() -> None:
+    config = parse(BASE + "  other: &shared {target: vm, hosts: [10.0.0.9]}\n  copy: *shared\n")
+    assert config.project.environments["copy"] == config.project.environments["other"]

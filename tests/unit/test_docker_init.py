@@ -8,8 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from shipyard.targets.compose import parse_dotenv
-from shipyard.targets.dotenv import TESTBED_IMAGES, fill
+from shipyard.targets.dotenv import TESTBED_IMAGES, fill, parse_dotenv
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -24,17 +24,16 @@ DOCS = [deployment("shipyard-web", "web"), deployment("shipyard-api", "api"),
         service("shipyard-postgres", "postgres", 5432)]
 
 
-@pytest.mark.parametrize(("env", "configured", "current", "refused"), [
-    ("k8s-production", "do-production", "do-production", False),
-    ("k8s-production", "do-production", "minikube", True),
-    ("k8s-production", "do-production", None, True),
-    ("production", "prod-ctx", "other", True),
-    ("eu-prod", "prod-ctx", "other", True),
-    ("k8s-staging", "do-staging", "minikube", False),  # only production demands the current context
-    ("productionish", "x", "y", False),
+@pytest.mark.parametrize(("env", "guarded", "configured", "current", "refused"), [
+    ("k8s-production", True, "do-production", "do-production", False),
+    ("k8s-production", True, "do-production", "minikube", True),
+    ("k8s-production", True, "do-production", None, True),
+    ("eu-live", True, "prod-ctx", "other", True),  # the setting decides, never the name
+    ("k8s-production", False, "do-production", "minikube", False),
+    ("k8s-staging", False, "do-staging", "minikube", False),  # only a guarded environment demands its context
 ])
-def test_production_guard(env: str, configured: str, current: str | None, refused: bool) -> None:
-    reason = plans.context_refusal(env, configured, current)
+def test_production_guard(env: str, guarded: bool, configured: str, current: str | None, refused: bool) -> None:
+    reason = plans.context_refusal(env, configured, current, guarded=guarded)
     assert (reason is not None) == refused
     if reason:
         assert f"kubectl config use-context {configured}" in reason and "\n" not in reason

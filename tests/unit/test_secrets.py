@@ -62,3 +62,16 @@ def test_file_inside_repository_refused(tmp_path: Path) -> None:
 def test_unreadable_file(tmp_path: Path) -> None:
     with pytest.raises(SecretError, match="cannot read file"):
         resolve(config_with(tmp_path, f"{{file: {tmp_path}/absent}}"), environ={}, redactor=Redactor())
+
+
+def test_a_value_too_short_to_mask_is_refused_naming_the_secret_never_the_value() -> None:
+    redactor = Redactor()
+    with pytest.raises(SecretError) as info:
+        redactor.add("zq9", "API_TOKEN")
+    assert str(info.value) == ("secret API_TOKEN: its value is shorter than 4 characters, too short to be masked in"
+                               " output (next: use a longer value (a random one: openssl rand -hex 16))")
+    with pytest.raises(SecretError, match=r"^a secret: its value is shorter than 4 characters"):
+        redactor.add("zq9")  # a caller that does not know the name
+    assert redactor("zq9 stays") == "zq9 stays"  # nothing was registered
+    redactor.add("zq9x")
+    assert redactor("zq9x") == "******"

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.infra.secrets import new_findings
+from shipyard.errors import ShipyardError
+from shipyard.infra.secrets import audited_real, hook_report
 from shipyard.infra.sshfiles import known_hosts_lines
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -197,11 +198,48 @@ def test_allowlisted_line_passes(repo: Path) -> None:
     assert result.stdout.strip() == "secrets.scan: 3 file(s), no new finding (0 known in .secrets.baseline)"
 
 
-def test_findings_marked_real_in_the_baseline_still_fail() -> None:
-    digest = "ab12"  # a stand-in for the SHA-1 detect-secrets stores
+def test_a_known_secret_that_moved_passes_and_the_baseline_stays(repo: Path) -> None:
+    key_id = "AKIA" + secrets.token_hex(8).upper()
+    (repo / "settings.py").write_text(f"aws_key_id = '{key_id}'\n")
+    assert run("secrets.scan", "--update", cwd=repo, env={}).returncode == 0
+    accepted = (repo / ".secrets.baseline").read_text()
+    (repo / "settings.py").write_text(f"# moved down by a comment\n\naws_key_id = '{key_id}'\n")
+    result = run("secrets.scan", cwd=repo, env={})  # the hook answers 3 (it rewrote its scratch baseline)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == "secrets.scan: 3 file(s), no new finding (1 known in .secrets.baseline)"
+    assert (repo / ".secrets.baseline").read_text() == accepted  # changed only by --update
+
+
+def test_a_known_finding_audited_as_real_still_fails(repo: Path) -> None:
+    key_id = "AKIA" + secrets.token_hex(8).upper()
+    (repo / "settings.py").write_text(f"aws_key_id = '{key_id}'\n")
+    assert run("secrets.scan", "--update", cwd=repo, env={}).returncode == 0
+    baseline = json.loads((repo / ".secrets.baseline").read_text())
+    baseline["results"]["settings.py"][0]["is_secret"] = True  # what `detect-secrets audit` records for "real"
+    (repo / ".secrets.baseline").write_text(json.dumps(baseline))
+    result = run("secrets.scan", cwd=repo, env={})
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == ["settings.py:1: AWS Access Key (not in .secrets.baseline)"]
+    assert key_id not in result.stdout + result.stderr
+
+
+def test_dry_run_prints_the_hook_command(repo: Path) -> None:
+    result = run("secrets.scan", "--dry-run", cwd=repo, env={})
+    assert result.returncode == 0, result.stderr
+    assert "detect-secrets-hook --baseline" in result.stdout and " --json " in result.stdout
+    assert "detect-secrets scan" not in result.stdout
+
+
+def test_hook_report_and_audited_findings() -> None:
+    digest, other = "ab12", "cd34"  # stand-ins for the SHA-1 detect-secrets stores
     entry = {"type": "Secret Keyword", "filename": "a.py", "hashed_secret": digest, "line_number": 3}
-    baseline = {"results": {"a.py": [entry]}}
-    fresh = {"results": {"a.py": [{**entry, "line_number": 5, "is_secret": True}]}}
-    assert new_findings(baseline, {"results": {"a.py": [{**entry, "line_number": 9}]}}) == []
-    assert [str(f) for f in new_findings(baseline, fresh)] == ["a.py:5: Secret Keyword (not in .secrets.baseline)"]
-    assert json.dumps(baseline)  # plain data, nothing else held
+    report = json.dumps({"version": "1.5.0", "results": {"a.py": [entry]}})
+    assert [str(f) for f in hook_report(report)] == ["a.py:3: Secret Keyword (not in .secrets.baseline)"]
+    assert audited_real({"results": {"a.py": [entry, {**entry, "hashed_secret": other, "is_secret": False}]}}) == []
+    real = audited_real({"results": {"a.py": [{**entry, "line_number": 5, "is_secret": True}]}})
+    assert [str(f) for f in real] == ["a.py:5: Secret Keyword (not in .secrets.baseline)"]
+
+
+def test_a_hook_that_printed_no_report_is_one_line() -> None:
+    with pytest.raises(ShipyardError, match=r"^detect-secrets-hook failed: `git add \.secrets\.baseline` to fix"):
+        hook_report("Your baseline file (.secrets.baseline) is unstaged.\n`git add .secrets.baseline` to fix this.\n")

@@ -1,4 +1,4 @@
-"""argv builders for the offline checkers: checkov (Terraform), actionlint, yamllint, detect-secrets.
+"""argv builders for the offline checkers: checkov (Terraform), actionlint, yamllint, detect-secrets (and its hook).
 
 Each takes the executable's path, because these tools live in different virtualenvs (checkov in its own).
 """
@@ -43,8 +43,13 @@ def yamllint(yamllint_bin: str, paths: Sequence[str], *, config: str | None = No
 
 
 def detect_secrets_scan(detect_secrets: str, files: Sequence[str], *, baseline: str) -> Argv:
-    """Scan the given files with the settings of `baseline`, writing the fresh results into that file.
-
-    Point `baseline` at a scratch copy of the committed baseline: the caller compares the two.
-    """
+    """Scan the given files with the settings of `baseline`, writing the fresh results into that file (the way to
+    accept findings into a baseline: audit flags of known ones are kept)."""
     return [detect_secrets, "scan", "--baseline", baseline, *files]
+
+
+def detect_secrets_hook(hook: str, files: Sequence[str], *, baseline: str) -> Argv:
+    """detect-secrets' own pre-commit check: the findings in `files` that `baseline` does not know, as JSON on
+    stdout (exit 1); exit 0 when there is none, 3 when there is none but it rewrote `baseline` (moved line numbers,
+    findings gone). Point `baseline` at a scratch copy so that the committed one changes only on request."""
+    return [hook, "--baseline", baseline, "--json", *files]

@@ -274,16 +274,20 @@ def find_config(start: Path | None = None) -> Path:
 
 
 def read_text(config_path: Path) -> str:
-    """The configuration file's text; a missing, unreadable or non-UTF-8 file is one clear error."""
+    """The configuration file's text. A missing or unreadable file is one clear error (exit 1); a file that is not
+    UTF-8 is a configuration problem naming its line (exit 2), like any other."""
     try:
-        return config_path.read_text(encoding="utf-8")
+        data = config_path.read_bytes()
     except FileNotFoundError:
         raise ShipyardError(f"{config_path}: file not found") from None
-    except UnicodeDecodeError as exc:
-        raise ShipyardError(f"{config_path}: not UTF-8 text (byte {exc.start})",
-                            hint="save the file as UTF-8") from None
     except OSError as exc:
         raise ShipyardError(f"{config_path}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError([f"{config_path.name}:{line} (document): not UTF-8 text (byte {exc.start}); save the"
+                           " file as UTF-8"]) from None
 
 
 def load(path: Path | str | None = None) -> Config:

@@ -15,7 +15,8 @@ SECRET_NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 HOSTNAME_RE = re.compile(
     r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
 )
-Port = Annotated[int, Field(ge=1, le=65535, strict=True)]  # strict: YAML true is not port 1
+# Numbers are strict everywhere: YAML `true` is not port 1, nor a retention of 1, nor a one-second timeout
+Port = Annotated[int, Field(ge=1, le=65535, strict=True)]
 
 
 def is_host(value: str) -> bool:
@@ -88,7 +89,7 @@ class Service(Strict):
 class Registry(Strict):
     address: str
     namespace: str
-    retain: Annotated[int, Field(ge=2, le=100)] = 5
+    retain: Annotated[int, Field(ge=2, le=100, strict=True)] = 5
     insecure: bool = False
     #: who logs in (DOCR: a token as both name and password; GHCR: the GitHub user); none = anonymous
     username: str | None = None
@@ -193,7 +194,7 @@ class SSH(Strict):
     port: Port = 22
     key: str | None = None
     known_hosts: str = "~/.ssh/known_hosts"
-    connect_timeout: Annotated[float, Field(gt=0, le=300)] = 10.0
+    connect_timeout: Annotated[float, Field(gt=0, le=300, strict=True)] = 10.0
 
 
 class ProxyTLS(Strict):
@@ -216,9 +217,9 @@ class Proxy(Strict):
 
 class DeployPolicy(Strict):
     strategy: Literal["parallel", "rolling"] = "parallel"
-    batch_size: Annotated[int, Field(ge=1)] = 1
-    health_timeout: Annotated[float, Field(gt=0, le=3600)] = 60.0
-    watch_window: Annotated[float, Field(ge=0, le=3600)] = 10.0
+    batch_size: Annotated[int, Field(ge=1, strict=True)] = 1
+    health_timeout: Annotated[float, Field(gt=0, le=3600, strict=True)] = 60.0
+    watch_window: Annotated[float, Field(ge=0, le=3600, strict=True)] = 10.0
     on_host_failure: Literal["abort", "continue"] = "abort"
     pre_cutover: dict[str, str] = {}
     require_approval: bool = False
@@ -260,6 +261,7 @@ class Overrides(Strict):
 
 class ComposeEnvironment(Strict):
     target: Literal["compose"]
+    require_approval: bool = False  # every command that changes it needs --yes or CI's approval marker
     compose_files: list[str] = ["compose.yaml"]
     project_name: str | None = None
     overrides: Overrides = Overrides()
@@ -267,6 +269,7 @@ class ComposeEnvironment(Strict):
 
 class VmEnvironment(Strict):
     target: Literal["vm"]
+    require_approval: bool = False  # (deploy.require_approval, its older place, is still honoured)
     hosts: Annotated[list[Host], Field(min_length=1)]
     ssh: SSH = SSH()
     proxy: Proxy = Proxy()
@@ -306,6 +309,7 @@ class VmEnvironment(Strict):
 
 class KubernetesEnvironment(Strict):
     target: Literal["kubernetes"]
+    require_approval: bool = False  # production: also refused unless `context` is the current kube context
     context: str
     namespace: str = "default"
     overlay: str | None = None

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from shipyard.config.loader import Config
 from shipyard.errors import SecretError
-from shipyard.run.redact import MIN_LENGTH as REDACT_MIN_LENGTH
 from shipyard.run.redact import REDACTOR, Redactor
 
 
@@ -49,9 +48,6 @@ def _inside(path: Path, root: Path) -> bool:
         return False
 
 
-MIN_LENGTH = REDACT_MIN_LENGTH  # shorter values would garble every line they appear in when masked
-
-
 def resolve(config: Config, names: list[str] | None = None, *, environ: Mapping[str, str] | None = None,
             redactor: Redactor = REDACTOR) -> dict[str, Secret]:
     """Resolve the named secrets (all by default). Missing values raise SecretError naming the source."""
@@ -79,11 +75,10 @@ def resolve(config: Config, names: list[str] | None = None, *, environ: Mapping[
                 value = path.read_text(encoding="utf-8").strip()
             except OSError:
                 raise SecretError(f"secret {name}: cannot read file {path}") from None
+            except UnicodeDecodeError:
+                raise SecretError(f"secret {name}: file {path} is not UTF-8 text") from None
             if not value:
                 raise SecretError(f"secret {name}: file {path} is empty")
-        if len(value) < MIN_LENGTH:
-            raise SecretError(f"secret {name}: its value is shorter than {MIN_LENGTH} characters, too short to be"
-                              " masked in output", hint="use a longer value (a random one: openssl rand -hex 16)")
-        redactor.add(value)
+        redactor.add(value, name)  # a value too short to mask is refused here, naming the secret
         out[name] = Secret(name, value)
     return out

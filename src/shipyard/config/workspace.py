@@ -64,7 +64,7 @@ class TaskSpec(_Strict):
     env: list[str] = []
     depends_on: list[str] = []
     cache: bool = True
-    timeout: Annotated[float, Field(gt=0)] | None = None
+    timeout: Annotated[float, Field(gt=0, strict=True)] | None = None
 
     @field_validator("inputs", "outputs")
     @classmethod
@@ -116,7 +116,7 @@ class PackageSettings(_Strict):
 class CacheSettings(_Strict):
     enabled: bool = True
     dir: str = ".shipyard/cache"
-    max_size_mb: Annotated[int, Field(ge=1)] = 2048
+    max_size_mb: Annotated[int, Field(ge=1, strict=True)] = 2048
 
 
 class WorkspaceConfig(_Strict):

@@ -36,16 +36,64 @@ class YamlSyntaxError(Exception):
         self.problem = problem
 
 
-#: A configuration never comes near this many nodes once aliases are expanded; nested aliases (a "billion laughs"
-#: document) do, and would keep validation busy for minutes.
+#: A configuration never comes near this many values once aliases are expanded; nested aliases (a "billion laughs"
+#: document, a few lines long) do, and would keep validation busy for minutes.
 MAX_NODES = 50_000
+#: Nor this deep (shipyard.yaml nests about six levels); deeper nesting would only exhaust the interpreter's stack.
+MAX_DEPTH = 100
 
 
-def _walk(node: yaml.Node, path: Path_, doc: LocatedDocument, budget: list[int]) -> None:
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise YamlSyntaxError(node.start_mark.line + 1, f"the document expands to more than {MAX_NODES:,} values"
-                                                        " (nested aliases?); refusing to read it")
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing while it composes what would be costly to expand: an alias inside its own
+    anchor (endless), nesting deeper than MAX_DEPTH, or more than MAX_NODES values with every alias expanded.
+
+    Each node's expanded size is counted once, when it is composed (an alias reuses its anchor's count), so the
+    check costs one pass over the text however many times the aliases multiply."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._open: list[Any] = []  # the collections being composed, outermost first (None: the document)
+        self._sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (values, levels) it expands to
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        line = self.peek_event().start_mark.line + 1  # type: ignore[no-untyped-call]
+        alias = self.check_event(yaml.AliasEvent)
+        self._open.append(parent)
+        try:
+            if len(self._open) > MAX_DEPTH:
+                raise YamlSyntaxError(line, f"the document nests more than {MAX_DEPTH} levels deep; refusing to"
+                                            " read it")
+            node: Any = super().compose_node(parent, index)
+            if alias and any(node is ancestor for ancestor in self._open):
+                raise YamlSyntaxError(line, "an alias refers to the anchor it is inside of (a document that never"
+                                            " ends); refusing to read it")
+        finally:
+            self._open.pop()
+        if alias:
+            size, levels = self._sizes[id(node)]
+        else:
+            below = [self._sizes[id(child)] for child in _children(node)]
+            size = 1 + sum(s for s, _ in below)
+            levels = 1 + max((depth for _, depth in below), default=0)
+            self._sizes[id(node)] = size, levels
+        if size > MAX_NODES:
+            raise YamlSyntaxError(line, f"the document expands to more than {MAX_NODES:,} values (nested aliases?);"
+                                        " refusing to read it")
+        if len(self._open) + levels > MAX_DEPTH:
+            raise YamlSyntaxError(line, f"the document nests more than {MAX_DEPTH} levels deep once its aliases are"
+                                        " expanded; refusing to read it")
+        return node
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _walk(node: yaml.Node, path: Path_, doc: LocatedDocument) -> None:
     doc.lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
@@ -57,17 +105,19 @@ def _walk(node: yaml.Node, path: Path_, doc: LocatedDocument, budget: list[int])
                 continue
             seen.add(key)
             doc.lines[child] = key_node.start_mark.line + 1
-            _walk(value_node, child, doc, budget)
+            _walk(value_node, child, doc)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, (*path, index), doc, budget)
+            _walk(item, (*path, index), doc)
 
 
 def load_located(text: str) -> LocatedDocument:
-    """Parse one YAML document; raise YamlSyntaxError with a 1-based line on bad syntax."""
+    """Parse one YAML document; raise YamlSyntaxError with a 1-based line on bad syntax or a document too costly
+    to expand (see _BoundedLoader)."""
+    loader = _BoundedLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -75,7 +125,9 @@ def load_located(text: str) -> LocatedDocument:
         raise YamlSyntaxError(line, f"YAML syntax error: {problem}") from None
     except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare
         raise YamlSyntaxError(1, f"YAML error: {exc}") from None
+    finally:
+        loader.dispose()
     doc = LocatedDocument(data=data)
     if node is not None:
-        _walk(node, (), doc, [MAX_NODES])
+        _walk(node, (), doc)
     return doc

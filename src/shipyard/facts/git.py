@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from packaging.version import InvalidVersion, Version
+
 SEMVER_TAG = re.compile(r"^v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$")
 SHA_RE = re.compile(r"^[0-9a-f]{40}$")
 
@@ -26,11 +28,16 @@ def parse_branch(output: str) -> str | None:
 
 
 def parse_version(tags_output: str) -> str | None:
-    """The highest semantic version among the tags at HEAD (v1.2.3 -> 1.2.3)."""
-    versions = []
+    """The highest release version among the tags at HEAD (v1.2.3 -> 1.2.3), ordered by `packaging`'s Version:
+    1.10.0 above 1.9.0, and a pre-release below its release (1.2.3-rc1 < 1.2.3). Tags that are not versions
+    (nightly, 1.2.3-foo) are skipped."""
+    versions: list[tuple[Version, str]] = []
     for tag in tags_output.split():
         match = SEMVER_TAG.match(tag)
-        if match:
-            core = match.group(1).split("-")[0].split("+")[0]
-            versions.append((tuple(int(p) for p in core.split(".")), match.group(1)))
+        if not match:
+            continue
+        try:
+            versions.append((Version(match.group(1)), match.group(1)))
+        except InvalidVersion:
+            continue
     return max(versions)[1] if versions else None

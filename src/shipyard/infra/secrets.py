@@ -1,5 +1,5 @@
-"""Secret hygiene: which secrets an environment needs and whether they resolve (never their values), and
-which detect-secrets findings are new compared with the committed baseline (hashes only, never values)."""
+"""Secret hygiene: which secrets an environment needs and whether they resolve (never their values), and the
+findings of detect-secrets' own hook against the committed baseline (hashes only, never values)."""
 
 from __future__ import annotations
 
@@ -85,12 +85,20 @@ def load_baseline(text: str, what: str = BASELINE) -> dict[str, Any]:
     return data
 
 
-def new_findings(baseline: dict[str, Any], fresh: dict[str, Any]) -> list[Finding]:
-    """Findings of the fresh scan that the baseline does not know, plus any the baseline marks as real.
+def hook_report(stdout: str) -> list[Finding]:
+    """The new findings that `detect-secrets-hook --json` printed (a baseline-shaped report, hashes only).
 
-    A finding is known when its file, type and hashed secret are in the baseline (line numbers move).
+    detect-secrets decides what is new: a finding is known when its file, type and hashed secret are in the
+    baseline (line numbers move).
     """
-    known = {(f.filename, f.type, f.hashed_secret) for f, _ in _findings(baseline, BASELINE)}
-    out = {f for f, _ in _findings(fresh, "the scan") if (f.filename, f.type, f.hashed_secret) not in known}
-    out |= {f for f, real in _findings(fresh, "the scan") if real}
-    return sorted(out)
+    try:
+        data = json.loads(stdout)
+    except json.JSONDecodeError:
+        last = stdout.strip().splitlines()[-1] if stdout.strip() else "no report on stdout"
+        raise ShipyardError(f"detect-secrets-hook failed: {last}") from None
+    return sorted(f for f, _ in _findings(data, "detect-secrets-hook's report"))
+
+
+def audited_real(baseline: dict[str, Any]) -> list[Finding]:
+    """Findings that an audit (`detect-secrets audit`) marked as real secrets: they fail even though known."""
+    return sorted(f for f, real in _findings(baseline, BASELINE) if real)

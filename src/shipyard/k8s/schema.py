@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from packaging.version import InvalidVersion, Version
+
 from shipyard.errors import ShipyardError
 from shipyard.k8s import manifests
 from shipyard.k8s.manifests import Doc
@@ -41,16 +43,21 @@ def _kv() -> Any:
 
 
 def schema_version(desired: str) -> str:
-    """The newest bundled schema not newer than `desired` (as kubernetes-validate picks it)."""
+    """The newest bundled schema not newer than `desired`'s minor version (as kubernetes-validate picks it)."""
     kv = _kv()
-    wanted = tuple(int(p) for p in desired.lstrip("v").split(".")[:2])
-    candidates = [v for v in kv.all_versions() if tuple(int(p) for p in v.split(".")[:2]) <= wanted]
+    try:
+        wanted = Version(desired)
+    except InvalidVersion:
+        raise ShipyardError(f"not a Kubernetes version: {desired!r}",
+                            hint="give one such as --kube-version 1.34.0") from None
+    bundled = sorted({Version(v) for v in kv.all_versions()})
+    candidates = [v for v in bundled if (v.major, v.minor) <= (wanted.major, wanted.minor)]
     if not candidates:
         raise ShipyardError(f"kubernetes-validate has no schemas for Kubernetes {desired}")
-    newest = max(tuple(int(p) for p in v.split(".")[:2]) for v in kv.all_versions())
-    if wanted > newest:
+    newest = bundled[-1]
+    if (wanted.major, wanted.minor) > (newest.major, newest.minor):
         raise ShipyardError(f"kubernetes-validate has no schemas for Kubernetes {desired} (newest: "
-                            f"{newest[0]}.{newest[1]})", hint="pip install -U kubernetes-validate")
+                            f"{newest.major}.{newest.minor})", hint="pip install -U kubernetes-validate")
     return str(candidates[-1])
 
 

@@ -16,7 +16,6 @@ from shipyard.k8s.manifests import Doc
 
 PROBE_IMAGE = "curlimages/curl:8.11.1"
 ROLLOUT_TIMEOUT = 300
-PRODUCTION_NAMES = ("production", "prod")
 
 
 @dataclass(frozen=True)
@@ -33,14 +32,10 @@ class Plan:
     undo: list[Step] = field(default_factory=list)
 
 
-def is_production(env_name: str) -> bool:
-    """`production`, `prod`, or a name ending in `-production`/`-prod` (k8s-production, eu-prod)."""
-    return any(env_name == n or env_name.endswith(f"-{n}") for n in PRODUCTION_NAMES)
-
-
-def context_refusal(env_name: str, configured: str, current: str | None) -> str | None:
-    """Why a production change is refused, or None when allowed."""
-    if not is_production(env_name) or current == configured:
+def context_refusal(env_name: str, configured: str, current: str | None, *, guarded: bool) -> str | None:
+    """Why a change to a guarded (approval-gated) environment is refused, or None when allowed: it must be made
+    from the context it is configured for, so a production change never lands on whatever context is current."""
+    if not guarded or current == configured:
         return None
     shown = f"'{current}'" if current else "not set"
     return (f"refusing to change {env_name}: the current kube context is {shown}, but {env_name} is configured "

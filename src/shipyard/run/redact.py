@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 
+from shipyard.errors import SecretError
+
 MASK = "******"
 MIN_LENGTH = 4  # a shorter secret cannot be masked without garbling other text
 
@@ -16,12 +18,15 @@ class Redactor:
         for value in values:
             self.add(value)
 
-    def add(self, value: str) -> None:
-        """Register a secret value. Very short values are refused: masking 'a' would garble everything."""
+    def add(self, value: str, name: str | None = None) -> None:
+        """Register a secret value. Very short values are refused: masking 'a' would garble everything. The refusal
+        is a one-line SecretError naming the secret (`name`, when the caller knows it), never its value."""
         if not value:
             return
         if len(value) < MIN_LENGTH:
-            raise ValueError("secret values must be at least 4 characters long to be redacted safely")
+            raise SecretError(f"{f'secret {name}' if name else 'a secret'}: its value is shorter than {MIN_LENGTH}"
+                              " characters, too short to be masked in output",
+                              hint="use a longer value (a random one: openssl rand -hex 16)")
         with self._lock:
             if value not in self._values:
                 self._values.append(value)

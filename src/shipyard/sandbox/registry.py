@@ -55,7 +55,7 @@ class PrivateRegistry:
 
     def credentials(self) -> Credentials:
         value = self.password_file.read_text(encoding="utf-8").strip()
-        REDACTOR.add(value)
+        REDACTOR.add(value, PASSWORD_SECRET)
         return Credentials(self.user, _Password(value), secret_name=PASSWORD_SECRET)
 
     def client(self) -> RegistryClient:

@@ -126,6 +126,7 @@ class BootReport:
     host: str
     changed: list[str] = field(default_factory=list)
     in_place: list[str] = field(default_factory=list)
+    unreadable: str | None = None  # dry run only: why this host's accessories could not be read
 
 
 @dataclass
@@ -159,14 +160,23 @@ class Accessories:
         return [self.state(host, name) for host, name in self.placed(only)]
 
     def boot(self, *, dry_run: bool = False, only: str | None = None) -> list[BootReport]:
-        """Start what is missing, recreate what changed, leave the rest; wait until each is healthy."""
+        """Start what is missing, recreate what changed, leave the rest; wait until each is healthy. A dry run
+        reads every host it can: one whose accessories cannot be read gets `unreadable` instead of an error."""
         from shipyard.run import DryRunRunner
 
         reports: dict[str, BootReport] = {}
         for host, name in self.placed(only):
             doer: Runner = DryRunRunner(host=host) if dry_run else self.runner(host)
             report = reports.setdefault(host, BootReport(host))
-            changed = self._boot_one(host, name, doer)
+            if report.unreadable:
+                continue
+            try:
+                changed = self._boot_one(host, name, doer)
+            except ShipyardError as exc:
+                if not dry_run:
+                    raise
+                report.unreadable = str(exc)  # a dry run reports every host it can, then exits non-zero
+                continue
             if changed is None:
                 report.in_place.append(f"accessory {name} ({self.env.accessories[name].image})")
                 continue

@@ -23,6 +23,7 @@ from shipyard.facts import compose as facts
 from shipyard.release import Release
 from shipyard.run.base import CommandError, Runner
 from shipyard.run.redact import REDACTOR
+from shipyard.targets.dotenv import DotenvError, parse_dotenv
 
 Say = Callable[[str], None]
 SKIP_DIRS = {".git", "node_modules", ".next", ".venv", "__pycache__", ".nox", ".shipyard"}
@@ -77,27 +78,17 @@ def locate(root: Path, printed: str, service: str | None = None) -> str:
     return (preferred or candidates)[0].relative_to(root).as_posix()
 
 
-def parse_dotenv(text: str) -> dict[str, str]:
-    """KEY=VALUE lines as Compose reads them (comments, blank lines, `export`, single/double quotes)."""
-    out: dict[str, str] = {}
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.removeprefix("export ").partition("=")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        out[key.strip()] = value
-    return out
-
-
 def compose_values(root: Path, environ: Mapping[str, str]) -> dict[str, str]:
-    """The variables Compose interpolates with: the project's `.env`, overridden by the environment."""
+    """The variables Compose interpolates with: the project's `.env` (read as Compose reads it), overridden by the
+    environment."""
     path = root / ".env"
-    return {**(parse_dotenv(path.read_text(encoding="utf-8")) if path.is_file() else {}), **environ}
+    if not path.is_file():
+        return dict(environ)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DotenvError(f"{path}: not UTF-8 text (byte {exc.start})", hint="save the file as UTF-8") from None
+    return {**parse_dotenv(text, environ, source=str(path)), **environ}
 
 
 @dataclass

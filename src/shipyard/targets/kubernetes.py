@@ -22,6 +22,7 @@ from shipyard.k8s import render as k8s_render
 from shipyard.k8s import secret as k8s_secret
 from shipyard.k8s.render import Pin, Rendered
 from shipyard.k8s.sources import Source, for_environment
+from shipyard.plans import approval
 from shipyard.plans import k8s as plans
 from shipyard.release import Release
 from shipyard.run.base import CommandError, Runner
@@ -83,7 +84,7 @@ class KubernetesTarget:
         if self.dry_run:
             self.echo(f"# would check: kubectl{' and helm' if self.source.kind == 'helm' else ''} installed, "
                       f"context {self.env.context} reachable"
-                      + (", and it is the current context" if changes and plans.is_production(self.env_name)
+                      + (", and it is the current context" if changes and approval.required(self.env)
                          else ""))
             return
         assert self.local is not None
@@ -98,7 +99,8 @@ class KubernetesTarget:
         if changes:
             current = facts.parse_current_context(
                 self.local.run(kubectl_cmd.current_context(), timeout=30, check=False).stdout)
-            refusal = plans.context_refusal(self.env_name, self.env.context, current)
+            refusal = plans.context_refusal(self.env_name, self.env.context, current,
+                                            guarded=approval.required(self.env))
             if refusal:
                 raise ShipyardError(refusal)
         try:

@@ -31,6 +31,9 @@ DEPLOY_HELP = {
 }
 
 
+YES_HELP = "confirm a change to an environment that requires approval (production)"
+
+
 def target_for(env: str | None) -> Any:
     from shipyard.errors import ShipyardError
     from shipyard.sandbox.overlay import with_sandbox
@@ -43,18 +46,18 @@ def target_for(env: str | None) -> Any:
     return config, Target.from_config(config, env)
 
 
-def approve(target: Any, yes: bool, dry_run: bool) -> None:
+def approve(target: Any, action: str, yes: bool, dry_run: bool) -> None:
+    """The one approval policy (plans/approval.py), for a command that changes this environment."""
     import os
 
-    from shipyard.errors import ShipyardError
+    from shipyard.plans import approval
 
-    if target.env.deploy.require_approval and not (yes or dry_run or os.environ.get("SHIPYARD_APPROVED") == "1"):
-        raise ShipyardError(f"environment '{target.env_name}' requires approval and none was given",
-                            hint="re-run with --yes, or from CI with SHIPYARD_APPROVED=1 set by an approved"
-                                 " GitHub environment")
+    approval.check(target.env_name, target.env, action, yes=yes, dry_run=dry_run, environ=os.environ)
 
 
-def _print_plan(target: Any, request: Any) -> None:
+def _print_plan(target: Any, request: Any, unreadable: list[str] | None = None) -> None:
+    """The plan per host; then exit non-zero if any host (its facts, or its accessories: `unreadable`) could not
+    be read."""
     from shipyard.targets.vmadmin import UNREADABLE, plan_lines
 
     print(f"plan: {request.action} {request.release} to {target.env_name} "
@@ -66,8 +69,8 @@ def _print_plan(target: Any, request: Any) -> None:
     from shipyard.targets.faults import listing
 
     print(listing())
-    _fail_unreachable([h for h, lines in plans.items() if lines and lines[0].startswith(UNREADABLE)], len(plans),
-                      "the plan is incomplete")
+    _fail_unreachable([h for h, lines in plans.items() if h in (unreadable or [])
+                       or (lines and lines[0].startswith(UNREADABLE))], len(plans), "the plan is incomplete")
 
 
 def _fail_unreachable(bad: list[str], total: int, what: str) -> None:
@@ -93,7 +96,7 @@ def run_deploy(env: str | None, sha: str | None = None, yes: bool = False, dry_r
     from shipyard.tasks.docker import build_progress
 
     config, target = target_for(env)
-    approve(target, yes, dry_run)
+    approve(target, "deploy", yes, dry_run)
     platform = checked_platform(platform)
     local = LocalRunner()
     if sha:
@@ -114,10 +117,9 @@ def run_deploy(env: str | None, sha: str | None = None, yes: bool = False, dry_r
                          builder=None if dry_run else LocalRunner(echo=build_progress))
     request = droplets.Request(action="deploy", release=release.tag, images=refs, force=force, wait_lock=wait,
                                env_contents=apps_env)
-    if target.env.accessories:
-        _boot_accessories(target, accessories_env, dry_run)
+    unreadable = _boot_accessories(target, accessories_env, dry_run) if target.env.accessories else []
     if dry_run:
-        _print_plan(target, request)
+        _print_plan(target, request, unreadable)
         return
     droplets.deploy(target, request, Progress())
     try:  # retention on the hosts, as deploy.prune (the registry's tags are pruned by deploy.prune only)
@@ -135,13 +137,20 @@ def accessories_of(target: Any, accessories_env: dict[str, str]) -> Any:
     return Accessories(target.env_name, target.env, target.layout, accessories_env, hosts)
 
 
-def _boot_accessories(target: Any, accessories_env: dict[str, str], dry_run: bool) -> None:
-    accessories = accessories_of(target, accessories_env)
-    for report in accessories.boot(dry_run=dry_run):
+def _boot_accessories(target: Any, accessories_env: dict[str, str], dry_run: bool) -> list[str]:
+    """Boot (or, in a dry run, show) the environment's accessories; the hosts whose accessories could not be read."""
+    return _print_boot(accessories_of(target, accessories_env).boot(dry_run=dry_run), dry_run)
+
+
+def _print_boot(reports: list[Any], dry_run: bool) -> list[str]:
+    for report in reports:
         for line in report.changed:
             print(f"[{report.host}] {'would change' if dry_run else 'changed'}: {line}")
         for line in report.in_place:
             print(f"[{report.host}] in place: {line}")
+        if report.unreadable:
+            print(f"[{report.host}] cannot read this host's accessories: {report.unreadable}")
+    return [report.host for report in reports if report.unreadable]
 
 
 @task(default=True, iterable=["build_arg"], help=DEPLOY_HELP)
@@ -171,14 +180,16 @@ def production(c: Any, sha: str | None = None, yes: bool = False, dry_run: bool 
     run_deploy("production", sha, yes, dry_run, wait, force, build_arg, allow_dirty, platform)
 
 
-@task(help={"env": ENV_HELP, "dry_run": "print what would change on each host and change nothing"})
-def setup(c: Any, env: str | None = None, dry_run: bool = False) -> None:
+@task(help={"env": ENV_HELP, "dry_run": "print what would change on each host and change nothing",
+            "yes": YES_HELP})
+def setup(c: Any, env: str | None = None, dry_run: bool = False, yes: bool = False) -> None:
     """Make hosts ready: Docker, python3, state directory, network, proxy, accessories (idempotent)."""
     from shipyard.errors import ShipyardError
     from shipyard.targets.vmenv import tls_pem
     from shipyard.targets.vmsetup import setup as do_setup
 
     config, target = target_for(env)
+    approve(target, "deploy.setup", yes, dry_run)
     reports, failures = do_setup(target, dry_run=dry_run, tls_pem=tls_pem(config, target.env))
     for report in reports:
         for line in report.waited:
@@ -193,7 +204,8 @@ def setup(c: Any, env: str | None = None, dry_run: bool = False) -> None:
         from shipyard.targets.vmenv import env_files
 
         _, files = env_files(config, target.env_name, target.env, target.services)
-        _boot_accessories(target, files, dry_run)
+        _fail_unreachable(_boot_accessories(target, files, dry_run), len(target.host_names()),
+                          "their accessories are unknown")
 
 
 @task(help={"env": ENV_HELP})
@@ -241,10 +253,12 @@ def releases(c: Any, env: str | None = None, last: int = 20) -> None:
 
 
 @task(help={"env": ENV_HELP, "dry_run": "list what would be removed and remove nothing",
-            "registry": "also delete old release tags from the registry (default on; --no-registry to skip)"})
-def prune(c: Any, env: str | None = None, dry_run: bool = False, registry: bool = True) -> None:
+            "registry": "also delete old release tags from the registry (default on; --no-registry to skip)",
+            "yes": YES_HELP})
+def prune(c: Any, env: str | None = None, dry_run: bool = False, registry: bool = True, yes: bool = False) -> None:
     """Keep the last registry.retain releases per service on hosts and in the registry, never live or previous."""
     _, target = target_for(env)
+    approve(target, "deploy.prune", yes, dry_run)
     _prune(target, dry_run=dry_run, registry=registry)
 
 
@@ -264,12 +278,14 @@ def _prune(target: Any, *, dry_run: bool, registry: bool) -> None:
 
 
 @task(help={"env": ENV_HELP, "force": "break the lock even though its lease has not expired (recorded)",
-            "dry_run": "show whose lock would be broken and change nothing"})
-def unlock(c: Any, env: str | None = None, force: bool = False, dry_run: bool = False) -> None:
+            "dry_run": "show whose lock would be broken and change nothing", "yes": YES_HELP})
+def unlock(c: Any, env: str | None = None, force: bool = False, dry_run: bool = False, yes: bool = False) -> None:
     """Show the deploy lock of every host; with --force, break it and record that in the ledger."""
     from shipyard.targets.vmadmin import unlock as do_unlock
 
     _, target = target_for(env)
+    if force:
+        approve(target, "deploy.unlock --force", yes, dry_run)
     for host, line in do_unlock(target, force=force, dry_run=dry_run).items():
         print(f"[{host}] {line}")
 
@@ -320,8 +336,12 @@ def exec_(c: Any, env: str | None = None, service: str | None = None, command: s
 ACC_HELP = {"env": ENV_HELP, "name": "one accessory (default: every accessory of the environment)"}
 
 
-def _accessories(env: str | None, *, with_env: bool = False) -> Any:
+def _accessories(env: str | None, *, with_env: bool = False, change: str | None = None, yes: bool = False,
+                 dry_run: bool = False) -> Any:
+    """The environment's accessories; with `change` (the command's name), only once approval allows it."""
     config, target = target_for(env)
+    if change:
+        approve(target, change, yes, dry_run)
     if not target.env.accessories:
         from shipyard.errors import ShipyardError
 
@@ -335,22 +355,19 @@ def _accessories(env: str | None, *, with_env: bool = False) -> Any:
     return accessories_of(target, files)
 
 
-@task(name="boot", help={**ACC_HELP, "dry_run": "print what would start or change and change nothing"})
-def acc_boot(c: Any, env: str | None = None, name: str | None = None, dry_run: bool = False) -> None:
+@task(name="boot", help={**ACC_HELP, "dry_run": "print what would start or change and change nothing", "yes": YES_HELP})
+def acc_boot(c: Any, env: str | None = None, name: str | None = None, dry_run: bool = False, yes: bool = False) -> None:
     """Start every accessory that is missing, recreate one whose image or settings changed; report the rest."""
     from shipyard.errors import ShipyardError
 
-    accessories = _accessories(env, with_env=True)
+    accessories = _accessories(env, with_env=True, change="deploy.accessories.boot", yes=yes, dry_run=dry_run)
     if name:
         accessories.placed(name)
     reports = accessories.boot(dry_run=dry_run, only=name)
-    for report in reports:
-        for line in report.changed:
-            print(f"[{report.host}] {'would change' if dry_run else 'changed'}: {line}")
-        for line in report.in_place:
-            print(f"[{report.host}] in place: {line}")
+    unreadable = _print_boot(reports, dry_run)
     if not reports:
         raise ShipyardError("no accessory matched")
+    _fail_unreachable(unreadable, len(reports), "their accessories are unknown")
 
 
 @task(name="status", help=ACC_HELP)
@@ -377,14 +394,14 @@ def acc_logs(c: Any, env: str | None = None, name: str | None = None, tail: int 
     _accessories(env).logs(name, tail=tail, follow=follow, since=since)
 
 
-@task(name="restart", help={**ACC_HELP, "name": "the accessory to restart (data volumes are kept)"})
-def acc_restart(c: Any, env: str | None = None, name: str | None = None) -> None:
+@task(name="restart", help={**ACC_HELP, "name": "the accessory to restart (data volumes are kept)", "yes": YES_HELP})
+def acc_restart(c: Any, env: str | None = None, name: str | None = None, yes: bool = False) -> None:
     """Restart an accessory and wait until it is healthy again (its volumes are kept)."""
     from shipyard.errors import ShipyardError
 
     if not name:
         raise ShipyardError("--name is required: the accessory to restart")
-    for st in _accessories(env).restart(name):
+    for st in _accessories(env, change="deploy.accessories.restart", yes=yes).restart(name):
         print(f"[{st.host}] {st.name}: restarted, {st.status}, health {st.health}")
 
 
@@ -402,7 +419,8 @@ def acc_remove(c: Any, env: str | None = None, name: str | None = None, volume: 
     if not (yes or dry_run):
         raise ShipyardError(f"removing accessory {name} stops it on its hosts - refusing without confirmation",
                             hint="add --yes (volumes are kept unless named with --volume)")
-    for line in _accessories(env).remove(name, list(volume or []), dry_run=dry_run):
+    for line in _accessories(env, change="deploy.accessories.remove", yes=yes,
+                             dry_run=dry_run).remove(name, list(volume or []), dry_run=dry_run):
         print(line)
 
 

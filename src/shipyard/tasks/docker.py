@@ -29,13 +29,22 @@ def build_progress(line: str) -> None:
         sys.stdout.flush()
 
 
-def _target(env: str, dry_run: bool, *, needs_secrets: bool = False) -> Any:
+YES_HELP = "confirm a change to an environment that requires approval"
+
+
+def _target(env: str, dry_run: bool, *, needs_secrets: bool = False, change: str | None = None,
+            yes: bool = False) -> Any:
+    """The compose environment's target; with `change` (the command's name), only once approval allows it."""
     from shipyard.errors import ReleaseError
+    from shipyard.plans import approval
     from shipyard.release import current
     from shipyard.run import LocalRunner
     from shipyard.targets.compose import ComposeTarget
 
     config = load_config()
+    if change:  # before anything is read or built
+        approval.check(env, config.project.environments.get(env), change, yes=yes, dry_run=dry_run,
+                       environ=os.environ)
     run = runner(dry_run)
     target = ComposeTarget.from_config(config, env, run, probe=LocalRunner(), say=_say,
                                        build_echo=run if dry_run else LocalRunner(echo=build_progress))
@@ -137,10 +146,11 @@ def _refuse_next_to_data(env: str, force: bool) -> None:
 
 @task(help={"env": ENV_HELP, "build": "rebuild every image first (default: build only missing images)",
             "timeout": "seconds to wait for every service to become healthy (default 180)",
-            "dry_run": DRY_HELP}, default=True)
-def up(c: Any, env: str = "dev", build: bool = False, timeout: int = 180, dry_run: bool = False) -> None:
+            "dry_run": DRY_HELP, "yes": YES_HELP}, default=True)
+def up(c: Any, env: str = "dev", build: bool = False, timeout: int = 180, dry_run: bool = False,
+       yes: bool = False) -> None:
     """Build what is missing, start the stack, wait until every service is healthy, print URLs and status."""
-    target = _target(env, dry_run, needs_secrets=True)
+    target = _target(env, dry_run, needs_secrets=True, change="docker.up", yes=yes)
     states = target.up(timeout=timeout, build=build)
     if dry_run:
         return
@@ -151,10 +161,11 @@ def up(c: Any, env: str = "dev", build: bool = False, timeout: int = 180, dry_ru
 
 
 @task(help={"env": ENV_HELP, "volumes": "also delete the named volumes (all data); asks first",
-            "yes": "do not ask before deleting volumes", "dry_run": DRY_HELP})
+            "yes": "do not ask before deleting volumes (and approve, where the environment requires it)",
+            "dry_run": DRY_HELP})
 def down(c: Any, env: str = "dev", volumes: bool = False, yes: bool = False, dry_run: bool = False) -> None:
     """Stop and remove the stack's containers and network (data volumes are kept unless --volumes)."""
-    target = _target(env, dry_run)
+    target = _target(env, dry_run, change="docker.down", yes=yes)
     if volumes and not dry_run:
         _confirm(f"delete every volume of the '{env}' stack (PostgreSQL and Redis data)?", yes)
     target.down(volumes=volumes)
@@ -219,20 +230,20 @@ def build(c: Any, service: str | None = None, allow_dirty: bool = False, env: st
 
 
 @task(help={"service": "only this service (default: all)", "env": ENV_HELP,
-                                    "dry_run": DRY_HELP})
-def restart(c: Any, service: str | None = None, env: str = "dev", dry_run: bool = False) -> None:
+                                    "dry_run": DRY_HELP, "yes": YES_HELP})
+def restart(c: Any, service: str | None = None, env: str = "dev", dry_run: bool = False, yes: bool = False) -> None:
     """Restart containers and wait until they are healthy again (data is kept)."""
-    target = _target(env, dry_run, needs_secrets=True)
+    target = _target(env, dry_run, needs_secrets=True, change="docker.restart", yes=yes)
     states = target.restart([service] if service else [])
     if not dry_run:
         _table(states, f"{env}: restarted {service or 'every service'}", target.services)
 
 
-@task(help={"env": ENV_HELP, "volumes": "also delete data volumes; asks first", "yes": "do not ask",
-            "dry_run": DRY_HELP})
+@task(help={"env": ENV_HELP, "volumes": "also delete data volumes; asks first",
+            "yes": "do not ask (and approve, where the environment requires it)", "dry_run": DRY_HELP})
 def clean(c: Any, env: str = "dev", volumes: bool = False, yes: bool = False, dry_run: bool = False) -> None:
     """Remove the stack's containers, network and locally built images (and dangling rebuild leftovers)."""
-    target = _target(env, dry_run)
+    target = _target(env, dry_run, change="docker.clean", yes=yes)
     if volumes and not dry_run:
         _confirm(f"delete every volume of the '{env}' stack (PostgreSQL and Redis data)?", yes)
     target.clean(volumes=volumes, project_label=load_config().project.project)

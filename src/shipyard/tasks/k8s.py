@@ -14,16 +14,24 @@ from shipyard.tasks._base import load_config, runner, task
 
 SHA_RE = re.compile(r"^[0-9a-f]{7,40}$")
 ENV_HELP = "kubernetes environment from shipyard.yaml (e.g. k8s-dev, k8s-staging, k8s-production)"
+YES_HELP = "confirm a change to an environment that requires approval (production)"
 
 
-def _target(env: str | None, dry_run: bool = False) -> Any:
+def _target(env: str | None, dry_run: bool = False, *, change: str | None = None, yes: bool = False) -> Any:
+    """The environment's target; with `change` (the command's name), only once the approval policy allows it."""
+    import os
+
     from shipyard.errors import ShipyardError
+    from shipyard.plans import approval
     from shipyard.targets.kubernetes import KubernetesTarget
 
     config = load_config()
     if not env:
         names = [n for n, e in config.project.environments.items() if e.target == "kubernetes"]
         raise ShipyardError("--env is required", hint=f"pass one of: {', '.join(names) or 'none configured'}")
+    if change:  # before anything is rendered or read from the cluster
+        approval.check(env, config.project.environments.get(env), change, yes=yes, dry_run=dry_run,
+                       environ=os.environ)
     return KubernetesTarget(config, env, runner(dry_run))
 
 
@@ -106,19 +114,20 @@ def diff(c: Any, env: str | None = None, sha: str | None = None) -> None:
 
 @task(help={"env": ENV_HELP, "sha": "release to deploy (default: HEAD, which must be clean)",
             "dry_run": "print the exact commands and change nothing",
-            "allow_dirty": "deploy a dirty tree (tag gets -dirty; never for production)"})
+            "allow_dirty": "deploy a dirty tree (tag gets -dirty; never for production)", "yes": YES_HELP})
 def deploy(c: Any, env: str | None = None, sha: str | None = None, dry_run: bool = False,
-           allow_dirty: bool = False) -> None:
+           allow_dirty: bool = False, yes: bool = False) -> None:
     """Deploy a release: apply -k or helm upgrade --install, wait for rollouts, check health, undo on failure."""
-    target = _target(env, dry_run)
+    target = _target(env, dry_run, change="k8s.deploy", yes=yes)
     target.deploy(_release(target, sha, allow_dirty))
 
 
 @task(help={"env": ENV_HELP, "sha": "go back to this release (default: the previous revision)",
-            "dry_run": "print the exact commands and change nothing"})
-def rollback(c: Any, env: str | None = None, sha: str | None = None, dry_run: bool = False) -> None:
+            "dry_run": "print the exact commands and change nothing", "yes": YES_HELP})
+def rollback(c: Any, env: str | None = None, sha: str | None = None, dry_run: bool = False,
+             yes: bool = False) -> None:
     """Roll back to the previous revision, or to a given release SHA; waits for rollouts and checks health."""
-    target = _target(env, dry_run)
+    target = _target(env, dry_run, change="k8s.rollback", yes=yes)
     target.rollback(_full_sha(sha, str(target.root)) if sha else None)
 
 
@@ -144,10 +153,11 @@ def logs(c: Any, env: str | None = None, service: str = "api", tail: int = 100, 
     _target(env).logs(service, tail=tail, follow=follow, since=since)
 
 
-@task(help={"env": ENV_HELP, "dry_run": "print the commands (never the values) and change nothing"})
-def secrets(c: Any, env: str | None = None, dry_run: bool = False) -> None:
+@task(help={"env": ENV_HELP, "dry_run": "print the commands (never the values) and change nothing",
+            "yes": YES_HELP})
+def secrets(c: Any, env: str | None = None, dry_run: bool = False, yes: bool = False) -> None:
     """Create or update the Secret from shipyard.yaml's secret sources (values travel on stdin, never shown)."""
-    target = _target(env, dry_run)
+    target = _target(env, dry_run, change="k8s.secrets", yes=yes)
     keys = target.apply_secrets()
     print(f"secret shipyard-secrets in {target.env.namespace}: {', '.join(keys)} "
           f"{'would be ' if dry_run else ''}written (values not shown)")

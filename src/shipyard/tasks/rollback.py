@@ -1,6 +1,6 @@
 """`rollback`: put a retained release back on every host of an environment, in seconds, without dropping a request.
 
-    invoke rollback                      # the release before the live one (from the hosts' ledger)
+    invoke rollback --env staging        # the release before the live one (from the hosts' ledger)
     invoke rollback --sha abc123 --env production --yes
 """
 
@@ -16,7 +16,7 @@ from shipyard.tasks._base import task
 
 @task(default=True, help={
     "sha": "release to go back to (a SHA or its first characters); default: the one before the live release",
-    "env": "a `target: vm` environment (default: $SHIPYARD_ENV or staging)",
+    "env": "a `target: vm` environment (default: $SHIPYARD_ENV; required, never guessed)",
     "yes": "confirm a rollback of an environment that requires approval (production)",
     "dry_run": "print the plan and the exact commands per host and change nothing",
     "wait": "seconds to wait for another deploy's lock instead of failing at once (default 0)",
@@ -32,12 +32,8 @@ def rollback(c: Any, sha: str | None = None, env: str | None = None, yes: bool =
     from shipyard.targets.vmenv import env_files
     from shipyard.tasks.deploy import _print_plan, approve, target_for
 
-    chosen = env or os.environ.get("SHIPYARD_ENV")
-    if not chosen:
-        chosen = "staging"
-        print("rollback: no --env (or SHIPYARD_ENV) given: rolling back staging")
-    config, target = target_for(chosen)
-    approve(target, yes, dry_run)
+    config, target = target_for(env or os.environ.get("SHIPYARD_ENV"))  # no environment: refused, never guessed
+    approve(target, "rollback", yes, dry_run)
     apps_env, _ = env_files(config, target.env_name, target.env, target.services)
     request = replace(rollback_request(target, sha, wait_lock=wait), env_contents=apps_env)
     if dry_run:

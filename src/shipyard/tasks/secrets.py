@@ -1,6 +1,6 @@
 """`secrets`: keep secrets out of the repository and check that an environment has all it needs.
 
-    invoke secrets.scan                    # detect-secrets over the repo vs the committed .secrets.baseline
+    invoke secrets.scan                    # detect-secrets' hook over the repo vs the committed .secrets.baseline
     invoke secrets.check --env staging     # every secret staging needs: present or missing (never values)
     invoke secrets.install-ssh --env staging   # CI: SSH key + known_hosts from environment variables
 """
@@ -38,15 +38,15 @@ def _repo_files(root: Path, exclude: Path) -> list[str]:
 
 @task(help={"baseline": "the committed baseline (default: .secrets.baseline at the repository root)",
             "update": "write the current findings into the baseline, after you have checked they are not secrets",
-            "dry_run": "print the detect-secrets command, scan nothing"}, default=True)
+            "dry_run": "print the detect-secrets commands, scan nothing"}, default=True)
 def scan(c: Any, baseline: str | None = None, update: bool = False, dry_run: bool = False) -> None:
-    """Scan tracked and unignored files with detect-secrets; fail on findings the baseline does not know."""
+    """Scan tracked and unignored files with detect-secrets' hook; fail on findings the baseline does not know."""
     import shutil
     import tempfile
 
     from shipyard.commands import checks as cmd
     from shipyard.errors import ShipyardError
-    from shipyard.infra.secrets import BASELINE, load_baseline, new_findings
+    from shipyard.infra.secrets import BASELINE, audited_real, hook_report, load_baseline
     from shipyard.infra.tools import python_tool
 
     root = _root()
@@ -56,21 +56,32 @@ def scan(c: Any, baseline: str | None = None, update: bool = False, dry_run: boo
                             "check every finding (`detect-secrets audit`) and commit it")
     old = load_baseline(committed.read_text(encoding="utf-8"), committed.name)
     files = _repo_files(root, committed)
-    binary = python_tool("detect-secrets")
+    hook, scanner = python_tool("detect-secrets-hook"), python_tool("detect-secrets")
     if dry_run:
-        runner(True).run(cmd.detect_secrets_scan(binary, files, baseline=str(committed)), cwd=str(root))
+        runner(True).run(cmd.detect_secrets_hook(hook, files, baseline=str(committed)), cwd=str(root))
+        if update:
+            runner(True).run(cmd.detect_secrets_scan(scanner, files, baseline=str(committed)), cwd=str(root))
         return
     with tempfile.TemporaryDirectory(prefix="shipyard-secrets-") as tmp:
+        # the hook rewrites the baseline it is given (exit 3) when line numbers moved: give it a scratch copy
         scratch = Path(tmp) / BASELINE
         shutil.copyfile(committed, scratch)
-        runner().run(cmd.detect_secrets_scan(binary, files, baseline=str(scratch)), cwd=str(root), timeout=600)
-        fresh_text = scratch.read_text(encoding="utf-8")
-    fresh = load_baseline(fresh_text, "the scan")
-    found = new_findings(old, fresh)
-    if update:
-        committed.write_text(fresh_text, encoding="utf-8")
-        print(f"secrets.scan: {committed.name} updated ({len(found)} finding(s) accepted); review and commit it")
-        return
+        result = runner().run(cmd.detect_secrets_hook(hook, files, baseline=str(scratch)), cwd=str(root),
+                              timeout=600, check=False)
+        if result.exit_code not in (0, 1, 3):
+            last = (result.stderr or result.stdout).strip().splitlines()
+            raise ShipyardError(f"detect-secrets-hook failed with exit code {result.exit_code}: "
+                                f"{last[-1] if last else 'no output'}")
+        new = hook_report(result.stdout) if result.exit_code == 1 else []
+        # known findings that an audit marked as real fail too (line numbers as the hook last saw them)
+        found = sorted(set(new) | set(audited_real(load_baseline(scratch.read_text(encoding="utf-8")))))
+        if update:
+            shutil.copyfile(committed, scratch)
+            runner().run(cmd.detect_secrets_scan(scanner, files, baseline=str(scratch)), cwd=str(root), timeout=600)
+            load_baseline(scratch.read_text(encoding="utf-8"), "the scan")
+            shutil.copyfile(scratch, committed)
+            print(f"secrets.scan: {committed.name} updated ({len(found)} finding(s) accepted); review and commit it")
+            return
     for finding in found:
         print(finding)
     if found:

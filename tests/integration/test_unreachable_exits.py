@@ -1,0 +1,93 @@
+"""`deploy --dry-run` is honest about hosts it could not read: it prints the plan for every host it can, then exits
+non-zero with one line naming the others (issue 14). A dry run reads the registry for real, so the release's
+images are pushed to a real registry (Debian's docker-registry on a free 127.0.0.1 port, no Docker engine needed);
+the host is 127.0.0.1 on a port nothing listens on."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from private_registry import serve_registry
+
+from ports import free_port
+from tools import need
+
+ROOT = Path(__file__).resolve().parents[2]
+INVOKE = str(Path(sys.executable).with_name("invoke"))
+SHA = "abcd123"
+
+
+def push_manifest(address: str, repository: str, tag: str) -> None:
+    """A minimal image (a config blob, no layers) under `repository:tag`, through the registry's HTTP API."""
+    config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []},
+                         "config": {}}).encode()
+    digest = "sha256:" + hashlib.sha256(config).hexdigest()
+    base = f"http://{address}/v2/{repository}"
+    with httpx.Client(timeout=10) as http:
+        upload = http.post(f"{base}/blobs/uploads/")
+        upload.raise_for_status()
+        location = upload.headers["location"]
+        http.put(f"{location}{'&' if '?' in location else '?'}digest={digest}", content=config,
+                 headers={"Content-Type": "application/octet-stream"}).raise_for_status()
+        manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                    "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": len(config),
+                               "digest": digest}, "layers": []}
+        http.put(f"{base}/manifests/{tag}", content=json.dumps(manifest).encode(),
+                 headers={"Content-Type": manifest["mediaType"]}).raise_for_status()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[tuple[Path, int]]:
+    """A copy of shipyard.yaml whose registry holds api and web at SHA, with an environment `nowhere` whose one
+    host does not answer."""
+    need("docker-registry", shutil.which("docker-registry") is not None,
+         "docker-registry is not installed (apt-get install docker-registry)")
+    port, dead = free_port(), free_port()
+    address = f"127.0.0.1:{port}"
+    from shipyard.testbed.registry import render_config
+
+    folder = tmp_path / "registry"
+    folder.mkdir()
+    with serve_registry(render_config(address, folder / "storage"), folder, port):
+        text = (ROOT / "shipyard.yaml").read_text(encoding="utf-8")
+        namespace = next(line.split(":", 1)[1].strip() for line in text.splitlines()
+                         if line.strip().startswith("namespace:"))
+        for service in ("api", "web"):
+            push_manifest(address, f"{namespace}/{service}", SHA)
+        (tmp_path / "known_hosts").write_text("")
+        start = text.index("  address: ", text.index("\nregistry:"))
+        end = text.index("\n", start)
+        text = text[:start] + f"  address: {address}" + text[end:]
+        text = text.replace("\nenvironments:\n", (
+            f"\nenvironments:\n  nowhere:\n    target: vm\n    hosts: ['127.0.0.1:{dead}']\n"
+            f"    ssh: {{known_hosts: {tmp_path}/known_hosts, connect_timeout: 2}}\n"
+            "    accessories: {postgres: {image: 'postgres:16', port: 5432}, redis: {image: 'redis:7', port: 6379}}\n"),
+            1)
+        (tmp_path / "shipyard.yaml").write_text(text, encoding="utf-8")
+        (tmp_path / "tasks.py").write_text("from shipyard.tasks import namespace\n\nns = namespace()\n")
+        yield tmp_path, dead
+
+
+def test_a_dry_run_with_an_unreachable_host_prints_what_it_can_and_exits_non_zero(
+        project: tuple[Path, int]) -> None:
+    root, dead = project
+    proc = subprocess.run([INVOKE, "deploy", "--env", "nowhere", "--sha", SHA, "--dry-run"], cwd=root,
+                          capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(root), "POSTGRES_PASSWORD": "pw-not-used-here"})
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert f"api:{SHA}: already in the registry (reused)" in proc.stdout  # the registry was read for real
+    assert f"[127.0.0.1:{dead}] cannot read this host's accessories: " in proc.stdout
+    assert f"[127.0.0.1:{dead}] cannot read this host's facts: " in proc.stdout
+    assert f"plan: deploy {SHA} to nowhere" in proc.stdout  # the plan is still printed
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (f"error: 1 of 1 host(s) could not be read (127.0.0.1:{dead}): the plan is"
+                                   " incomplete (next: check the hosts' address, SSH key and known_hosts;"
+                                   " `invoke deploy.status`)")
