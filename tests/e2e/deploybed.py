@@ -24,9 +24,11 @@ FIXTURE = Path(__file__).parent / "fixtures" / "app"
 PROJECT = "shipyard-e2e"
 REGISTRY = "127.0.0.1:5000"
 NAMESPACE = "e2e"
-# SHA-like release tags: A and B are healthy, BROKEN never becomes ready, FLAKY fails inside the watch window.
+# SHA-like release tags: A and B are healthy, BROKEN never becomes ready, FLAKY fails inside the watch window,
+# LEAKY stays ready but fails a third of its real requests.
 A, B, BROKEN, FLAKY, C = "aaaa1111aaaa", "bbbb2222bbbb", "badb3333badb", "fa11444fa114", "cccc7777cccc"
-MODES = {A: "ok", B: "ok", BROKEN: "broken", FLAKY: "fail-after:5", C: "ok"}
+LEAKY = "1eaf5555eeee"
+MODES = {A: "ok", B: "ok", BROKEN: "broken", FLAKY: "fail-after:5", C: "ok", LEAKY: "fail-every:3"}
 SHIPYARD = str(Path(sys.executable).with_name("shipyard"))
 DEPLOY_USER = "deploy"  # as on a droplet: the sandbox VM ran the droplets' host-setup.sh; root cannot log in
 
@@ -142,10 +144,10 @@ class HostState:
         return {n: (s, r) for n, s, r in (line.split() for line in out.splitlines() if line.strip())}
 
     def servers(self) -> dict[str, tuple[str, bool]]:
-        from shipyard.commands.haproxy import ADMIN_CLIENT
+        from shipyard.commands.programs import program
         from shipyard.facts.proxy import parse_servers_state
 
-        cmd = (f"echo 'show servers state app' | python3 -I -S -c {shlex.quote(ADMIN_CLIENT)} "
+        cmd = (f"echo 'show servers state app' | python3 -I -S -c {shlex.quote(program('haproxy_admin.py'))} "
                f"{self.STATE}/proxy/run/admin.sock")
         states = parse_servers_state(self.host.check_output(cmd))
         return {srv: (st.admin, st.op_running) for (_, srv), st in states.items()}

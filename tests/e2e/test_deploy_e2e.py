@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import pytest
-from deploybed import BROKEN, CANARY, FLAKY, NAMESPACE, PROJECT, REGISTRY, A, B, Bed, C, HostState, image
+from deploybed import BROKEN, CANARY, FLAKY, LEAKY, NAMESPACE, PROJECT, REGISTRY, A, B, Bed, C, HostState, image
 
 from shipyard.sandbox.load import LoadGenerator, LoadReport
 
@@ -91,6 +91,22 @@ def test_failure_inside_watch_window_switches_back(bed: Bed, state: HostState) -
         assert max(report.failure_times) < report.last_seen[A], report.summary()
     state.assert_serving(A)
     assert state.ledger()[-1]["outcome"] == "switched-back"
+
+
+def test_a_ready_release_that_fails_real_requests_is_switched_back(bed: Bed, state: HostState) -> None:
+    """LEAKY answers its readiness probe and a third of real requests with 500: the health check cannot see it, the
+    watch window's judgement of its traffic (HAProxy's counters) does, and A takes the traffic back."""
+    ensure_live(bed, A)
+    result, report = under_load(bed, {A, LEAKY}, "deploy", "--env", "sandbox", "--sha", LEAKY)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "real requests inside the watch window" in output and "switched-back" in output, output
+    assert "Traceback" not in output
+    assert report.releases[LEAKY] > 0 and report.last_seen[LEAKY] < report.last_seen[A], report.summary()
+    assert report.reopened == 0 and set(report.errors) <= {f"HTTP 500: {LEAKY} is unhealthy"}, report.summary()
+    state.assert_serving(A)
+    last = state.ledger()[-1]
+    assert (last["release"], last["outcome"]) == (LEAKY, "switched-back")
 
 
 def _wait_for_lock(state: HostState, timeout: float = 30) -> None:

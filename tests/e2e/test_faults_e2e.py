@@ -82,12 +82,12 @@ class Lane:
 
     def state(self, vm: Any) -> tuple[dict[str, Any], dict[str, tuple[str, bool]], dict[str, str]]:
         """(colours haproxy.cfg records, proxy runtime servers, app containers name -> release) on one VM."""
-        from shipyard.commands.haproxy import ADMIN_CLIENT
+        from shipyard.commands.programs import program
         from shipyard.facts.proxy import parse_config_live, parse_servers_state
 
         root = f"/var/lib/shipyard/{self.project}"
         persisted = parse_config_live(self.on_vm(vm, "cat", f"{root}/proxy/conf/haproxy.cfg"))
-        out = subprocess.run(["docker", "exec", "-i", vm.name, "python3", "-I", "-S", "-c", ADMIN_CLIENT,
+        out = subprocess.run(["docker", "exec", "-i", vm.name, "python3", "-I", "-S", "-c", program("haproxy_admin.py"),
                               f"{root}/proxy/run/admin.sock"], input="show servers state app\n",
                              capture_output=True, text=True, timeout=60, check=True).stdout
         servers = {srv: (st.admin, st.op_running) for (_, srv), st in parse_servers_state(out).items()}

@@ -215,7 +215,8 @@ def test_secrets_travel_on_stdin_only(stubs: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_cli_errors_are_one_line_without_traceback(stubs: Path) -> None:
-    env = {**os.environ, "SHIPYARD_CONFIG": str(ROOT / "shipyard.yaml")}
+    # Approved (CI's marker), yet refused: a gated environment is changed only from its own kube context.
+    env = {**os.environ, "SHIPYARD_CONFIG": str(ROOT / "shipyard.yaml"), "SHIPYARD_APPROVED": "1"}
     proc = subprocess.run([sys.executable, "-m", "invoke", "k8s.deploy", "--env", "k8s-production", "--sha", SHA],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 1

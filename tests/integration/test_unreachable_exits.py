@@ -22,7 +22,8 @@ from tools import need
 
 ROOT = Path(__file__).resolve().parents[2]
 INVOKE = str(Path(sys.executable).with_name("invoke"))
-SHA = "abcd123"
+SHA = "abcdef123456"  # 12 characters: a release tag that needs no git repository (release.resolve)
+CANARY = "canary-plan-json-41c7-never-print-me"  # pragma: allowlist secret
 
 
 def push_manifest(address: str, repository: str, tag: str) -> None:
@@ -45,7 +46,7 @@ def push_manifest(address: str, repository: str, tag: str) -> None:
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Iterator[tuple[Path, int]]:
+def project(tmp_path: Path) -> Iterator[tuple[Path, int, str]]:
     """A copy of shipyard.yaml whose registry holds api and web at SHA, with an environment `nowhere` whose one
     host does not answer."""
     need("docker-registry", shutil.which("docker-registry") is not None,
@@ -73,12 +74,12 @@ def project(tmp_path: Path) -> Iterator[tuple[Path, int]]:
             1)
         (tmp_path / "shipyard.yaml").write_text(text, encoding="utf-8")
         (tmp_path / "tasks.py").write_text("from shipyard.tasks import namespace\n\nns = namespace()\n")
-        yield tmp_path, dead
+        yield tmp_path, dead, f"{address}/{namespace}"
 
 
 def test_a_dry_run_with_an_unreachable_host_prints_what_it_can_and_exits_non_zero(
-        project: tuple[Path, int]) -> None:
-    root, dead = project
+        project: tuple[Path, int, str]) -> None:
+    root, dead, _ = project
     proc = subprocess.run([INVOKE, "deploy", "--env", "nowhere", "--sha", SHA, "--dry-run"], cwd=root,
                           capture_output=True, text=True, timeout=60,
                           env={"PATH": "/usr/bin:/bin", "HOME": str(root), "POSTGRES_PASSWORD": "pw-not-used-here"})
@@ -90,4 +91,28 @@ def test_a_dry_run_with_an_unreachable_host_prints_what_it_can_and_exits_non_zer
     assert proc.returncode == 1
     assert proc.stderr.strip() == (f"error: 1 of 1 host(s) could not be read (127.0.0.1:{dead}): the plan is"
                                    " incomplete (next: check the hosts' address, SSH key and known_hosts;"
+                                   " `invoke deploy.status`)")
+
+
+def test_the_dry_run_plan_as_json_names_the_hosts_it_could_not_read(project: tuple[Path, int, str]) -> None:
+    """`--json`: stdout is the shipyard.plan document alone (what the text prints before the plan is in its
+    `log`), each unreadable host carries its error, and the exit and the error line are the text output's."""
+    root, dead, repository = project
+    proc = subprocess.run([INVOKE, "deploy", "--env", "nowhere", "--sha", SHA, "--dry-run", "--json"], cwd=root,
+                          capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(root), "POSTGRES_PASSWORD": CANARY})
+    assert "Traceback" not in proc.stdout + proc.stderr and CANARY not in proc.stdout + proc.stderr
+    doc = json.loads(proc.stdout)
+    host = f"127.0.0.1:{dead}"
+    assert doc["schema"] == "shipyard.plan/v1" and doc["ok"] is False
+    assert (doc["action"], doc["release"], doc["environment"]) == ("deploy", SHA, "nowhere")
+    assert doc["images"] == {service: f"{repository}/{service}:{SHA}" for service in ("api", "web")}
+    assert f"image {repository}/api:{SHA}: already in the registry (reused)" in doc["log"]  # read for real
+    assert [(a["host"], a["would_change"]) for a in doc["accessories"]] == [(host, [])]
+    assert f"[{host}] unreachable" in doc["accessories"][0]["error"]
+    assert [h["host"] for h in doc["hosts"]] == [host]
+    assert f"[{host}] unreachable" in doc["hosts"][0]["error"] and doc["hosts"][0]["steps"] == []
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (f"error: 1 of 1 host(s) could not be read ({host}): the plan is incomplete"
+                                   " (next: check the hosts' address, SSH key and known_hosts;"
                                    " `invoke deploy.status`)")

@@ -10,6 +10,7 @@ import pytest
 
 from shipyard.commands import docker, haproxy, hoststate, proxy
 from shipyard.commands.layout import HostLayout
+from shipyard.commands.programs import program
 from shipyard.config import load
 from shipyard.facts.lock import Lease
 from tools import need_tool
@@ -34,7 +35,7 @@ def test_proxy_container_argv() -> None:
 
 
 def test_runtime_commands() -> None:
-    assert haproxy.admin(LAYOUT) == ["python3", "-I", "-S", "-c", haproxy.ADMIN_CLIENT,
+    assert haproxy.admin(LAYOUT) == ["python3", "-I", "-S", "-c", program("haproxy_admin.py"),
                                      "/var/lib/shipyard/demo/proxy/run/admin.sock"]
     assert haproxy.switch("api", "green", "blue") == (
         "set server api/green state ready; set server api/blue-standby state ready; set server api/blue state maint\n")
@@ -207,14 +208,13 @@ def test_proxy_container_with_tls_publishes_https_and_mounts_the_certificate_rea
 
 
 def test_images_by_digest_pull_then_tag_locally() -> None:
+    from shipyard import imageref
     from shipyard.commands import docker as docker_cmd
 
     ref = "127.0.0.1:5000/e2e/app:aaaa1111aaaa"
     digest = "sha256:" + "ab" * 32
-    pinned = docker_cmd.pinned(ref, digest)
+    pinned = imageref.pinned(ref, digest)
     assert pinned == f"127.0.0.1:5000/e2e/app@{digest}"
-    assert docker_cmd.repository_of(pinned) == docker_cmd.repository_of(ref) == "127.0.0.1:5000/e2e/app"
-    assert docker_cmd.repository_of("registry.digitalocean.com/acme/api") == "registry.digitalocean.com/acme/api"
     argv = docker_cmd.pull_pinned(pinned, "aaaa1111aaaa", config="/var/lib/shipyard/demo/docker")
     assert argv[:3] == ["sh", "-c", 'set -e; ref=$1; tagged=$2; shift 2; "$@" "$ref"; docker tag "$ref" "$tagged"']
     assert argv[3:] == ["shipyard-pull", pinned, "127.0.0.1:5000/e2e/app:aaaa1111aaaa", "docker", "--config",

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from shipyard.commands.haproxy import ADMIN_CLIENT, Backend
+from shipyard.commands.haproxy import Backend
 from shipyard.commands.layout import HostLayout
+from shipyard.commands.programs import program
 from shipyard.facts.containers import Container
 from shipyard.facts.proxy import CMAINT, FDRAIN, FMAINT, ServerState, parse_config_live
 from shipyard.plans import bluegreen as bg
@@ -91,7 +92,7 @@ def context(**over: Any) -> bg.Context:
 
 ISOLATE_GREEN = "set server app/green state maint; set server app/green-standby state maint\n"
 ISOLATE_BLUE = "set server app/blue state maint; set server app/blue-standby state maint\n"
-SOCK = ("python3", "-I", "-S", "-c", ADMIN_CLIENT, "/var/lib/shipyard/demo/proxy/run/admin.sock")
+SOCK = ("python3", "-I", "-S", "-c", program("haproxy_admin.py"), "/var/lib/shipyard/demo/proxy/run/admin.sock")
 
 
 def test_happy_path_steps_in_order() -> None:
@@ -126,7 +127,7 @@ def test_happy_path_steps_in_order() -> None:
         "shipyard-switch", "demo-app-blue", '{{with index .NetworkSettings.Networks "demo"}}{{.IPAddress}}{{end}}',
         "app/blue-standby", "8000",
         "set server app/green state ready; set server app/blue-standby state ready; set server app/blue state maint\n",
-        ADMIN_CLIENT, "/var/lib/shipyard/demo/proxy/run/admin.sock")
+        program("haproxy_admin.py"), "/var/lib/shipyard/demo/proxy/run/admin.sock")
     config = steps[7].input or ""
     assert "server green demo-app-green:8000\n" in config and "server blue demo-app-blue:8000 disabled" in config
     assert "server blue-standby 127.0.0.1:8000 backup disabled" in config

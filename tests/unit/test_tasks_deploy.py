@@ -25,7 +25,7 @@ def run(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subp
     (["deploy.production", "--sha", "abcd1234"],
      "deploy changes 'production', which requires approval, and none was given"),
     (["deploy", "--sha", "abcd1234"], "--env is required (next: pass one of: staging, production)"),
-    (["deploy", "--env", "staging", "--sha", "NOT-A-SHA"], "is not a git SHA or release tag"),
+    (["deploy", "--env", "staging", "--sha", "NOT-A-SHA"], "is not a git SHA (4 to 40 lowercase hex characters)"),
     (["deploy", "--env", "dev", "--sha", "abcd1234"], "has target compose; deploy.* drives `target: vm`"),
     (["rollback", "--env", "nope"], "unknown environment 'nope'"),
 ])

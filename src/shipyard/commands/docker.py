@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from shipyard import imageref
+
 Argv = list[str]
-
-
-def image_ref(registry: str, namespace: str, service: str, tag: str) -> str:
-    return f"{registry}/{namespace}/{service}:{tag}"
 
 
 def build(context: str, dockerfile: str, tags: Sequence[str], *, build_args: Mapping[str, str] | None = None,
@@ -49,26 +47,14 @@ def pull(ref: str, *, config: str | None = None) -> Argv:
     return [*_docker(config), "pull", ref]
 
 
-def pinned(ref: str, digest: str) -> str:
-    """`registry/ns/service:tag` + `sha256:...` -> `registry/ns/service@sha256:...` (what hosts pull and run)."""
-    return f"{repository_of(ref)}@{digest}"
-
-
-def repository_of(ref: str) -> str:
-    """The repository of `repo:tag`, `repo@digest` or `repo` (a registry's :port is not a tag)."""
-    name = ref.split("@", 1)[0]
-    last = name.rsplit("/", 1)[-1]
-    return name.rsplit(":", 1)[0] if ":" in last else name
-
-
 def pull_pinned(ref: str, tag: str, *, config: str | None = None) -> Argv:
     """Pull `ref`; when it is pinned by digest, also give it its release tag locally (retention and `docker images`
     read tags), so the tag on the host always names the digest that was deployed, whatever the registry's tag
     says now."""
-    if "@" not in ref:
+    if imageref.digest_of(ref) is None:
         return pull(ref, config=config)
     return ["sh", "-c", 'set -e; ref=$1; tagged=$2; shift 2; "$@" "$ref"; docker tag "$ref" "$tagged"',
-            "shipyard-pull", ref, f"{repository_of(ref)}:{tag}", *_docker(config), "pull"]
+            "shipyard-pull", ref, imageref.retagged(ref, tag), *_docker(config), "pull"]
 
 
 def login(address: str, username: str, config: str) -> Argv:

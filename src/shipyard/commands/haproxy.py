@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from shipyard.commands.layout import COLOURS, PROXY_PUBLIC_PORT, PROXY_TLS_PORT, Colour, HostLayout
+from shipyard.commands.programs import program
 
 Argv = list[str]
 AdminState = Literal["ready", "drain", "maint"]
@@ -117,25 +118,9 @@ def render_config(layout: HostLayout, backends: Sequence[Backend], public: str |
     return "\n".join(lines)
 
 
-# A Unix-socket client in the host's python3 (present on Debian/Ubuntu droplets; socat often is not):
-# stdin goes to the socket, the reply to stdout. HAProxy closes the connection after a non-interactive command.
-ADMIN_CLIENT = """import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(10)
-s.connect(sys.argv[1])
-s.sendall(sys.stdin.buffer.read())
-s.shutdown(socket.SHUT_WR)
-while True:
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    sys.stdout.buffer.write(chunk)
-"""
-
-
 def admin(layout: HostLayout) -> Argv:
-    """Talk to the admin socket; the runtime commands go on stdin (one line, `;`-separated)."""
-    return ["python3", "-I", "-S", "-c", ADMIN_CLIENT, layout.admin_socket]
+    """Talk to the admin socket (haproxy_admin.py); the runtime commands go on stdin (one line, `;`-separated)."""
+    return ["python3", "-I", "-S", "-c", program("haproxy_admin.py"), layout.admin_socket]
 
 
 def set_state(service: str, colour: Colour, state: AdminState) -> str:
@@ -144,6 +129,11 @@ def set_state(service: str, colour: Colour, state: AdminState) -> str:
 
 def show_servers_state(service: str | None = None) -> str:
     return "show servers state" + (f" {service}" if service else "")
+
+
+def show_stat() -> str:
+    """Every server's counters as CSV (responses by class, errors): what real traffic got."""
+    return "show stat -1 4 -1"
 
 
 def batch(*commands: str) -> str:
@@ -174,24 +164,12 @@ def switch(service: str, to: Colour, live: Colour | None) -> str:
     return batch(*commands)
 
 
-SWITCH_SCRIPT = r"""set -eu
-ip=$(docker inspect --type container --format "$2" "$1")
-if [ -z "$ip" ]; then echo "the live container $1 has no address; not switching away from it" >&2; exit 3; fi
-out=$(printf 'set server %s addr %s port %s\n' "$3" "$ip" "$4" | python3 -I -S -c "$6" "$7")
-case "$out" in
-  ""|*changed*|*"no need"*) ;;
-  *) echo "the proxy refused the backup address: $out" >&2; exit 4 ;;
-esac
-out=$(printf '%s' "$5" | python3 -I -S -c "$6" "$7")
-if [ -n "$out" ]; then echo "the proxy refused the switch: $out" >&2; exit 5; fi
-"""
-
-
 def switch_with_backup(layout: HostLayout, service: str, to: Colour, live: Colour, port: int) -> Argv:
-    """One round trip: point `live`'s backup twin at the live container's address, then `switch`."""
+    """One round trip (switch.sh): point `live`'s backup twin at the live container's address, then `switch`."""
     address = ('{{with index .NetworkSettings.Networks "' + layout.network + '"}}{{.IPAddress}}{{end}}')
-    return ["sh", "-c", SWITCH_SCRIPT, "shipyard-switch", layout.container(service, live), address,
-            f"{service}/{standby(live)}", str(port), switch(service, to, live), ADMIN_CLIENT, layout.admin_socket]
+    return ["sh", "-c", program("switch.sh"), "shipyard-switch", layout.container(service, live), address,
+            f"{service}/{standby(live)}", str(port), switch(service, to, live), program("haproxy_admin.py"),
+            layout.admin_socket]
 
 
 def prepare(service: str, colour: Colour) -> str:

@@ -9,6 +9,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from shipyard import imageref
+
 Argv = list[str]
 
 #: The image names the base's Deployments use; the generated overlay maps each to the release's image.
@@ -33,10 +35,11 @@ def release_overlay(resource: str, *, namespace: str, images: Mapping[str, str],
     """
     pinned = []
     for service, ref in sorted(images.items()):
-        repo, _, tag = ref.rpartition(":")
-        if not repo or "/" in tag:
+        tag = imageref.tag_of(ref)
+        if tag is None:
             raise ValueError(f"image reference {ref!r} has no tag")
-        pinned.append({"name": PLACEHOLDER.format(service=service), "newName": repo, "newTag": tag})
+        pinned.append({"name": PLACEHOLDER.format(service=service), "newName": imageref.repository_of(ref),
+                       "newTag": tag})
     return {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from shipyard.commands.docker import HOST_LOG_OPTS
 from shipyard.commands.haproxy import CONTAINER_CONF_DIR, CONTAINER_SOCKET_DIR, CONTAINER_TLS_DIR
 from shipyard.commands.layout import LABEL_PROJECT, LABEL_ROLE, PROXY_PUBLIC_PORT, PROXY_TLS_PORT, HostLayout
+from shipyard.commands.programs import program
 
 Argv = list[str]
 
@@ -64,19 +65,7 @@ def remove(layout: HostLayout) -> Argv:
     return ["docker", "rm", "--force", layout.proxy_container]
 
 
-HTTP_PROBE = """import sys, urllib.request, urllib.error
-try:
-    with urllib.request.urlopen(sys.argv[1], timeout=float(sys.argv[2])) as response:
-        print(response.status)
-except urllib.error.HTTPError as exc:
-    print(exc.code)
-    sys.exit(1)
-except OSError as exc:
-    print(f"no answer: {exc}", file=sys.stderr)
-    sys.exit(2)
-"""
-
-
 def http_probe(url: str, timeout: float = 5.0) -> Argv:
-    """GET through the proxy from the host itself: prints the status code; fails unless it is 2xx/3xx."""
-    return ["python3", "-I", "-S", "-c", HTTP_PROBE, url, f"{timeout:g}"]
+    """GET through the proxy from the host itself (http_probe.py): prints the status code; fails unless it is
+    2xx/3xx."""
+    return ["python3", "-I", "-S", "-c", program("http_probe.py"), url, f"{timeout:g}"]

@@ -220,6 +220,9 @@ class DeployPolicy(Strict):
     batch_size: Annotated[int, Field(ge=1, strict=True)] = 1
     health_timeout: Annotated[float, Field(gt=0, le=3600, strict=True)] = 60.0
     watch_window: Annotated[float, Field(ge=0, le=3600, strict=True)] = 10.0
+    # Inside the watch window, the new colour's real traffic is judged too (HAProxy's response counters): more
+    # than this share of 5xx answers or unanswered requests, over at least 20 requests, switches back.
+    max_error_rate: Annotated[float, Field(ge=0, le=1, strict=True)] = 0.05
     on_host_failure: Literal["abort", "continue"] = "abort"
     pre_cutover: dict[str, str] = {}
     require_approval: bool = False

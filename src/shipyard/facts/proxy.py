@@ -99,3 +99,41 @@ def parse_config_live(text: str) -> dict[str, Colour | None]:
         elif line and not line[0].isspace() and not line.startswith("#"):
             backend = None
     return live
+
+
+@dataclass(frozen=True)
+class Counters:
+    """One server's response counters since HAProxy started (`show stat`): what its real traffic got."""
+
+    responses: int  # HTTP responses of any class, plus responses that never came (errors below)
+    failed: int  # 5xx answers, plus requests the server never answered (eresp: reset, timeout)
+
+
+def parse_stat(text: str) -> dict[tuple[str, str], Counters]:
+    """Parse `show stat` CSV: (backend, server) -> counters, for server rows only (not FRONTEND/BACKEND)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines or not lines[0].startswith("# "):
+        if not lines:
+            return {}
+        raise ValueError(f"unexpected `show stat` output: {lines[0][:40]!r}")
+    header = lines[0][2:].split(",")
+    try:
+        px, sv = header.index("pxname"), header.index("svname")
+        classes = [header.index(f"hrsp_{n}xx") for n in range(1, 6)]
+        eresp = header.index("eresp")
+    except ValueError as exc:
+        raise ValueError(f"`show stat` lacks a column: {exc}") from None
+
+    def number(fields: list[str], index: int) -> int:
+        value = fields[index] if index < len(fields) else ""
+        return int(value) if value.isdigit() else 0
+
+    out: dict[tuple[str, str], Counters] = {}
+    for line in lines[1:]:
+        fields = line.split(",")
+        if len(fields) <= max(px, sv) or fields[sv] in ("FRONTEND", "BACKEND"):
+            continue
+        answered = sum(number(fields, i) for i in classes)
+        errors = number(fields, eresp)
+        out[(fields[px], fields[sv])] = Counters(answered + errors, number(fields, classes[4]) + errors)
+    return out

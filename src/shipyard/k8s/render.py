@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from shipyard import imageref
 from shipyard.commands import kustomize as kustomize_cmd
 from shipyard.config.schema import Registry
 from shipyard.errors import ShipyardError
@@ -40,7 +41,7 @@ class Pin:
 
     @property
     def images(self) -> dict[str, str]:
-        return {s: f"{self.registry.address}/{self.registry.namespace}/{s}:{self.tag}" for s in self.services}
+        return {s: imageref.image(self.registry.address, self.registry.namespace, s, self.tag) for s in self.services}
 
     def helm_values(self) -> dict[str, str]:
         """The --set-string overrides that pin the chart (the same as `images`)."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from shipyard import imageref
 from shipyard.config.schema import Registry
 from shipyard.errors import ShipyardError
 from shipyard.k8s import manifests, parity, policy, schema
@@ -75,7 +76,7 @@ def static_checks(rendered: Rendered, pin: Pin) -> list[str]:
             image = str(container.get("image", ""))
             if PLACEHOLDER_RE.match(image):
                 out.append(f"{key}: image {image} was not pinned to the release")
-            elif ":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest"):
+            elif imageref.digest_of(image) is None and imageref.tag_of(image) in (None, "latest"):
                 out.append(f"{key}: image {image} has no fixed tag")
     return out
 

@@ -17,7 +17,7 @@ from shipyard.commands import haproxy, hoststate
 from shipyard.commands import proxy as proxy_cmd
 from shipyard.commands.layout import COLOURS, Colour, HostLayout, other
 from shipyard.facts.containers import Container
-from shipyard.facts.proxy import ServerState
+from shipyard.facts.proxy import Counters, ServerState
 
 Kind = Literal["run", "admin", "wait", "verify", "watch"]
 PHASES = ("lock", "release", "pull", "start", "healthy", "hook", "switch", "verify", "watch", "retire", "ledger")
@@ -351,3 +351,30 @@ def describe(plan: HostPlan, ctx: Context) -> list[Step]:
         steps += retire_steps(service, ctx)
     steps += repair_steps(plan, ctx, live)
     return steps
+
+
+#: The watch window judges a new colour's traffic only over at least this many requests (fewer say nothing).
+MIN_JUDGED_REQUESTS = 20
+
+
+def traffic_problems(before: Mapping[tuple[str, str], Counters], after: Mapping[tuple[str, str], Counters],
+                     targets: Sequence[tuple[str, Colour]], max_error_rate: float) -> list[str]:
+    """Why the new colours' real traffic since `before` is not good enough (empty: good, or too little to judge).
+
+    A release that answers its readiness probe but fails real requests is caught here, not by the health check.
+    Counters that went backwards (HAProxy restarted) count from zero.
+    """
+    problems = []
+    for service, colour in targets:
+        now = after.get((service, colour))
+        if now is None:
+            continue
+        then = before.get((service, colour), Counters(0, 0))
+        if now.responses < then.responses or now.failed < then.failed:
+            then = Counters(0, 0)
+        answered, failed = now.responses - then.responses, now.failed - then.failed
+        if answered >= MIN_JUDGED_REQUESTS and failed > max_error_rate * answered:
+            problems.append(f"{service}/{colour} failed {failed} of {answered} real requests inside the watch window"
+                            f" ({failed / answered:.0%}, more than the {max_error_rate:.0%} allowed by"
+                            " deploy.max_error_rate)")
+    return problems

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from shipyard import imageref
 from shipyard.errors import ShipyardError
 from shipyard.facts.registry import Challenge, UnexpectedAnswer, parse_challenge, tags_of, token_of
 from shipyard.run.redact import MIN_LENGTH, REDACTOR, Redactor
@@ -154,8 +155,8 @@ class RegistryClient:
         if response.status_code == 404:
             return
         if response.status_code != 202:
-            raise RegistryError(self.address, f"registry {self.address} refused to delete {repository}@{digest}"
-                                              f" (HTTP {response.status_code})",
+            raise RegistryError(self.address, f"registry {self.address} refused to delete"
+                                              f" {imageref.pinned(repository, digest)} (HTTP {response.status_code})",
                                 hint="deletes must be enabled in the registry (storage.delete.enabled)")
 
     def close(self) -> None:

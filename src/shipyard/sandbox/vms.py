@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from shipyard import imageref
 from shipyard.commands import docker as docker_cmd
 from shipyard.commands import testbed as testbed_cmd
 from shipyard.errors import ShipyardError
@@ -49,8 +50,7 @@ class SandboxVm:
 
 def stand_in(image: str, registry: str = REGISTRY) -> str:
     """The sandbox's image for an accessory: the test bed's stand-in for an official postgres/redis image."""
-    repository = image.rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0]
-    found = STAND_INS.get(repository)
+    found = STAND_INS.get(imageref.name_of(image))
     return image if found is None else registry + found.removeprefix(REGISTRY)
 
 

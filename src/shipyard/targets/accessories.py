@@ -166,7 +166,7 @@ class Accessories:
 
         reports: dict[str, BootReport] = {}
         for host, name in self.placed(only):
-            doer: Runner = DryRunRunner(host=host) if dry_run else self.runner(host)
+            doer: Runner = DryRunRunner(host=host, printer=self.say) if dry_run else self.runner(host)
             report = reports.setdefault(host, BootReport(host))
             if report.unreadable:
                 continue
@@ -248,7 +248,7 @@ class Accessories:
                                 f" (its volumes: {', '.join(accessory.volumes) or 'none'})")
         done = []
         for host, acc in placed:
-            doer: Runner = DryRunRunner(host=host) if dry_run else self.runner(host)
+            doer: Runner = DryRunRunner(host=host, printer=self.say) if dry_run else self.runner(host)
             doer.run(acc_cmd.remove(self.layout, acc), timeout=120, check=False)
             done.append(f"[{host}] {'would remove' if dry_run else 'removed'} {acc_cmd.container(self.layout, acc)}")
             for vol in volumes:

@@ -255,7 +255,8 @@ class Deployment:
             if watch is not None:
                 self._fault("before", "watch", run)
                 started = time.monotonic()
-                problems = run.host.watch([(s.service, s.target) for s in run.plan.changes], watch.timeout)
+                problems = run.host.watch([(s.service, s.target) for s in run.plan.changes], watch.timeout,
+                                          max_error_rate=self.target.env.deploy.max_error_rate)
                 run.phases["watch"] = time.monotonic() - started
                 if problems:
                     raise StepFailed(run.name, "; ".join(problems), phase="watch")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from shipyard import imageref
 from shipyard.commands import docker
 from shipyard.config.schema import Build
 from shipyard.errors import ShipyardError
@@ -79,6 +80,6 @@ def pin(target: Target, images: Mapping[str, str], tag: str, say: Callable[[str]
         if digest is None:
             raise ShipyardError(f"the registry {target.registry.address} has no manifest for {ref} after the push",
                                 hint="check the registry (`invoke deploy.status`), then deploy again")
-        out[name] = docker.pinned(ref, digest)
+        out[name] = imageref.pinned(ref, digest)
         say(f"image {ref}: pinned to {digest}")
     return out

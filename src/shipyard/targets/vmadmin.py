@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import shlex
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from shipyard import imageref
 from shipyard.commands import bluegreen as bgc
 from shipyard.commands import docker as docker_cmd
 from shipyard.commands import hoststate
@@ -17,6 +18,7 @@ from shipyard.facts.lock import Lease, parse_lease
 from shipyard.plans import bluegreen as bg
 from shipyard.plans import prune as prune_plan
 from shipyard.plans import rollback as rollback_plan
+from shipyard.report.vm import HostPlanView, PlanInfo, plan_doc, plan_lines, planned_step
 from shipyard.run import on_hosts
 from shipyard.run.base import Runner
 from shipyard.targets.droplets import Request, context, now_iso
@@ -24,12 +26,17 @@ from shipyard.targets.vmhost import VmHost
 from shipyard.targets.vmlock import me
 from shipyard.targets.vmtarget import Target
 
+if TYPE_CHECKING:
+    from shipyard.targets.accessories import BootReport
+
 
 def _each(target: Target, body: Callable[[VmHost], object], *, keep_open: bool = False) -> dict[str, object]:
+    """host -> what `body` returned (or raised), in shipyard.yaml's order of the hosts."""
     runners = target.runners()
     hosts = {r.host: VmHost(r, target.layout) for r in runners}
     try:
-        return on_hosts(runners, lambda r: body(hosts[r.host]), raise_on_failure=False)
+        found = on_hosts(runners, lambda r: body(hosts[r.host]), raise_on_failure=False)
+        return {name: found[name] for name in hosts}
     finally:
         if not keep_open:
             for host in hosts.values():
@@ -104,62 +111,63 @@ def _check_retained(target: Target, release: str, images: dict[str, str]) -> Non
     for svc, ref in sorted(images.items()):
         if not missing_on[ref]:
             continue
-        reference = ref.split("@", 1)[1] if "@" in ref else ref.rsplit(":", 1)[1]
-        if target.registry_client().digest(target.repository(svc), reference) is None:
+        if target.registry_client().digest(target.repository(svc), imageref.reference_of(ref)) is None:
             raise ShipyardError(f"cannot roll back to {release}: {ref} is gone from {', '.join(missing_on[ref])}"
                                 f" and from the registry (pruned); nothing was changed",
                                 hint="pick a retained release from `invoke deploy.releases`")
 
 
-def abbreviate(command: str) -> str:
-    """Embedded scripts by name (their text lives in shipyard.commands.haproxy / .hoststate)."""
-    from shipyard.commands import haproxy
-    from shipyard.commands import proxy as proxy_cmd
+def programs() -> dict[str, str]:
+    """Programs passed whole in an argv, by the name a plan shows instead of their text."""
+    from shipyard.commands.programs import program
 
-    for name, text in (("<admin-client.py>", haproxy.ADMIN_CLIENT), ("<switch.sh>", haproxy.SWITCH_SCRIPT),
-                       ("<http-probe.py>", proxy_cmd.HTTP_PROBE),
-                       ("<write.sh>", hoststate.WRITE_SCRIPT)):
-        command = command.replace(shlex.quote(text), name)
-    return command
+    return {"<admin-client.py>": program("haproxy_admin.py"), "<switch.sh>": program("switch.sh"),
+            "<http-probe.py>": program("http_probe.py"), "<write.sh>": program("write-file.sh")}
 
 
-UNREADABLE = "cannot read this host's facts: "
-
-
-def plan_lines(target: Target, request: Request) -> dict[str, list[str]]:
+def plan_hosts(target: Target, request: Request) -> list[HostPlanView]:
     """What a deploy would do on each host (facts are read for real; nothing changes). A host whose facts
-    cannot be read gets one line starting with UNREADABLE."""
+    cannot be read gets a view with its error."""
     first = target.host_names()[0]
+    shown = programs()
 
-    def one(host: VmHost) -> list[str]:
+    def one(host: VmHost) -> HostPlanView:
         facts = host.facts(request.images)
         desired = target.desired(request.images, request.release, hooks=request.hooks)
         hooks = request.hooks and host.name == first  # hooks and the release command run on one host only
         plan = bg.plan_host(host.name, desired, facts.services, run_hooks=hooks, force=request.force)
         ctx = context(target, facts, request)
-        lines = [f"lock {target.layout.lock} (lease, renewed while the deploy runs)"]
         login = target.host_login()
-        if login is not None and any(s.pull for s in plan.changes):
-            lines.append(f"registry login to {login.address} as {login.username} into {login.config_dir}"
-                         " (mode 700; the password on stdin, not shown)")
-        for svc in plan.services:
-            now = f"{svc.live}={svc.live_release}" if svc.live else "nothing live"
-            lines.append(f"{svc.service}: {now} -> {svc.target}={svc.desired.release}"
-                         + (" (already live: nothing to do)" if svc.converged else ""))
-        for step in bg.describe(plan, ctx):
-            shown = abbreviate(shlex.join(step.argv))
-            stdin = "" if step.input is None else (" <<< (secret input, not shown)" if step.secret_input else
-                                                   f" <<< {step.input.strip()!r}" if step.kind != "run" or
-                                                   len(step.input) < 80 else f" <<< ({len(step.input)} bytes)")
-            lines.append(f"  {step.phase:<8} {step.what}")
-            lines.append(f"           $ {shown}{stdin}")
-        lines.append(f"ledger append to {target.layout.ledger}; unlock")
-        return lines
+        pulls = login is not None and any(s.pull for s in plan.changes)
+        return HostPlanView(
+            host=host.name, lock=target.layout.lock, ledger=target.layout.ledger,
+            login={"address": login.address, "username": login.username, "config_dir": login.config_dir}
+            if login is not None and pulls else None,
+            services=plan.services, steps=tuple(planned_step(step, shown) for step in bg.describe(plan, ctx)))
 
-    out: dict[str, list[str]] = {}
-    for name, value in _each(target, one).items():
-        out[name] = value if isinstance(value, list) else [f"{UNREADABLE}{value}"]
-    return out
+    return [value if isinstance(value, HostPlanView) else HostPlanView(name, error=str(value))
+            for name, value in _each(target, one).items()]
+
+
+def show_plan(target: Target, request: Request, *, as_json: bool = False, accessories: Sequence[BootReport] = (),
+              log: Sequence[str] = (), say: Callable[[str], None] = print) -> None:
+    """Print a dry run's plan (text, or the shipyard.plan document), then end non-zero, in one line, if a host's
+    facts or accessories (a boot report's `unreadable`) could not be read."""
+    from shipyard.report import dumps, fail_unreachable
+    from shipyard.targets.faults import listing
+
+    views = plan_hosts(target, request)
+    info = PlanInfo(action=request.action, release=request.release, environment=target.env_name,
+                    strategy=target.env.deploy.strategy, on_host_failure=target.env.deploy.on_host_failure,
+                    images=request.images)
+    if as_json:
+        say(dumps(plan_doc(info, views, accessories=accessories, log=log)))
+    else:
+        for line in [*plan_lines(info, views), listing()]:
+            say(line)
+    unreadable = {r.host for r in accessories if r.unreadable}
+    fail_unreachable([v.host for v in views if v.error is not None or v.host in unreadable], len(views),
+                     "the plan is incomplete")
 
 
 def unlock(target: Target, *, force: bool, dry_run: bool) -> dict[str, str]:
@@ -197,13 +205,13 @@ def prune_hosts(target: Target, *, dry_run: bool) -> dict[str, list[str]]:
         previous = recent[1:2]
         removed = []
         for svc in target.services:
-            repo = target.image(svc, "x").rsplit(":", 1)[0]
+            repo = imageref.repository_of(target.image(svc, "x"))
             images = container_facts.parse_images(runner.run(bgc.images(repo), timeout=60).stdout)
             tags = [i.tag for i in images if i.tag != "<none>"]
             decision = prune_plan.retain(tags, recent, retain=retain, protected=[*live, *previous],
                                          created={i.tag: i.created for i in images})
             for tag in decision.remove:
-                ref = f"{repo}:{tag}"
+                ref = imageref.retagged(repo, tag)
                 if ref in in_use or tag in in_use_releases:
                     continue
                 if not dry_run:

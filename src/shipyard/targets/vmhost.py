@@ -248,10 +248,21 @@ class VmHost:
                 raise StepFailed(self.name, f"verification failed: {step.what}: {detail}", phase="verify")
             time.sleep(POLL)
 
+    def counters(self) -> dict[tuple[str, str], proxy_facts.Counters]:
+        text = self.admin(haproxy.batch(haproxy.show_stat()), expect_output=True)
+        try:
+            return proxy_facts.parse_stat(text)
+        except ValueError as exc:
+            raise StepFailed(self.name, f"unexpected answer from the proxy: {exc}") from None
+
     def watch(self, targets: Sequence[tuple[str, Colour]], window: float,
-              stop: threading.Event | None = None) -> list[str]:
-        """Poll the new colours for `window` seconds; the reasons of any that went down (empty: all good)."""
+              stop: threading.Event | None = None, *, max_error_rate: float | None = None) -> list[str]:
+        """Poll the new colours for `window` seconds; the reasons of any that went down or, with `max_error_rate`,
+        failed too many of their real requests (HAProxy's counters since the window opened). Empty: all good."""
+        from shipyard.plans.bluegreen import traffic_problems
+
         deadline = time.monotonic() + window
+        before = self.counters() if max_error_rate is not None else {}
         while time.monotonic() < deadline:
             if stop is not None and stop.is_set():
                 return []
@@ -264,6 +275,8 @@ class VmHost:
                 elif not state.op_running or state.admin != "ready":
                     how = "down" if not state.op_running else f"to {state.admin}"
                     failures.append(f"{service}/{colour} went {how} inside the watch window")
+            if max_error_rate is not None and not failures:
+                failures = traffic_problems(before, self.counters(), targets, max_error_rate)
             if failures:
                 return failures
             time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from shipyard import imageref
 from shipyard.commands.haproxy import Backend, Tls
 from shipyard.commands.layout import Colour, HostLayout
 from shipyard.config.loader import Config
@@ -84,7 +85,7 @@ class Target:
         return client
 
     def repository(self, service: str) -> str:
-        return f"{self.registry.namespace}/{service}"
+        return imageref.path(self.registry.namespace, service)
 
     def host_login(self) -> HostLogin | None:
         """How hosts log in before a pull (None: an anonymous registry). The password is resolved lazily."""
@@ -105,7 +106,7 @@ class Target:
         return self.layout.docker_config if self.registry.username is not None else None
 
     def image(self, service: str, tag: str) -> str:
-        return f"{self.registry.address}/{self.registry.namespace}/{service}:{tag}"
+        return imageref.image(self.registry.address, self.registry.namespace, service, tag)
 
     def backends(self, live: dict[str, Colour | None]) -> tuple[Backend, ...]:
         return tuple(Backend(name, s.port, s.health.readiness, live.get(name), s.route)

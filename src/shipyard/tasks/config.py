@@ -6,35 +6,34 @@ from typing import Any
 
 from invoke.collection import Collection
 
+from shipyard.report import JSON_HELP
 from shipyard.tasks._base import task
 
 
-@task(help={"file": "path to the config file (default: the nearest shipyard.yaml)"}, default=True)
-def check(c: Any, file: str | None = None) -> None:
+@task(help={"file": "path to the config file (default: the nearest shipyard.yaml)",
+            "json": JSON_HELP.format(kind="config-check")}, default=True)
+def check(c: Any, file: str | None = None, json: bool = False) -> None:
     """Validate shipyard.yaml and list every problem with its line and key path."""
     from pathlib import Path
 
     from shipyard.config import find_config, parse
-    from shipyard.config.loader import read_text
+    from shipyard.config.loader import Config, read_text
     from shipyard.errors import ConfigError
-
-    path = Path(file).resolve() if file else find_config()
-    try:
-        config = parse(read_text(path), file=path.name, path=path)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem)
-        raise
+    from shipyard.report import dumps
+    from shipyard.report.config import config_check_doc, config_check_lines
     from shipyard.targets.vmenv import environment_problems
 
-    problems = environment_problems(config)
+    path = Path(file).resolve() if file else find_config()  # a missing file: one line, before any report
+    config: Config | None = None
+    try:
+        config = parse(read_text(path), file=path.name, path=path)
+        problems = [f"{path.name}: {p}" for p in environment_problems(config)]
+    except ConfigError as exc:
+        problems = exc.problems
+    print(dumps(config_check_doc(path, config, problems)) if json
+          else "\n".join(config_check_lines(path, config, problems)))
     if problems:
-        for problem in problems:
-            print(f"{path.name}: {problem}")
-        raise ConfigError([f"{path.name}: {p}" for p in problems])
-    envs = ", ".join(f"{name} ({env.target})" for name, env in config.project.environments.items())
-    print(f"{path.name}: ok - project {config.project.project}, services: {', '.join(config.project.services)};"
-          f" environments: {envs or 'none'}")
+        raise ConfigError(problems)
 
 
 ns = Collection("config", check)

@@ -8,14 +8,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from invoke.collection import Collection
 
+from shipyard.report import JSON_HELP
 from shipyard.tasks._base import checked_platform, load_config, task
 
-SHA_RE = re.compile(r"^[0-9a-f]{4,40}$")
 ENV_HELP = "a `target: vm` environment of shipyard.yaml (or `sandbox` after `invoke sandbox.up`)"
 DEPLOY_HELP = {
     "env": ENV_HELP,
@@ -28,6 +27,7 @@ DEPLOY_HELP = {
     "allow_dirty": "deploy a build of a dirty working tree (tag gets -dirty; never for production)",
     "platform": "platform of the images built for this deploy (default: build.platform in shipyard.yaml,"
                 " linux/amd64)",
+    "json": "with --dry-run: " + JSON_HELP.format(kind="plan"),
 }
 
 
@@ -55,54 +55,31 @@ def approve(target: Any, action: str, yes: bool, dry_run: bool) -> None:
     approval.check(target.env_name, target.env, action, yes=yes, dry_run=dry_run, environ=os.environ)
 
 
-def _print_plan(target: Any, request: Any, unreadable: list[str] | None = None) -> None:
-    """The plan per host; then exit non-zero if any host (its facts, or its accessories: `unreadable`) could not
-    be read."""
-    from shipyard.targets.vmadmin import UNREADABLE, plan_lines
-
-    print(f"plan: {request.action} {request.release} to {target.env_name} "
-          f"({target.env.deploy.strategy}, on_host_failure={target.env.deploy.on_host_failure}); nothing changes")
-    plans = plan_lines(target, request)
-    for host, lines in plans.items():
-        for line in lines:
-            print(f"[{host}] {line}")
-    from shipyard.targets.faults import listing
-
-    print(listing())
-    _fail_unreachable([h for h, lines in plans.items() if h in (unreadable or [])
-                       or (lines and lines[0].startswith(UNREADABLE))], len(plans), "the plan is incomplete")
-
-
-def _fail_unreachable(bad: list[str], total: int, what: str) -> None:
-    """Exit non-zero, in one line, when hosts could not be read (after everything that could was printed)."""
-    from shipyard.errors import ShipyardError
-
-    if bad:
-        raise ShipyardError(f"{len(bad)} of {total} host(s) could not be read ({', '.join(bad)}): {what}",
-                            hint="check the hosts' address, SSH key and known_hosts; `invoke deploy.status`")
-
-
 def run_deploy(env: str | None, sha: str | None = None, yes: bool = False, dry_run: bool = False, wait: float = 0.0,
                force: bool = False, build_arg: list[str] | None = None, allow_dirty: bool = False,
-               platform: str | None = None) -> None:
+               platform: str | None = None, as_json: bool = False) -> None:
+    """A deploy; a dry run prints its plan (with `as_json`, as one shipyard.plan document and nothing else)."""
     import os
 
     from shipyard.errors import ShipyardError
-    from shipyard.release import Release, current
+    from shipyard.release import current, resolve
+    from shipyard.report import plan_needs_dry_run
     from shipyard.run import DryRunRunner, LocalRunner
     from shipyard.targets import droplets, images
     from shipyard.targets.progress import Progress
+    from shipyard.targets.vmadmin import show_plan
     from shipyard.targets.vmenv import env_files
     from shipyard.tasks.docker import build_progress
 
+    plan_needs_dry_run(as_json, dry_run)
+    log: list[str] = []  # under --json, what a dry run says before its plan goes into the document
+    say = log.append if as_json else print
     config, target = target_for(env)
     approve(target, "deploy", yes, dry_run)
     platform = checked_platform(platform)
     local = LocalRunner()
-    if sha:
-        if not SHA_RE.match(sha):
-            raise ShipyardError(f"--sha {sha!r} is not a git SHA or release tag (4 to 40 lowercase hex characters)")
-        release = Release(sha=sha)
+    if sha:  # the same rules on every target (release.resolve): expanded through git when it can be
+        release = resolve(sha, local, cwd=str(config.root))
     else:
         release = current(local, cwd=str(config.root), allow_dirty=allow_dirty)
         if release.dirty and target.env.deploy.require_approval:
@@ -111,15 +88,17 @@ def run_deploy(env: str | None, sha: str | None = None, yes: bool = False, dry_r
     # every secret and environment value is resolved before anything is built or pushed
     apps_env, accessories_env = env_files(config, target.env_name, target.env, target.services)
     args = dict(a.split("=", 1) for a in (build_arg or []) if "=" in a)
-    refs = images.ensure(target, release, DryRunRunner() if dry_run else local, local, root=config.root,
-                         build=not sha, build_args=args, environ=os.environ, settings=config.project.build,
-                         platform=platform,
-                         builder=None if dry_run else LocalRunner(echo=build_progress))
+    refs = images.ensure(target, release, DryRunRunner(printer=say) if dry_run else local, local,
+                         root=config.root, build=not sha, build_args=args, environ=os.environ,
+                         settings=config.project.build, platform=platform,
+                         builder=None if dry_run else LocalRunner(echo=build_progress), say=say)
     request = droplets.Request(action="deploy", release=release.tag, images=refs, force=force, wait_lock=wait,
                                env_contents=apps_env)
-    unreadable = _boot_accessories(target, accessories_env, dry_run) if target.env.accessories else []
+    reports = accessories_of(target, accessories_env, say).boot(dry_run=dry_run) if target.env.accessories else []
+    if not as_json:
+        _print_boot(reports, dry_run)
     if dry_run:
-        _print_plan(target, request, unreadable)
+        show_plan(target, request, as_json=as_json, accessories=reports, log=log)
         return
     droplets.deploy(target, request, Progress())
     try:  # retention on the hosts, as deploy.prune (the registry's tags are pruned by deploy.prune only)
@@ -129,12 +108,12 @@ def run_deploy(env: str | None, sha: str | None = None, yes: bool = False, dry_r
               f" {target.env_name}` later)")
 
 
-def accessories_of(target: Any, accessories_env: dict[str, str]) -> Any:
+def accessories_of(target: Any, accessories_env: dict[str, str], say: Any = print) -> Any:
     from shipyard.targets.accessories import Accessories
     from shipyard.targets.vmhost import vm_hosts
 
     hosts = vm_hosts(target.runners(), target.layout, target.registry, target.host_login())
-    return Accessories(target.env_name, target.env, target.layout, accessories_env, hosts)
+    return Accessories(target.env_name, target.env, target.layout, accessories_env, hosts, say=say)
 
 
 def _boot_accessories(target: Any, accessories_env: dict[str, str], dry_run: bool) -> list[str]:
@@ -156,9 +135,9 @@ def _print_boot(reports: list[Any], dry_run: bool) -> list[str]:
 @task(default=True, iterable=["build_arg"], help=DEPLOY_HELP)
 def deploy(c: Any, env: str | None = None, sha: str | None = None, yes: bool = False, dry_run: bool = False,
            wait: float = 0.0, force: bool = False, build_arg: list[str] | None = None,
-           allow_dirty: bool = False, platform: str | None = None) -> None:
+           allow_dirty: bool = False, platform: str | None = None, json: bool = False) -> None:
     """Blue/green deploy of a release to every host of an environment, without dropping a request."""
-    run_deploy(env, sha, yes, dry_run, wait, force, build_arg, allow_dirty, platform)
+    run_deploy(env, sha, yes, dry_run, wait, force, build_arg, allow_dirty, platform, json)
 
 
 _SHORT = {k: v for k, v in DEPLOY_HELP.items() if k != "env"}
@@ -167,17 +146,17 @@ _SHORT = {k: v for k, v in DEPLOY_HELP.items() if k != "env"}
 @task(iterable=["build_arg"], help=_SHORT)
 def staging(c: Any, sha: str | None = None, yes: bool = False, dry_run: bool = False, wait: float = 0.0,
             force: bool = False, build_arg: list[str] | None = None, allow_dirty: bool = False,
-            platform: str | None = None) -> None:
+            platform: str | None = None, json: bool = False) -> None:
     """Deploy to staging (same as `deploy --env staging`)."""
-    run_deploy("staging", sha, yes, dry_run, wait, force, build_arg, allow_dirty, platform)
+    run_deploy("staging", sha, yes, dry_run, wait, force, build_arg, allow_dirty, platform, json)
 
 
 @task(iterable=["build_arg"], help=_SHORT)
 def production(c: Any, sha: str | None = None, yes: bool = False, dry_run: bool = False, wait: float = 0.0,
                force: bool = False, build_arg: list[str] | None = None, allow_dirty: bool = False,
-               platform: str | None = None) -> None:
+               platform: str | None = None, json: bool = False) -> None:
     """Deploy to production (needs --yes, or SHIPYARD_APPROVED=1 from an approved CI environment)."""
-    run_deploy("production", sha, yes, dry_run, wait, force, build_arg, allow_dirty, platform)
+    run_deploy("production", sha, yes, dry_run, wait, force, build_arg, allow_dirty, platform, json)
 
 
 @task(help={"env": ENV_HELP, "dry_run": "print what would change on each host and change nothing",
@@ -201,55 +180,43 @@ def setup(c: Any, env: str | None = None, dry_run: bool = False, yes: bool = Fal
     if failures:
         raise ShipyardError(f"setup failed on {', '.join(sorted(failures))}: {next(iter(failures.values()))}")
     if target.env.accessories:
+        from shipyard.report import fail_unreachable
         from shipyard.targets.vmenv import env_files
 
         _, files = env_files(config, target.env_name, target.env, target.services)
-        _fail_unreachable(_boot_accessories(target, files, dry_run), len(target.host_names()),
-                          "their accessories are unknown")
+        fail_unreachable(_boot_accessories(target, files, dry_run), len(target.host_names()),
+                         "their accessories are unknown")
 
 
-@task(help={"env": ENV_HELP})
-def status(c: Any, env: str | None = None) -> None:
+@task(help={"env": ENV_HELP, "json": JSON_HELP.format(kind="status")})
+def status(c: Any, env: str | None = None, json: bool = False) -> None:
     """Per host: the live colour, release and health of every service; the lock; the last ledger entry."""
     import time
 
+    from shipyard.report import dumps, fail_unreachable
+    from shipyard.report import vm as report
     from shipyard.targets.vmadmin import status as host_status
 
     _, target = target_for(env)
-    statuses = host_status(target)
-    for st in statuses:
-        if st.error:
-            print(f"[{st.host}] unreachable or not set up: {st.error}")
-            continue
-        for svc, (colour, release, health) in sorted(st.services.items()):
-            print(f"[{st.host}] {svc:<12} {release:<14} {colour:<6} {health}")
-        print(f"[{st.host}] lock: {st.lock.describe(time.time()) if st.lock else 'free'}")
-        if st.last:
-            print(f"[{st.host}] last: {st.last.at} {st.last.action} {st.last.release or ''} {st.last.outcome}"
-                  f" by {st.last.who}")
-    _fail_unreachable([st.host for st in statuses if st.error], len(statuses), "their status is unknown")
+    statuses, now = host_status(target), time.time()
+    print(dumps(report.status_doc(target.env_name, statuses, now)) if json
+          else "\n".join(report.status_lines(statuses, now)))
+    fail_unreachable([st.host for st in statuses if st.error], len(statuses), "their status is unknown")
 
 
-@task(help={"env": ENV_HELP, "last": "how many entries per host (default 20)"})
-def releases(c: Any, env: str | None = None, last: int = 20) -> None:
+@task(help={"env": ENV_HELP, "last": "how many entries per host (default 20)",
+            "json": JSON_HELP.format(kind="releases")})
+def releases(c: Any, env: str | None = None, last: int = 20, json: bool = False) -> None:
     """The deploy ledger of every host: when, what, who, outcome, per-phase timings."""
+    from shipyard.report import dumps, fail_unreachable
+    from shipyard.report import vm as report
     from shipyard.targets.vmadmin import ledgers
 
     _, target = target_for(env)
     found = ledgers(target, last)
-    for host, entries in found.items():
-        if isinstance(entries, BaseException):
-            print(f"[{host}] cannot read the ledger: {entries}")
-            continue
-        if not entries:
-            print(f"[{host}] no releases yet")
-        for e in entries:
-            took = sum(e.phases.values())
-            extra = f" error: {e.error}" if e.error else (f" ({e.detail})" if e.detail else "")
-            print(f"[{host}] {e.at[:19]} {e.action:<8} {e.release or '-':<14} {e.outcome:<13} "
-                  f"{took:6.1f}s  {e.who}{extra}")
-    _fail_unreachable([h for h, v in found.items() if isinstance(v, BaseException)], len(found),
-                      "their ledger is unknown")
+    print(dumps(report.releases_doc(target.env_name, found)) if json else "\n".join(report.releases_lines(found)))
+    fail_unreachable([h for h, v in found.items() if isinstance(v, BaseException)], len(found),
+                     "their ledger is unknown")
 
 
 @task(help={"env": ENV_HELP, "dry_run": "list what would be removed and remove nothing",
@@ -359,6 +326,7 @@ def _accessories(env: str | None, *, with_env: bool = False, change: str | None 
 def acc_boot(c: Any, env: str | None = None, name: str | None = None, dry_run: bool = False, yes: bool = False) -> None:
     """Start every accessory that is missing, recreate one whose image or settings changed; report the rest."""
     from shipyard.errors import ShipyardError
+    from shipyard.report import fail_unreachable
 
     accessories = _accessories(env, with_env=True, change="deploy.accessories.boot", yes=yes, dry_run=dry_run)
     if name:
@@ -367,7 +335,7 @@ def acc_boot(c: Any, env: str | None = None, name: str | None = None, dry_run: b
     unreadable = _print_boot(reports, dry_run)
     if not reports:
         raise ShipyardError("no accessory matched")
-    _fail_unreachable(unreadable, len(reports), "their accessories are unknown")
+    fail_unreachable(unreadable, len(reports), "their accessories are unknown")
 
 
 @task(name="status", help=ACC_HELP)

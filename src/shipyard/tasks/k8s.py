@@ -5,14 +5,13 @@ Environments are `target: kubernetes` entries of shipyard.yaml, rendered from a 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from invoke.collection import Collection
 
+from shipyard.report import JSON_HELP
 from shipyard.tasks._base import load_config, runner, task
 
-SHA_RE = re.compile(r"^[0-9a-f]{7,40}$")
 ENV_HELP = "kubernetes environment from shipyard.yaml (e.g. k8s-dev, k8s-staging, k8s-production)"
 YES_HELP = "confirm a change to an environment that requires approval (production)"
 
@@ -36,29 +35,11 @@ def _target(env: str | None, dry_run: bool = False, *, change: str | None = None
 
 
 def _release(target: Any, sha: str | None, allow_dirty: bool) -> Any:
-    from shipyard.release import Release, current
+    from shipyard.release import current, resolve
 
     if sha:
-        return Release(sha=_full_sha(sha, str(target.root)))
+        return resolve(sha, runner(), cwd=str(target.root))
     return current(runner(), cwd=str(target.root), allow_dirty=allow_dirty)
-
-
-def _full_sha(sha: str, root: str) -> str:
-    """A short SHA is expanded through git (images are tagged with 12 characters); a SHA of 12 or more
-    characters is accepted as it is, so releases can be deployed from outside their repository."""
-    from shipyard.commands import git as git_cmd
-    from shipyard.errors import ShipyardError
-    from shipyard.facts import git as git_facts
-
-    if not SHA_RE.match(sha):
-        raise ShipyardError(f"--sha {sha!r} is not a git SHA (7 to 40 lowercase hex characters)")
-    result = runner().run(git_cmd.verify_ref(sha), cwd=root, timeout=30, check=False)
-    if result.ok:
-        return str(git_facts.parse_sha(result.stdout))
-    if len(sha) >= 12:
-        return sha
-    raise ShipyardError(f"--sha {sha} is not a commit of this repository, and too short to be an image tag",
-                        hint="pass at least the 12-character short SHA the images are tagged with")
 
 
 @task(help={"env": ENV_HELP, "sha": "release to render (default: HEAD; a dirty tree gets a -dirty tag)",
@@ -128,20 +109,20 @@ def rollback(c: Any, env: str | None = None, sha: str | None = None, dry_run: bo
              yes: bool = False) -> None:
     """Roll back to the previous revision, or to a given release SHA; waits for rollouts and checks health."""
     target = _target(env, dry_run, change="k8s.rollback", yes=yes)
-    target.rollback(_full_sha(sha, str(target.root)) if sha else None)
+    target.rollback(_release(target, sha, allow_dirty=False).sha if sha else None)
 
 
-@task(help={"env": ENV_HELP})
-def status(c: Any, env: str | None = None) -> None:
+@task(help={"env": ENV_HELP, "json": JSON_HELP.format(kind="k8s-status")})
+def status(c: Any, env: str | None = None, json: bool = False) -> None:
     """Show each workload's ready/desired pods and running images."""
+    from shipyard.report import dumps
+    from shipyard.report.k8s import k8s_status_doc, k8s_status_lines
+
     target = _target(env)
     rows = target.status()
-    if not rows:
-        print(f"nothing deployed in namespace {target.env.namespace} (context {target.env.context})")
-        return
-    for w in rows:
-        state = "ok" if w.healthy else "DEGRADED"
-        print(f"{w.kind.lower() + '/' + w.name:<36} {w.ready}/{w.desired} ready  {state:<8} {', '.join(w.images)}")
+    context, namespace = target.env.context, target.env.namespace
+    print(dumps(k8s_status_doc(target.env_name, context, namespace, rows)) if json
+          else "\n".join(k8s_status_lines(context, namespace, rows)))
 
 
 @task(help={"env": ENV_HELP, "service": "service whose pods to show (api or web)",

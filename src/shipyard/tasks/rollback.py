@@ -11,6 +11,7 @@ from typing import Any
 
 from invoke.collection import Collection
 
+from shipyard.report import JSON_HELP
 from shipyard.tasks._base import task
 
 
@@ -20,24 +21,27 @@ from shipyard.tasks._base import task
     "yes": "confirm a rollback of an environment that requires approval (production)",
     "dry_run": "print the plan and the exact commands per host and change nothing",
     "wait": "seconds to wait for another deploy's lock instead of failing at once (default 0)",
+    "json": "with --dry-run: " + JSON_HELP.format(kind="plan"),
 })
 def rollback(c: Any, sha: str | None = None, env: str | None = None, yes: bool = False, dry_run: bool = False,
-             wait: float = 0.0) -> None:
+             wait: float = 0.0, json: bool = False) -> None:
     """Swap back to a retained release: no build, no pull when the image is still on the host."""
     from dataclasses import replace
 
+    from shipyard.report import plan_needs_dry_run
     from shipyard.targets import droplets
     from shipyard.targets.progress import Progress
-    from shipyard.targets.vmadmin import rollback_request
+    from shipyard.targets.vmadmin import rollback_request, show_plan
     from shipyard.targets.vmenv import env_files
-    from shipyard.tasks.deploy import _print_plan, approve, target_for
+    from shipyard.tasks.deploy import approve, target_for
 
+    plan_needs_dry_run(json, dry_run)
     config, target = target_for(env or os.environ.get("SHIPYARD_ENV"))  # no environment: refused, never guessed
     approve(target, "rollback", yes, dry_run)
     apps_env, _ = env_files(config, target.env_name, target.env, target.services)
     request = replace(rollback_request(target, sha, wait_lock=wait), env_contents=apps_env)
     if dry_run:
-        _print_plan(target, request)
+        show_plan(target, request, as_json=json)
         return
     print(f"rolling {target.env_name} back to {request.release}")
     droplets.deploy(target, request, Progress())

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from shipyard import imageref
 from shipyard.commands import host as cmd
 from shipyard.errors import ShipyardError
 from shipyard.testbed.engine import apt_install
@@ -154,7 +155,7 @@ def delete_tag(addr: str, repository: str, tag: str) -> str:
     with RegistryClient(addr) as client:
         digest = client.digest(repository, tag)
         if digest is None:
-            raise ShipyardError(f"{addr}/{repository}:{tag} does not exist in the registry")
+            raise ShipyardError(f"{imageref.retagged(f'{addr}/{repository}', tag)} does not exist in the registry")
         client.delete(repository, digest)
     return digest
 
