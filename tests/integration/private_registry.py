@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import io
 import json
 import shutil
@@ -21,6 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+import httpx
 
 from ports import free_port
 
@@ -212,3 +215,22 @@ def tiny_image(ref: str, marker: str) -> None:
         tar.addfile(info, io.BytesIO(payload))
     subprocess.run(["docker", "import", "-", ref], input=data.getvalue(), check=True, capture_output=True,
                    timeout=120)
+
+
+def push_manifest(address: str, repository: str, tag: str) -> None:
+    """A minimal image (a config blob, no layers) under `repository:tag`, through the registry's HTTP API."""
+    config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []},
+                         "config": {}}).encode()
+    digest = "sha256:" + hashlib.sha256(config).hexdigest()
+    base = f"http://{address}/v2/{repository}"
+    with httpx.Client(timeout=10) as http:
+        upload = http.post(f"{base}/blobs/uploads/")
+        upload.raise_for_status()
+        location = upload.headers["location"]
+        http.put(f"{location}{'&' if '?' in location else '?'}digest={digest}", content=config,
+                 headers={"Content-Type": "application/octet-stream"}).raise_for_status()
+        manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                    "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": len(config),
+                               "digest": digest}, "layers": []}
+        http.put(f"{base}/manifests/{tag}", content=json.dumps(manifest).encode(),
+                 headers={"Content-Type": manifest["mediaType"]}).raise_for_status()

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from k8s_support import ROOT, config, need_renderers
+from private_registry import push_manifest
 
 from shipyard.errors import ShipyardError
 from shipyard.release import Release
@@ -235,13 +236,24 @@ def test_cli_dry_run_secrets_never_show_values(stubs: Path) -> None:
     assert not [r for r in calls(stubs) if "apply" in r["argv"]]  # the dry run touched nothing
 
 
-def test_cli_short_sha_is_expanded_or_refused(stubs: Path) -> None:
+def test_cli_short_sha_is_expanded_or_refused(stubs: Path, registry: str) -> None:
+    """The same --sha rule as a VM deploy, and the same release step: the images of a given SHA must be in the
+    registry (pushed here, tiny), and a deploy ships before it touches the cluster."""
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True,
                           timeout=30).stdout.strip()
+    missing = subprocess.run([sys.executable, "-m", "invoke", "k8s.deploy", "--env", "k8s-dev-helm", "--sha",
+                              head[:7], "--dry-run"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                             check=False)
+    if "neither in the registry nor on this machine" in missing.stderr:  # a fresh registry: ship them first
+        assert missing.returncode == 1 and missing.stderr.count("\n") == 1, missing.stderr
+        assert not [r for r in calls(stubs) if "upgrade" in r["argv"]]  # refused before the cluster was touched
+        for service in ("api", "web"):  # only when missing: a real image of HEAD is never overwritten
+            push_manifest(registry, f"shipyard/{service}", head[:12])
     ok = subprocess.run([sys.executable, "-m", "invoke", "k8s.deploy", "--env", "k8s-dev-helm", "--sha", head[:7],
                          "--dry-run"], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert ok.returncode == 0, ok.stderr
     assert f"--set-string image.tag={head[:12]}" in ok.stdout
+    assert f"image {registry}/shipyard/api:{head[:12]}: already in the registry (reused)" in ok.stdout
     bad = subprocess.run([sys.executable, "-m", "invoke", "k8s.deploy", "--env", "k8s-dev-helm", "--sha", "abcdef1",
                           "--dry-run"], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert bad.returncode == 1 and bad.stderr.count("\n") == 1

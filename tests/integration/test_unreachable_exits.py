@@ -5,7 +5,6 @@ the host is 127.0.0.1 on a port nothing listens on."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import subprocess
@@ -13,9 +12,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from private_registry import serve_registry
+from private_registry import push_manifest, serve_registry
 
 from ports import free_port
 from tools import need
@@ -24,25 +22,6 @@ ROOT = Path(__file__).resolve().parents[2]
 INVOKE = str(Path(sys.executable).with_name("invoke"))
 SHA = "abcdef123456"  # 12 characters: a release tag that needs no git repository (release.resolve)
 CANARY = "canary-plan-json-41c7-never-print-me"  # pragma: allowlist secret
-
-
-def push_manifest(address: str, repository: str, tag: str) -> None:
-    """A minimal image (a config blob, no layers) under `repository:tag`, through the registry's HTTP API."""
-    config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []},
-                         "config": {}}).encode()
-    digest = "sha256:" + hashlib.sha256(config).hexdigest()
-    base = f"http://{address}/v2/{repository}"
-    with httpx.Client(timeout=10) as http:
-        upload = http.post(f"{base}/blobs/uploads/")
-        upload.raise_for_status()
-        location = upload.headers["location"]
-        http.put(f"{location}{'&' if '?' in location else '?'}digest={digest}", content=config,
-                 headers={"Content-Type": "application/octet-stream"}).raise_for_status()
-        manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-                    "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": len(config),
-                               "digest": digest}, "layers": []}
-        http.put(f"{base}/manifests/{tag}", content=json.dumps(manifest).encode(),
-                 headers={"Content-Type": manifest["mediaType"]}).raise_for_status()
 
 
 @pytest.fixture

@@ -1,4 +1,8 @@
-"""Build or reuse `<service>:<sha>` and make sure the registry has it, before any host is touched."""
+"""Build or reuse `<service>:<sha>` and make sure the registry has it, before any host or cluster is touched.
+
+The one release step of every target: a VM deploy and a Kubernetes deploy build, stamp, push and record digests
+here, the same way (`ship`).
+"""
 
 from __future__ import annotations
 
@@ -13,15 +17,15 @@ from shipyard.release import Release
 from shipyard.run.base import Runner
 from shipyard.targets import registry as reg
 from shipyard.targets.compose import build_image
-from shipyard.targets.vmtarget import Target
+from shipyard.targets.shipping import Shipping
 
 
-def registry_digest(target: Target, service: str, tag: str) -> str | None:
+def registry_digest(target: Shipping, service: str, tag: str) -> str | None:
     """The digest the registry stores for `<service>:<tag>` (read for real, also in a dry run), or None."""
     return target.registry_client().digest(target.repository(service), tag)
 
 
-def registry_access(target: Target, runner: Runner, say: Callable[[str], None] = print) -> str | None:
+def registry_access(target: Shipping, runner: Runner, say: Callable[[str], None] = print) -> str | None:
     """Before anything is built: the registry answers and takes our credentials (a one-line error if not);
     with credentials, `docker login` here (printed in a dry run). Returns the Docker config pushes use."""
     target.registry_client().check()
@@ -33,7 +37,7 @@ def registry_access(target: Target, runner: Runner, say: Callable[[str], None] =
     return str(folder)
 
 
-def ensure(target: Target, release: Release, runner: Runner, probe: Runner, *, root: Path, build: bool = True,
+def ensure(target: Shipping, release: Release, runner: Runner, probe: Runner, *, root: Path, build: bool = True,
            build_args: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None,
            settings: Build | None = None, platform: str | None = None,
            builder: Runner | None = None, say: Callable[[str], None] = print) -> dict[str, str]:
@@ -69,7 +73,7 @@ def ensure(target: Target, release: Release, runner: Runner, probe: Runner, *, r
     return images if runner.dry_run else pin(target, images, release.tag, say, known)
 
 
-def pin(target: Target, images: Mapping[str, str], tag: str, say: Callable[[str], None] = print,
+def pin(target: Shipping, images: Mapping[str, str], tag: str, say: Callable[[str], None] = print,
         known: Mapping[str, str] | None = None) -> dict[str, str]:
     """Each service's image by the digest the registry stores for its tag now (just pushed, or found there):
     hosts pull and run `repo@sha256:...`, and the ledger records it, so a tag overwritten later in the registry
@@ -83,3 +87,17 @@ def pin(target: Target, images: Mapping[str, str], tag: str, say: Callable[[str]
         out[name] = imageref.pinned(ref, digest)
         say(f"image {ref}: pinned to {digest}")
     return out
+
+
+def ship(shipping: Shipping, release: Release, *, root: Path, dry_run: bool, build: bool,
+         build_args: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None,
+         platform: str | None = None, builder: Runner | None = None,
+         say: Callable[[str], None] = print) -> dict[str, str]:
+    """`ensure` with the runners every deploy uses: checks read for real, changes printed in a dry run."""
+    from shipyard.run import DryRunRunner, LocalRunner
+
+    local = LocalRunner()
+    settings = shipping.config.project.build if shipping.config is not None else None
+    return ensure(shipping, release, DryRunRunner(printer=say) if dry_run else local, local, root=root, build=build,
+                  build_args=build_args, environ=environ, settings=settings, platform=platform,
+                  builder=None if dry_run else builder, say=say)

@@ -155,8 +155,11 @@ class KubernetesTarget:
 
     # -- operations --------------------------------------------------------------------------------------------
 
-    def deploy(self, release: Release) -> None:
-        self.preflight(changes=True)
+    def deploy(self, release: Release, *, checked: bool = False) -> None:
+        """Apply the release (its images must be in the registry: `targets.images.ship`); `checked`: the caller
+        ran the preflight already."""
+        if not checked:
+            self.preflight(changes=True)
         what = f"deploy of {release.tag} to {self.env_name}"
         if self.source.kind == "kustomize":
             rendered = self.render(release)

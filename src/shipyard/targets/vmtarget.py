@@ -3,34 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from shipyard import imageref
 from shipyard.commands.haproxy import Backend, Tls
 from shipyard.commands.layout import Colour, HostLayout
 from shipyard.config.loader import Config
-from shipyard.config.schema import Registry, Service, VmEnvironment
+from shipyard.config.schema import VmEnvironment
 from shipyard.errors import ShipyardError
 from shipyard.plans.bluegreen import Desired
 from shipyard.run.base import Runner
+from shipyard.targets.shipping import Shipping
 
 if TYPE_CHECKING:
-    from shipyard.run.registry import Credentials, RegistryClient
     from shipyard.targets.registry import HostLogin
 
 
-@dataclass(frozen=True)
-class Target:
-    env_name: str
+@dataclass(frozen=True, kw_only=True)
+class Target(Shipping):
+    """The registry side (Shipping: images, credentials, the registry client) plus the hosts and their proxy."""
+
     env: VmEnvironment
-    project: str
-    services: dict[str, Service]
-    registry: Registry
     secrets: dict[str, list[str]] = field(default_factory=dict)
     _pool: dict[str, Runner] = field(default_factory=dict, compare=False, repr=False)
-    #: the loaded config, for what is resolved only when needed (the registry's password)
-    config: Config | None = field(default=None, compare=False, repr=False)
-    _registry: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_config(cls, config: Config, env_name: str) -> Target:
@@ -63,30 +57,6 @@ class Target:
         tls = self.env.proxy.tls
         return Tls(redirect=tls.redirect, hsts=tls.hsts) if tls is not None else None
 
-    # --- the registry: credentials resolved on first use, one API client per run --------------------------
-    def registry_credentials(self) -> Credentials | None:
-        if "credentials" not in self._registry:
-            from shipyard.targets import registry as reg
-
-            found = None if self.config is None else reg.credentials(self.config, self.registry)
-            self._registry["credentials"] = found
-        creds: Credentials | None = self._registry["credentials"]
-        return creds
-
-    def registry_client(self) -> RegistryClient:
-        if "client" not in self._registry:
-            from shipyard.run.registry import RegistryClient
-            from shipyard.targets import registry as reg
-
-            creds = self.registry_credentials()
-            self._registry["client"] = (reg.client(self.config, self.registry, creds) if self.config is not None
-                                        else RegistryClient(self.registry.address, insecure=self.registry.insecure))
-        client: RegistryClient = self._registry["client"]
-        return client
-
-    def repository(self, service: str) -> str:
-        return imageref.path(self.registry.namespace, service)
-
     def host_login(self) -> HostLogin | None:
         """How hosts log in before a pull (None: an anonymous registry). The password is resolved lazily."""
         if self.registry.username is None:
@@ -104,9 +74,6 @@ class Target:
     def docker_config(self) -> str | None:
         """The Docker config hosts pull with (the login's), None for an anonymous registry."""
         return self.layout.docker_config if self.registry.username is not None else None
-
-    def image(self, service: str, tag: str) -> str:
-        return imageref.image(self.registry.address, self.registry.namespace, service, tag)
 
     def backends(self, live: dict[str, Colour | None]) -> tuple[Backend, ...]:
         return tuple(Backend(name, s.port, s.health.readiness, live.get(name), s.route)

@@ -62,9 +62,10 @@ def run_deploy(env: str | None, sha: str | None = None, yes: bool = False, dry_r
     import os
 
     from shipyard.errors import ShipyardError
+    from shipyard.plans import approval
     from shipyard.release import current, resolve
     from shipyard.report import plan_needs_dry_run
-    from shipyard.run import DryRunRunner, LocalRunner
+    from shipyard.run import LocalRunner
     from shipyard.targets import droplets, images
     from shipyard.targets.progress import Progress
     from shipyard.targets.vmadmin import show_plan
@@ -82,16 +83,14 @@ def run_deploy(env: str | None, sha: str | None = None, yes: bool = False, dry_r
         release = resolve(sha, local, cwd=str(config.root))
     else:
         release = current(local, cwd=str(config.root), allow_dirty=allow_dirty)
-        if release.dirty and target.env.deploy.require_approval:
+        if release.dirty and approval.required(target.env):
             raise ShipyardError(f"refusing to deploy a dirty working tree to '{target.env_name}'",
                                 hint="commit your changes first")
     # every secret and environment value is resolved before anything is built or pushed
     apps_env, accessories_env = env_files(config, target.env_name, target.env, target.services)
     args = dict(a.split("=", 1) for a in (build_arg or []) if "=" in a)
-    refs = images.ensure(target, release, DryRunRunner(printer=say) if dry_run else local, local,
-                         root=config.root, build=not sha, build_args=args, environ=os.environ,
-                         settings=config.project.build, platform=platform,
-                         builder=None if dry_run else LocalRunner(echo=build_progress), say=say)
+    refs = images.ship(target, release, root=config.root, dry_run=dry_run, build=not sha, build_args=args,
+                       environ=os.environ, platform=platform, builder=LocalRunner(echo=build_progress), say=say)
     request = droplets.Request(action="deploy", release=release.tag, images=refs, force=force, wait_lock=wait,
                                env_contents=apps_env)
     reports = accessories_of(target, accessories_env, say).boot(dry_run=dry_run) if target.env.accessories else []

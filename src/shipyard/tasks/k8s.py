@@ -93,14 +93,34 @@ def diff(c: Any, env: str | None = None, sha: str | None = None) -> None:
     print("differences found" if changed else "no differences: the cluster matches the render")
 
 
-@task(help={"env": ENV_HELP, "sha": "release to deploy (default: HEAD, which must be clean)",
-            "dry_run": "print the exact commands and change nothing",
-            "allow_dirty": "deploy a dirty tree (tag gets -dirty; never for production)", "yes": YES_HELP})
+@task(iterable=["build_arg"], help={
+    "env": ENV_HELP, "sha": "release to deploy (default: HEAD, which must be clean; built and pushed when missing)",
+    "dry_run": "print the exact commands and change nothing",
+    "allow_dirty": "deploy a dirty tree (tag gets -dirty; never for production)", "yes": YES_HELP,
+    "build_arg": "KEY=VALUE for the image builds (repeatable), over shipyard.yaml's build.args and .env",
+    "platform": "build for this platform (default: build.platform in shipyard.yaml, else linux/amd64)"})
 def deploy(c: Any, env: str | None = None, sha: str | None = None, dry_run: bool = False,
-           allow_dirty: bool = False, yes: bool = False) -> None:
-    """Deploy a release: apply -k or helm upgrade --install, wait for rollouts, check health, undo on failure."""
+           allow_dirty: bool = False, yes: bool = False, build_arg: list[str] | None = None,
+           platform: str | None = None) -> None:
+    """Ship the release as every target does (build what is missing, push, record digests), then apply -k or helm
+    upgrade --install, wait for rollouts, check health, undo on failure."""
+    import os
+
+    from shipyard.run import LocalRunner
+    from shipyard.targets import images
+    from shipyard.targets.shipping import Shipping
+    from shipyard.tasks._base import checked_platform
+    from shipyard.tasks.docker import build_progress
+
     target = _target(env, dry_run, change="k8s.deploy", yes=yes)
-    target.deploy(_release(target, sha, allow_dirty))
+    platform = checked_platform(platform)
+    release = _release(target, sha, allow_dirty)
+    target.preflight(changes=True)  # the cluster and its context first: nothing is built for a refused deploy
+    args = dict(a.split("=", 1) for a in (build_arg or []) if "=" in a)
+    images.ship(Shipping.for_environment(target.config, target.env_name), release, root=target.root,
+                dry_run=dry_run, build=not sha, build_args=args, environ=os.environ, platform=platform,
+                builder=LocalRunner(echo=build_progress))
+    target.deploy(release, checked=True)
 
 
 @task(help={"env": ENV_HELP, "sha": "go back to this release (default: the previous revision)",
