@@ -60,6 +60,8 @@ if tool == "kubectl":
         print(json.dumps({{"serverVersion": {{"gitVersion": "v1.31.2"}}}}))
     elif "get" in args and "namespace" in args:
         sys.exit(0 if os.environ.get("STUB_NAMESPACE_EXISTS") else 1)
+    elif "get" in args and "replicasets" in args:
+        print(os.environ.get("STUB_REPLICASETS", '{{"items": []}}'))
 elif tool == "helm":
     if args[:1] == ["version"]:
         print(os.environ.get("STUB_HELM_VERSION", "v4.0.1"))
@@ -68,6 +70,10 @@ elif tool == "helm":
         if not history:
             sys.stderr.write("Error: release: not found\n"); sys.exit(1)
         print(history)
+    elif args[2:4] == ["get", "values"] or args[4:6] == ["get", "values"] or "values" in args:
+        tags = dict(pair.split("=") for pair in os.environ.get("STUB_HELM_TAGS", "").split(",") if pair)
+        revision = next(a.split("=", 1)[1] for a in args if a.startswith("--revision="))
+        print(json.dumps({{"image": {{"tag": tags[revision]}}}} if revision in tags else {{}}))
 '''
 
 
@@ -195,6 +201,40 @@ def test_helm_rollback_to_sha_finds_the_revision(stubs: Path, monkeypatch: pytes
     monkeypatch.setenv("STUB_HELM_HISTORY", json.dumps(history))
     with pytest.raises(ShipyardError, match="no retained revision of release shipyard deployed abcdef1"):
         target("k8s-dev-helm").rollback("abcdef1")  # the stub's `get values` prints nothing: no tags known
+
+
+def replicaset(deployment: str, revision: int, release: str | None, replicas: int) -> dict:  # type: ignore[type-arg]
+    annotations = {"deployment.kubernetes.io/revision": str(revision)}
+    if release:
+        annotations["kubernetes.io/change-cause"] = f"shipyard release {release}"
+    return {"metadata": {"name": f"{deployment}-{revision}", "annotations": annotations,
+                         "creationTimestamp": f"2026-11-30T10:0{revision}:00Z",
+                         "ownerReferences": [{"kind": "Deployment", "name": deployment}]},
+            "status": {"replicas": replicas}}
+
+
+def test_history_comes_from_the_cluster_rollout_revisions(stubs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    items = [replicaset("shipyard-api", 2, "bbbb2222bbbb", 2), replicaset("shipyard-api", 1, "aaaa1111aaaa", 0),
+             replicaset("shipyard-web", 1, None, 1)]  # applied by hand: not a Shipyard release
+    monkeypatch.setenv("STUB_REPLICASETS", json.dumps({"items": items}))
+    revisions = target("k8s-dev").history()
+    assert [(r.workload, r.revision, r.release, r.live) for r in revisions] == [
+        ("deployment/shipyard-api", 1, "aaaa1111aaaa", False), ("deployment/shipyard-api", 2, "bbbb2222bbbb", True),
+        ("deployment/shipyard-web", 1, None, True)]
+    (get,) = [r for r in calls(stubs, "kubectl") if "replicasets" in r["argv"]]
+    assert get["argv"][-2:] == ["--selector", "app.kubernetes.io/part-of=shipyard"]
+
+
+def test_history_comes_from_helm_revisions_and_their_values(stubs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    history = [{"revision": n, "status": s, "chart": "c", "app_version": "a", "description": d,
+                "updated": f"2026-11-30T10:0{n}:00Z"}
+               for n, s, d in ((1, "superseded", "Install complete"), (2, "deployed", "Upgrade complete"))]
+    monkeypatch.setenv("STUB_HELM_HISTORY", json.dumps(history))
+    monkeypatch.setenv("STUB_HELM_TAGS", "1=aaaa1111aaaa,2=bbbb2222bbbb")
+    revisions = target("k8s-dev-helm").history()
+    assert [(r.revision, r.release, r.live, r.detail) for r in revisions] == [
+        (1, "aaaa1111aaaa", False, "superseded: Install complete"),
+        (2, "bbbb2222bbbb", True, "deployed: Upgrade complete")]
 
 
 def test_secrets_travel_on_stdin_only(stubs: Path, monkeypatch: pytest.MonkeyPatch,

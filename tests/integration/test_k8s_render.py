@@ -64,6 +64,9 @@ def test_environment_shape(env: str, renderer: str) -> None:
         assert pod["securityContext"]["runAsNonRoot"] is True and pod["automountServiceAccountToken"] is False
         (container,) = pod["containers"]
         assert container["image"] == f"127.0.0.1:5000/shipyard/{service}:0123456789ab"
+        if renderer == "kustomize":  # what `k8s.releases` reads back from each rollout revision
+            assert deployment["metadata"]["annotations"]["kubernetes.io/change-cause"] == (
+                "shipyard release 0123456789ab")
         assert container["resources"] == {"requests": requests, "limits": limits}
         sc = container["securityContext"]
         assert sc["readOnlyRootFilesystem"] and not sc["allowPrivilegeEscalation"] and sc["capabilities"] == {

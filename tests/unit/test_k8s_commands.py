@@ -139,6 +139,10 @@ def test_release_overlay_pins_images_and_namespace() -> None:
                              {"name": "shipyard/web", "newName": "ghcr.io/acme/web", "newTag": "abc123"}]
     assert json.loads(doc["patches"][0]["patch"]) == [{"op": "add", "path": "/data/APP_VERSION",
                                                        "value": "abc123"}]
+    for patch, kind in zip(doc["patches"][1:], ("Deployment", "StatefulSet"), strict=True):
+        assert patch["target"] == {"kind": kind}
+        assert json.loads(patch["patch"])["metadata"]["annotations"] == {
+            "kubernetes.io/change-cause": "shipyard release abc123"}
     with pytest.raises(ValueError, match="no tag"):
         kustomize.release_overlay("x", namespace="n", images={"api": "127.0.0.1:5000/acme/api"}, version="v")
     assert kustomize.edit_set_image("shipyard/api", "r/ns/api:abc") == [

@@ -17,6 +17,10 @@ Argv = list[str]
 PLACEHOLDER = "shipyard/{service}"
 #: The ConfigMap that carries APP_VERSION is found by this label, not by name.
 CONFIG_SELECTOR = "app.kubernetes.io/component=config"
+#: On each workload (copied by Kubernetes onto its ReplicaSet): which release a rollout revision deployed, what
+#: `kubectl rollout history` shows as CHANGE-CAUSE and what `releases` reads back from the cluster.
+CHANGE_CAUSE = "kubernetes.io/change-cause"
+RELEASE_CAUSE = "shipyard release {version}"
 
 
 def build(directory: str, *, standalone: bool = False) -> Argv:
@@ -49,5 +53,9 @@ def release_overlay(resource: str, *, namespace: str, images: Mapping[str, str],
         "patches": [{
             "target": {"kind": "ConfigMap", "labelSelector": CONFIG_SELECTOR},
             "patch": json.dumps([{"op": "add", "path": "/data/APP_VERSION", "value": version}]),
-        }],
+        }, *({
+            "target": {"kind": kind},
+            "patch": json.dumps({"apiVersion": "apps/v1", "kind": kind, "metadata": {
+                "name": "any", "annotations": {CHANGE_CAUSE: RELEASE_CAUSE.format(version=version)}}}),
+        } for kind in ("Deployment", "StatefulSet"))],
     }

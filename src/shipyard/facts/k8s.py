@@ -50,6 +50,7 @@ class HelmRevision:
     chart: str
     app_version: str
     description: str
+    updated: str = ""
 
 
 def parse_helm_history(stdout: str) -> list[HelmRevision]:
@@ -61,7 +62,8 @@ def parse_helm_history(stdout: str) -> list[HelmRevision]:
     except json.JSONDecodeError:
         raise FactError("helm history did not print JSON") from None
     out = [HelmRevision(int(row["revision"]), str(row.get("status", "")), str(row.get("chart", "")),
-                        str(row.get("app_version", "")), str(row.get("description", ""))) for row in rows]
+                        str(row.get("app_version", "")), str(row.get("description", "")),
+                        str(row.get("updated", ""))) for row in rows]
     return sorted(out, key=lambda r: r.revision)
 
 
@@ -112,3 +114,42 @@ def parse_workloads(stdout: str) -> list[Workload]:
     items = data.get("items", []) if data.get("kind") == "List" else [data]
     return sorted((_workload(item) for item in items if item.get("kind") in ("Deployment", "StatefulSet")),
                   key=lambda w: (w.kind, w.name))
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One release as the cluster remembers it: a rollout revision of a workload (Kustomize) or a Helm revision."""
+
+    workload: str  # deployment/shipyard-api, or the Helm release name
+    revision: int
+    release: str | None  # the release tag it deployed (None when the cluster does not say)
+    created: str
+    live: bool
+    detail: str = ""
+
+
+CHANGE_CAUSE_PREFIX = "shipyard release "
+
+
+def parse_rollout_history(stdout: str) -> list[Revision]:
+    """`kubectl get replicasets -o json`: each ReplicaSet is one rollout revision of its Deployment, with the
+    release it deployed in `kubernetes.io/change-cause` (written by every Shipyard deploy). Oldest first per
+    workload; the live one is the revision that has pods."""
+    try:
+        data = json.loads(stdout or "{}") or {}
+    except json.JSONDecodeError:
+        raise FactError("kubectl get replicasets did not print JSON") from None
+    out = []
+    for item in data.get("items") or []:
+        meta = item.get("metadata") or {}
+        owners = [o for o in meta.get("ownerReferences") or [] if o.get("kind") == "Deployment"]
+        annotations = meta.get("annotations") or {}
+        revision = str(annotations.get("deployment.kubernetes.io/revision", ""))
+        if not owners or not revision.isdigit():
+            continue
+        cause = str(annotations.get("kubernetes.io/change-cause", ""))
+        release = cause[len(CHANGE_CAUSE_PREFIX):] if cause.startswith(CHANGE_CAUSE_PREFIX) else None
+        live = int((item.get("status") or {}).get("replicas") or 0) > 0
+        out.append(Revision(f"deployment/{owners[0]['name']}", int(revision), release,
+                            str(meta.get("creationTimestamp", "")), live))
+    return sorted(out, key=lambda r: (r.workload, r.revision))

@@ -226,6 +226,26 @@ class KubernetesTarget:
                                                   "app.kubernetes.io/part-of=shipyard"), timeout=60).stdout
         return facts.parse_workloads(out)
 
+    def history(self) -> list[facts.Revision]:
+        """The releases the cluster remembers (no ledger of Shipyard's own): Helm's revisions with the image tag
+        each one set, or each Deployment's rollout revisions with the release annotation every deploy writes."""
+        self.preflight(changes=False)
+        assert self.local is not None
+        if self.source.kind == "helm":
+            out = []
+            revisions = self.helm_history()
+            for rev in revisions:
+                values = self.local.run(helm_cmd.get_values(self.source.release, rev.revision,
+                                                            context=self.env.context, namespace=self.env.namespace),
+                                        timeout=60).stdout
+                out.append(facts.Revision(self.source.release, rev.revision, facts.parse_helm_values_tag(values),
+                                          rev.updated, rev is revisions[-1] and rev.status == "deployed",
+                                          f"{rev.status}: {rev.description}"))
+            return out
+        text = self.local.run(kubectl_cmd.get_json(self.env.context, self.env.namespace, ["replicasets"],
+                                                   "app.kubernetes.io/part-of=shipyard"), timeout=60).stdout
+        return facts.parse_rollout_history(text)
+
     def logs(self, service: str, *, tail: int, follow: bool, since: str | None) -> None:
         if service not in self.services():
             raise ShipyardError(f"unknown service '{service}' (services: {', '.join(self.services())})")

@@ -164,4 +164,24 @@ def secrets(c: Any, env: str | None = None, dry_run: bool = False, yes: bool = F
           f"{'would be ' if dry_run else ''}written (values not shown)")
 
 
-ns = Collection("k8s", render, validate, diff, deploy, status, rollback, logs, secrets)
+@task(help={"env": ENV_HELP, "json": "print one JSON document (schema shipyard.k8s-releases/v1)"})
+def releases(c: Any, env: str | None = None, json: bool = False) -> None:
+    """The releases the cluster remembers: Helm revisions, or each Deployment's rollout revisions."""
+    import json as json_lib
+
+    target = _target(env)
+    rows = target.history()
+    if json:
+        print(json_lib.dumps({"schema": "shipyard.k8s-releases/v1", "environment": target.env_name,
+                              "revisions": [{"workload": r.workload, "revision": r.revision, "release": r.release,
+                                             "created": r.created, "live": r.live, "detail": r.detail}
+                                            for r in rows]}, indent=2, sort_keys=True))
+        return
+    if not rows:
+        print(f"no releases in namespace {target.env.namespace} (context {target.env.context})")
+    for r in rows:
+        print(f"{r.workload}  rev {r.revision:<3} {r.release or '(not a Shipyard release)':<14} {r.created[:19]}"
+              f"{'  live' if r.live else ''}{'  ' + r.detail if r.detail else ''}")
+
+
+ns = Collection("k8s", render, validate, diff, deploy, status, releases, rollback, logs, secrets)
