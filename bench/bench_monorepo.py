@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from _stats import Miss, Row, Runs, main_of, repeat, stopwatch
+from _stats import Miss, Row, Runs, compile_shipyard, main_of, repeat, stopwatch
 from rich.console import Console
 
 from shipyard.config import load
@@ -205,6 +205,7 @@ def rows(argv: list[str] | None = None) -> list[Row]:
     parser.add_argument("--parallel", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--reference", action="store_true", help="also time the reference monorepo (next build)")
     args = parser.parse_args(argv)
+    compile_shipyard()
     out = generated(args.packages, args.runs, args.parallel)
     if args.reference:
         out += reference(args.runs, args.parallel)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from monorepo_repo import commit_change, git, make_repo, write
 from shipyard.config import load
 from shipyard.errors import ShipyardError
 from shipyard.monorepo import session
+from shipyard.monorepo.changes import changes_since
 from shipyard.run import LocalRunner
 
 INVOKE = str(Path(sys.executable).parent / "invoke")
@@ -178,3 +182,72 @@ def test_indexed_affected_is_the_full_answer_and_follows_manifest_edits(
     assert quick is not None and quick.to_json() == again.to_json()
     assert "apps/web/package.json" in quick.changed_files
     assert ".shipyard/index/workspace.json" not in quick.changed_files  # the index ignores itself
+
+
+TASKS_PY = "import sys\n\nfrom shipyard.tasks import namespace\n\nns = namespace(sys.argv[1:])\n"
+
+
+def rename_shared(root: Path, name: str) -> None:
+    manifest = root / "packages/shared/package.json"
+    before = manifest.stat()
+    manifest.write_text(manifest.read_text().replace('"@demo/shared"', json.dumps(name)))
+    if len(name) == len("@demo/shared"):  # the same size, and the mtime put back: only ctime tells
+        os.utime(manifest, ns=(before.st_atime_ns, before.st_mtime_ns))
+        after = manifest.stat()
+        assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+
+
+STALE: dict[str, Callable[[Path], None]] = {
+    "manifest edited": lambda root: rename_shared(root, "@demo/shared-v2"),
+    "same size and mtime": lambda root: rename_shared(root, "@demo/sharex"),  # web's dependency is gone
+    "package added": lambda root: write(root, "packages/extra/package.json",
+                                        json.dumps({"name": "@demo/extra", "dependencies": {"@demo/shared": "*"}})),
+    "package removed": lambda root: shutil.rmtree(root / "apps/web"),
+}
+
+
+@pytest.mark.parametrize("stale", STALE)
+def test_a_stale_index_never_gives_a_wrong_answer(repo: Path, monkeypatch: pytest.MonkeyPatch, stale: str) -> None:
+    from shipyard.monorepo import affected as affected_mod
+    from shipyard.monorepo import index
+
+    monkeypatch.setattr(index, "RACY_SECONDS", 0.0)
+    monkeypatch.chdir(repo)
+    write(repo, "tasks.py", TASKS_PY)  # as a user's repository has it (and git ignores it here)
+    write(repo, ".git/info/exclude", "tasks.py\n")
+    commit_change(repo, "packages/shared/src/a.txt", "v2\n")
+    session.find_affected(load(repo / "shipyard.yaml"), LocalRunner(), "main")  # writes the index
+    snap = index.load(repo, (repo / "shipyard.yaml").resolve())
+    assert snap is not None
+    STALE[stale](repo)
+
+    assert session.find_affected_indexed(LocalRunner(), "main") is None
+    # the command as a user types it (its git calls start before Invoke has parsed the line)
+    proc = subprocess.run([INVOKE, "monorepo.affected", "--base", "main", "--json"], cwd=repo, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    full = session.find_affected(load(repo / "shipyard.yaml"), LocalRunner(), "main").to_json()
+    assert json.loads(proc.stdout) == full
+    # the check can fail: what the stale index would have said differs from the answer
+    changes = changes_since(LocalRunner(), repo, "main")
+    wrong = affected_mod.compute(snap.graph, changes.files, snap.global_inputs, (snap.config_rel,))
+    assert [p["name"] for p in full["packages"]] != list(wrong.packages)
+
+
+def test_git_starts_before_invoke_parses_only_for_a_plain_command_line(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shipyard.tasks import monorepo as tasks_monorepo
+
+    monkeypatch.chdir(repo)
+    monkeypatch.delenv("SHIPYARD_CONFIG", raising=False)
+    monkeypatch.setattr(tasks_monorepo, "_EARLY", {})
+    commit_change(repo, "packages/shared/src/a.txt", "v2\n")
+    config = str((repo / "shipyard.yaml").resolve())
+    for argv in (["monorepo.affected", "--help"], ["monorepo.graph"], ["monorepo.affected", "--base"],
+                 ["monorepo.affected", "--base", "main", "docker.build"], ["-e", "monorepo.affected"]):
+        tasks_monorepo.start_early(argv)
+        assert tasks_monorepo._EARLY == {}, argv
+    tasks_monorepo.start_early(["monorepo.affected", "--base=main", "--json"])
+    tasks_monorepo.start_early(["monorepo.affected", "--head", "HEAD", "--base", "main"])
+    assert set(tasks_monorepo._EARLY) == {(config, "main", None), (config, "main", "HEAD")}
+    assert tasks_monorepo._EARLY[(config, "main", None)]() == changes_since(LocalRunner(), repo, "main")

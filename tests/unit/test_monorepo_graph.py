@@ -10,7 +10,7 @@ from shipyard.config.workspace import TaskSpec, WorkspaceConfig
 from shipyard.facts.workspace import Manifest, ManifestError, parse_package_json, parse_pyproject
 from shipyard.monorepo.affected import compute, owners
 from shipyard.monorepo.globs import GlobSet, compile_glob, static_prefix
-from shipyard.monorepo.graph import WorkspaceError, build_graph, find_cycle
+from shipyard.monorepo.graph import WorkspaceError, build_graph, find_cycle, topological
 from shipyard.monorepo.taskgraph import all_tasks, plan
 
 
@@ -214,3 +214,19 @@ def test_task_without_command_and_unknown_task_reference() -> None:
         {"defaults": {"python": {"test": {"command": "pytest", "depends_on": ["models#nope"]}}}})
     with pytest.raises(WorkspaceError, match="api#test depends on 'models#nope', which does not exist"):
         plan(graph, all_tasks(config, graph), "test")
+
+
+def test_order_is_the_standard_librarys_with_ties_broken_by_the_hint() -> None:
+    deps = {"web": ("ui", "api"), "api": ("models",), "ui": (), "models": (), "docs": ()}
+    assert topological(deps, ["web", "api", "ui", "models", "docs"]) == ["ui", "models", "api", "web", "docs"]
+    assert topological(deps, ["docs", "models", "ui", "api", "web"]) == ["docs", "models", "ui", "api", "web"]
+    graph = build_graph(MANIFESTS, {"apps/web": ["api"]})
+    order = graph.order()
+    assert order == graph.order() and graph.is_order(order)  # computed once, then the same list
+    assert not graph.is_order(list(reversed(order))) and not graph.is_order(order[1:])
+
+
+def test_a_task_cycle_is_reported_with_its_path() -> None:
+    deps = {"a#build": ("a#test",), "a#test": ("a#lint",), "a#lint": ("a#build",), "b#build": ()}
+    with pytest.raises(WorkspaceError, match=r"^dependency cycle: a#build -> a#test -> a#lint -> a#build \(next"):
+        topological(deps, list(deps))

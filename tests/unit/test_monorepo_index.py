@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -145,12 +147,25 @@ def test_a_damaged_index_is_a_miss(root: Path, damage: str) -> None:
     assert session.open_workspace(load(root / "shipyard.yaml")).graph == fresh_graph(root)
 
 
-def test_an_index_edited_by_hand_cannot_name_unknown_packages(root: Path) -> None:
+def edit_index(root: Path, edit: Callable[[dict[str, Any]], object]) -> None:
+    """Change the index's first line (the checks and the graph) as a hand would, keeping the rest."""
+    core, _, rest = index.index_file(root).read_text().partition("\n")
+    data = json.loads(core)
+    edit(data)
+    index.index_file(root).write_text(json.dumps(data) + "\n" + rest)
+
+
+@pytest.mark.parametrize("edit", [
+    lambda d: d["graph"]["deps"].__setitem__("c", ["zzz"]),  # an edge to a package it does not list
+    lambda d: d["graph"]["order"].reverse(),  # an order that puts dependents first
+    lambda d: d["graph"]["packages"][0].__setitem__(1, 7),  # a directory that is not a string
+    lambda d: d["manifests"].pop(),  # signatures that do not cover every manifest
+], ids=["unknown-package", "order", "type", "signatures"])
+def test_an_index_edited_by_hand_into_nonsense_is_a_miss(root: Path, edit: Callable[[dict[str, Any]], object]) -> None:
     build_index(root)
-    data = json.loads(index.index_file(root).read_text())
-    data["graph"]["deps"]["c"] = ["zzz"]
-    index.index_file(root).write_text(json.dumps(data))
+    edit_index(root, edit)
     assert indexed_graph(root) is None
+    assert session.open_workspace(load(root / "shipyard.yaml")).graph == fresh_graph(root)
 
 
 def test_a_task_without_a_command_is_not_indexed_for_runs(root: Path) -> None:
@@ -159,3 +174,44 @@ def test_a_task_without_a_command_is_not_indexed_for_runs(root: Path) -> None:
     snap = index.load(root, (root / "shipyard.yaml").resolve())
     assert snap is not None and snap.tasks() is None
     assert runs.indexed_setup() is None  # the full path says which task lacks a command
+
+
+def test_a_configuration_touched_but_unchanged_is_still_a_hit(root: Path) -> None:
+    build_index(root)
+    config = root / "shipyard.yaml"
+    config.write_text(config.read_text())  # new mtime and ctime, same content: the sha256 decides
+    assert indexed_graph(root) == fresh_graph(root)
+
+
+def test_a_configuration_changed_with_the_same_size_and_mtime_is_a_miss(root: Path) -> None:
+    build_index(root)
+    config = root / "shipyard.yaml"
+    before = config.stat()
+    config.write_text(CONFIG.replace("packages: [packages/*]", "packages: [packages/a]"
+                                     + " " * (len("packages/*") - len("packages/a"))))
+    os.utime(config, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (config.stat().st_size, config.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert runs.indexed_setup() is None
+    assert sorted(session.open_workspace(load(config)).graph.packages) == ["a"]
+
+
+def test_a_manifest_changed_while_the_full_load_read_it_is_not_indexed(root: Path) -> None:
+    config = load(root / "shipyard.yaml")
+    before = index.signatures(root, config.path.resolve(), ["packages/*"])
+    graph = fresh_graph(root)
+    package(root, "c", {"a": "*"})  # after the signatures were taken: the graph may describe either version
+    assert not index.save(root, config.path.resolve(), ["packages/*"], ["package-lock.json"], "shipyard.yaml", {},
+                          graph, None, (False, "", 0), before, racy_seconds=0.0)
+    assert not index.index_file(root).exists()
+    assert index.save(root, config.path.resolve(), ["packages/*"], ["package-lock.json"], "shipyard.yaml", {},
+                      fresh_graph(root), None, (False, "", 0),
+                      index.signatures(root, config.path.resolve(), ["packages/*"]), racy_seconds=0.0)
+    assert indexed_graph(root) == fresh_graph(root)
+
+
+def test_damaged_tasks_cost_a_run_its_shortcut_but_not_affected(root: Path) -> None:
+    build_index(root)
+    core, _, _ = index.index_file(root).read_text().partition("\n")
+    index.index_file(root).write_text(core + "\n{not json")
+    assert indexed_graph(root) == fresh_graph(root)  # the first line is intact
+    assert runs.indexed_setup() is None  # and `monorepo.run` loads the configuration

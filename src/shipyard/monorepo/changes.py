@@ -10,12 +10,14 @@ import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shipyard.commands import git as git_cmd
 from shipyard.commands import workspace as ws_cmd
 from shipyard.errors import ShipyardError
-from shipyard.facts.workspace import parse_bool, parse_nul_list
-from shipyard.run.base import Runner
+
+if TYPE_CHECKING:
+    from shipyard.run.base import Runner
 
 DEFAULT_BASES = ("origin/main", "main")
 TIMEOUT = 60.0
@@ -27,6 +29,12 @@ class Changes:
     merge_base: str
     head: str
     files: tuple[str, ...]
+
+
+def _paths(output: str) -> list[str]:
+    """Paths from a `-z` git listing, as facts.workspace.parse_nul_list reads them; here so that the fast path
+    does not import the manifest parsers (and tomllib) with it."""
+    return [p for p in output.split("\0") if p]
 
 
 def _git(runner: Runner, argv: list[str], cwd: Path) -> tuple[bool, str]:
@@ -45,6 +53,8 @@ def git_prefix(runner: Runner, root: Path) -> str:
 
 
 def _is_shallow(runner: Runner, root: Path) -> bool:
+    from shipyard.facts.workspace import parse_bool
+
     ok, out = _git(runner, git_cmd.is_shallow(), root)
     return ok and parse_bool(out)
 
@@ -86,52 +96,66 @@ def _check_refs(base: str | None, head: str | None) -> None:
 
 def start_changes(runner: Runner, root: Path, base: str | None = None,
                   head: str | None = None) -> Callable[[], Changes]:
-    """`changes_since`, started now on background threads; call the result to wait for it.
+    """`changes_since`, started now: its git calls run on threads; call the result to wait for it.
 
-    Lets the caller do other work (load the workspace index) while git answers.
+    Lets the caller do other work (import, load the workspace index) while git answers.
     """
     from concurrent.futures import ThreadPoolExecutor
 
     _check_refs(base, head)
-    pool = ThreadPoolExecutor(max_workers=1)
-    quick = pool.submit(_all_at_once, runner, root, base, head)
+    calls = _quick_calls(base, head)
+    pool = ThreadPoolExecutor(max_workers=len(calls))
+    answers = [pool.submit(_git, runner, argv, root) for argv in calls]
     pool.shutdown(wait=False)
 
     def wait() -> Changes:
-        return quick.result() or changes_since(runner, root, base, head, quick=False)
+        return _quick_changes([a.result() for a in answers], base, head) \
+            or changes_since(runner, root, base, head, quick=False)
 
     return wait
 
 
+def _quick_calls(base: str | None, head: str | None) -> list[list[str]]:
+    """The happy path as one round of concurrent git calls: the merge base (which also proves both refs), the
+    changed files and (without `head`) the untracked files, all relative to the working directory.
+    The slowest (the untracked files: a walk of the whole tree) is started first."""
+    base_ref, head_ref = base or DEFAULT_BASES[0], head or "HEAD"
+    # `--merge-base` (git 2.30+) diffs from the merge base in the same call; `a...b` does so between commits.
+    # `--relative`: paths from the working directory, and none outside it (as `ls-files` lists them)
+    diff = ["git", "diff", "--name-only", "-z", "--no-renames", "--relative"]
+    diff += ["--merge-base", base_ref] if head is None else [f"{base_ref}...{head_ref}"]
+    return ([ws_cmd.untracked_files()] if head is None else []) + [git_cmd.merge_base(base_ref, head_ref), diff]
+
+
+def _quick_changes(results: list[tuple[bool, str]], base: str | None, head: str | None) -> Changes | None:
+    """The answers of `_quick_calls`; None when any of them failed: then `changes_since` asks step by step, for
+    a clear error."""
+    if not all(ok for ok, _ in results):
+        return None
+    outputs = [out for _, out in results]
+    untracked = _paths(outputs.pop(0)) if head is None else []
+    merge_base, diff = outputs[0].strip(), outputs[1]
+    if not merge_base:
+        return None
+    base_ref, head_ref = base or DEFAULT_BASES[0], head or "HEAD"
+    files = _paths(diff) + untracked
+    return Changes(base=base_ref, merge_base=merge_base, head=head_ref if head else "HEAD + working tree",
+                   files=tuple(sorted(set(files))))
+
+
 def _all_at_once(runner: Runner, root: Path, base: str | None, head: str | None) -> Changes | None:
-    """The happy path as one round of concurrent git calls (refs and prefix, merge base, changed files,
-    untracked files). None when any of them failed: then `changes_since` asks step by step, for a clear error."""
     from concurrent.futures import ThreadPoolExecutor
 
-    base_ref, head_ref = base or DEFAULT_BASES[0], head or "HEAD"
-    # `--merge-base` (git 2.30+) diffs from the merge base in the same call; `a...b` does so between commits
-    diff = ["git", "diff", "--name-only", "-z", "--no-renames", "--merge-base", base_ref] if head is None \
-        else ["git", "diff", "--name-only", "-z", "--no-renames", f"{base_ref}...{head_ref}"]
-    calls = [ws_cmd.resolve_refs(f"{base_ref}^{{commit}}", f"{head_ref}^{{commit}}"),
-             git_cmd.merge_base(base_ref, head_ref), diff]
-    if head is None:
-        calls.append(ws_cmd.untracked_files())
+    calls = _quick_calls(base, head)
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
         results = list(pool.map(lambda argv: _git(runner, argv, root), calls))
-    if not all(ok for ok, _ in results) or len(results[0][1].split("\n")) < 3 or not results[1][1].strip():
-        return None
-    prefix = results[0][1].split("\n")[0].rstrip("/")
-    files = parse_nul_list(results[2][1])
-    if prefix:
-        files = [f[len(prefix) + 1:] for f in files if f.startswith(prefix + "/")]
-    if head is None:
-        files += parse_nul_list(results[3][1])
-    return Changes(base=base_ref, merge_base=results[1][1].strip(),
-                   head=head_ref if head else "HEAD + working tree", files=tuple(sorted(set(files))))
+    return _quick_changes(results, base, head)
 
 
 def changes_since(runner: Runner, root: Path, base: str | None = None, head: str | None = None,
                   quick: bool = True) -> Changes:
+    from shipyard.facts.workspace import parse_nul_list
+
     _check_refs(base, head)
     everything = _all_at_once(runner, root, base, head) if quick else None
     if everything is not None:

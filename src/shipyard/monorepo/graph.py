@@ -6,9 +6,13 @@ import heapq
 import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
+from typing import TYPE_CHECKING
 
 from shipyard.errors import ShipyardError
-from shipyard.facts.workspace import Manifest, normalize_python_name
+
+if TYPE_CHECKING:  # manifests are parsed only on a full load; the indexed paths never import the parsers
+    from shipyard.facts.workspace import Manifest
 
 
 class WorkspaceError(ShipyardError):
@@ -32,6 +36,8 @@ class Graph:
     packages: dict[str, Package]  # by name, ordered by directory
     deps: dict[str, tuple[str, ...]]  # name -> direct dependencies
     why: dict[tuple[str, str], str] = field(default_factory=dict)  # (pkg, dep) -> where the edge comes from
+    # `order()`, once computed (or checked, from the index); not part of the graph's identity
+    _order: list[str] = field(default_factory=list, compare=False, repr=False)
 
     def dependents(self) -> dict[str, tuple[str, ...]]:
         out: dict[str, list[str]] = {name: [] for name in self.packages}
@@ -64,7 +70,18 @@ class Graph:
 
     def order(self) -> list[str]:
         """Dependencies before dependents; ties broken by directory order (stable, deterministic)."""
-        return topological(self.deps, list(self.packages))
+        if not self._order:
+            self._order.extend(topological(self.deps, list(self.packages)))
+        return list(self._order)
+
+    def is_order(self, names: list[str]) -> bool:
+        """Whether `names` lists every package once, each after all of its dependencies."""
+        seen: set[str] = set()
+        for name in names:
+            if name in seen or name not in self.deps or any(d not in seen for d in self.deps[name]):
+                return False
+            seen.add(name)
+        return len(seen) == len(self.packages)
 
     def find(self, ref: str) -> Package | None:
         """A package by name, by directory, or by normalised Python name."""
@@ -74,6 +91,8 @@ class Graph:
         for package in self.packages.values():
             if package.dir == ref_dir:
                 return package
+        from shipyard.facts.workspace import normalize_python_name
+
         normal = normalize_python_name(ref)
         return self.packages.get(normal) if normal != ref else None
 
@@ -104,27 +123,27 @@ def find_cycle(deps: Mapping[str, Iterable[str]]) -> list[str] | None:
 
 
 def topological(deps: Mapping[str, Iterable[str]], order_hint: list[str]) -> list[str]:
-    """Kahn's algorithm; nodes become ready in `order_hint` order. Raises on a cycle."""
-    pending = {node: len(set(deps[node])) for node in order_hint}
-    users: dict[str, list[str]] = {node: [] for node in order_hint}
+    """The standard library's TopologicalSorter; of the nodes ready at once, the first in `order_hint` goes first
+    (so the order is deterministic). Raises on a cycle, naming it as `find_cycle` does."""
+    sorter: TopologicalSorter[str] = TopologicalSorter()
     for node in order_hint:
-        for dep in set(deps[node]):
-            users[dep].append(node)
+        sorter.add(node, *deps[node])
+    try:
+        sorter.prepare()
+    except CycleError:
+        cycle = find_cycle({n: deps[n] for n in order_hint}) or []
+        raise WorkspaceError(f"dependency cycle: {' -> '.join(cycle)}",
+                             hint="remove one of these dependencies") from None
     rank = {node: i for i, node in enumerate(order_hint)}
-    ready = [(rank[n], n) for n, count in pending.items() if count == 0]
+    ready = [(rank[n], n) for n in sorter.get_ready()]
     heapq.heapify(ready)
     out: list[str] = []
     while ready:
-        _, node = heapq.heappop(ready)
+        node = heapq.heappop(ready)[1]
         out.append(node)
-        for user in users[node]:
-            pending[user] -= 1
-            if pending[user] == 0:
-                heapq.heappush(ready, (rank[user], user))
-    if len(out) != len(order_hint):
-        cycle = find_cycle({n: deps[n] for n in order_hint if pending[n] > 0}) or []
-        raise WorkspaceError(f"dependency cycle: {' -> '.join(cycle)}",
-                             hint="remove one of these dependencies")
+        sorter.done(node)
+        for user in sorter.get_ready():
+            heapq.heappush(ready, (rank[user], user))
     return out
 
 
@@ -144,6 +163,8 @@ def build_graph(manifests: Mapping[str, Manifest], extra_deps: Mapping[str, Iter
                                  hint="rename one in its package.json or pyproject.toml")
         packages[name] = Package(name, directory, manifest.language, manifest.scripts)
         by_dir[directory] = name
+    from shipyard.facts.workspace import normalize_python_name
+
     python_names = {normalize_python_name(n): n for n, p in packages.items() if p.language == "python"}
     deps: dict[str, set[str]] = {name: set() for name in packages}
     why: dict[tuple[str, str], str] = {}

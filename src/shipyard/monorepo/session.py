@@ -11,12 +11,12 @@ from shipyard.monorepo import index
 from shipyard.monorepo.affected import Affected
 from shipyard.monorepo.changes import Changes, changes_since, start_changes
 from shipyard.monorepo.graph import Graph, WorkspaceError
-from shipyard.monorepo.workspace import Workspace, discover
-from shipyard.run.base import Runner
 
 if TYPE_CHECKING:
     from shipyard.config.loader import Config
     from shipyard.monorepo.taskgraph import TaskDef
+    from shipyard.monorepo.workspace import Workspace
+    from shipyard.run.base import Runner
 
 
 def _overrides_deps(config: Config) -> dict[str, tuple[str, ...]]:
@@ -32,12 +32,15 @@ def open_workspace(config: Config) -> Workspace:
     settings = config.project.workspace
     root, config_path = config.root, config.path.resolve()
     extra = _overrides_deps(config)
+    from shipyard.monorepo.workspace import Workspace, discover
+
     snap = index.load(root, config_path)
     if (snap is not None and list(snap.patterns) == list(settings.packages)
             and list(snap.global_inputs) == list(settings.global_inputs) and snap.overrides_deps == extra):
         return Workspace(root=root, config=settings, graph=snap.graph, config_name=config.path.name)
     from shipyard.monorepo.taskgraph import all_tasks
 
+    before = index.signatures(root, config_path, list(settings.packages))  # what the discovery is about to read
     ws = discover(root, settings, config.path.name)
     try:
         tasks: dict[str, dict[str, TaskDef]] | None = all_tasks(settings, ws.graph, ws.config_name)
@@ -45,7 +48,7 @@ def open_workspace(config: Config) -> Workspace:
         tasks = None  # `monorepo.run` says why, from the full path, every time
     cache = (settings.cache.enabled, settings.cache.dir, settings.cache.max_size_mb * 1024 * 1024)
     index.save(root, config_path, list(settings.packages), list(settings.global_inputs), _config_rel(config),
-               extra, ws.graph, tasks, cache)
+               extra, ws.graph, tasks, cache, before)
     return ws
 
 
@@ -68,9 +71,12 @@ def _affected_from(changes: Changes, graph: Graph, global_inputs: list[str] | tu
 
 
 def find_affected(config: Config, runner: Runner, base: str | None = None, head: str | None = None,
-                  workspace: Workspace | None = None) -> Affected:
+                  workspace: Workspace | None = None, changes: Callable[[], Changes] | None = None) -> Affected:
+    """What is affected since `base`; `changes`, when given, is git's answer already asked (`start_changes`)."""
     ws = workspace or open_workspace(config)
-    return affected_in(runner, config.root, ws.graph, ws.config.global_inputs, _config_rel(config), base, head)
+    if changes is None:
+        return affected_in(runner, config.root, ws.graph, ws.config.global_inputs, _config_rel(config), base, head)
+    return _affected_from(changes(), ws.graph, ws.config.global_inputs, _config_rel(config))
 
 
 def find_affected_indexed(runner: Runner, base: str | None = None, head: str | None = None,

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shipyard.facts.workspace import Manifest, ManifestError, parse_package_json, parse_pyproject
-from shipyard.monorepo.globs import GlobSet
 from shipyard.monorepo.graph import Graph, Package, WorkspaceError, build_graph
+from shipyard.monorepo.index import candidate_dirs
 
 if TYPE_CHECKING:  # pydantic is not imported on the indexed paths
     from shipyard.config.workspace import WorkspaceConfig
 
 MANIFESTS = (("package.json", parse_package_json), ("pyproject.toml", parse_pyproject))
-SKIP_DIRS = frozenset({"node_modules", ".git", ".venv", "venv", "__pycache__", ".shipyard"})
 
 
 @dataclass(frozen=True)
@@ -28,30 +26,6 @@ class Workspace:
     @property
     def packages(self) -> dict[str, Package]:
         return self.graph.packages
-
-
-def _matches(root: Path, pattern: str) -> list[str]:
-    """Directories matching one glob; `dir/*` (the common case) is a single scandir."""
-    head, _, last = pattern.rpartition("/")
-    if last == "*" and not any(ch in head for ch in "*?["):
-        try:
-            entries = list(os.scandir(root / head if head else root))
-        except OSError:
-            return []
-        return [f"{head}/{e.name}" if head else e.name for e in entries if e.is_dir()]
-    return [p.relative_to(root).as_posix() for p in root.glob(pattern) if p.is_dir()]
-
-
-def _candidate_dirs(root: Path, patterns: list[str]) -> list[str]:
-    excludes = GlobSet([p.removeprefix("!") for p in patterns if p.startswith("!")])
-    found: set[str] = set()
-    for pattern in (p for p in patterns if not p.startswith("!")):
-        for rel in _matches(root, pattern.rstrip("/")):
-            if any(part in SKIP_DIRS or part.startswith(".") for part in rel.split("/")):
-                continue
-            if not (excludes and excludes.match(rel)):
-                found.add(rel)
-    return sorted(found)
 
 
 def read_manifest(root: Path, rel: str) -> Manifest | None:
@@ -73,7 +47,7 @@ def read_manifest(root: Path, rel: str) -> Manifest | None:
 
 def discover(root: Path, config: WorkspaceConfig, config_name: str = "shipyard.yaml") -> Workspace:
     manifests: dict[str, Manifest] = {}
-    for rel in _candidate_dirs(root, config.packages):
+    for rel in candidate_dirs(root, config.packages):
         manifest = read_manifest(root, rel)
         if manifest is not None:
             manifests[rel] = manifest

@@ -17,7 +17,7 @@ from shipyard.tasks._base import checked_platform, load_config, task
 
 ENV_HELP = "a `target: vm` environment of shipyard.yaml (or `sandbox` after `invoke sandbox.up`)"
 DEPLOY_HELP = {
-    "env": ENV_HELP,
+    "env": "a VM environment (blue/green on its hosts; `sandbox` after `invoke sandbox.up`) or a Kubernetes one",
     "sha": "release to deploy: an image tag / git SHA already built (default: HEAD, built and pushed if needed)",
     "yes": "confirm a deploy to an environment that requires approval (production)",
     "dry_run": "print the plan and the exact commands per host (facts are read, nothing changes)",
@@ -135,7 +135,24 @@ def _print_boot(reports: list[Any], dry_run: bool) -> list[str]:
 def deploy(c: Any, env: str | None = None, sha: str | None = None, yes: bool = False, dry_run: bool = False,
            wait: float = 0.0, force: bool = False, build_arg: list[str] | None = None,
            allow_dirty: bool = False, platform: str | None = None, json: bool = False) -> None:
-    """Blue/green deploy of a release to every host of an environment, without dropping a request."""
+    """Deploy a release to an environment: blue/green on every VM without dropping a request, or (for a Kubernetes
+    environment) the same release step then k8s.deploy."""
+    from shipyard.targets.kinds import unsupported
+    from shipyard.tasks.status import kind
+
+    found = kind(env)
+    if found == "kubernetes" and env is not None:
+        for flag, given in (("--wait", wait), ("--force", force), ("--json", json)):
+            if given:
+                raise unsupported(f"deploy {flag}", env, found, f"run `invoke deploy --env {env}` without {flag}")
+        from shipyard.tasks import k8s
+
+        k8s.deploy(c, env=env, sha=sha, dry_run=dry_run, allow_dirty=allow_dirty, yes=yes, build_arg=build_arg,
+                   platform=platform)
+        return
+    if found == "compose" and env is not None:
+        raise unsupported("deploy", env, found, f"a compose environment runs your working tree: `invoke docker.up"
+                                                f" --env {env}`")
     run_deploy(env, sha, yes, dry_run, wait, force, build_arg, allow_dirty, platform, json)
 
 

@@ -17,7 +17,7 @@ from shipyard.tasks._base import task
 
 @task(default=True, help={
     "sha": "release to go back to (a SHA or its first characters); default: the one before the live release",
-    "env": "a `target: vm` environment (default: $SHIPYARD_ENV; required, never guessed)",
+    "env": "a VM or Kubernetes environment (default: $SHIPYARD_ENV; required, never guessed)",
     "yes": "confirm a rollback of an environment that requires approval (production)",
     "dry_run": "print the plan and the exact commands per host and change nothing",
     "wait": "seconds to wait for another deploy's lock instead of failing at once (default 0)",
@@ -30,13 +30,27 @@ def rollback(c: Any, sha: str | None = None, env: str | None = None, yes: bool =
 
     from shipyard.report import plan_needs_dry_run
     from shipyard.targets import droplets
+    from shipyard.targets.kinds import unsupported
     from shipyard.targets.progress import Progress
     from shipyard.targets.vmadmin import rollback_request, show_plan
     from shipyard.targets.vmenv import env_files
     from shipyard.tasks.deploy import approve, target_for
+    from shipyard.tasks.status import kind
 
+    env = env or os.environ.get("SHIPYARD_ENV")  # no environment: refused, never guessed
+    found = kind(env)
+    if found == "kubernetes" and env is not None:
+        if wait or json:
+            raise unsupported("rollback --wait/--json", env, found, f"run `invoke rollback --env {env}` without them")
+        from shipyard.tasks import k8s
+
+        k8s.rollback(c, env=env, sha=sha, dry_run=dry_run, yes=yes)
+        return
+    if found == "compose" and env is not None:
+        raise unsupported("rollback", env, found, "a compose environment runs your working tree: check out the"
+                                                  f" commit, then `invoke docker.up --env {env}`")
     plan_needs_dry_run(json, dry_run)
-    config, target = target_for(env or os.environ.get("SHIPYARD_ENV"))  # no environment: refused, never guessed
+    config, target = target_for(env)
     approve(target, "rollback", yes, dry_run)
     apps_env, _ = env_files(config, target.env_name, target.env, target.services)
     request = replace(rollback_request(target, sha, wait_lock=wait), env_contents=apps_env)
