@@ -132,6 +132,11 @@ def runner(dry_run: bool = False) -> Any:
     return DryRunRunner() if dry_run else LocalRunner()
 
 
+def build_args(values: list[str] | None) -> dict[str, str]:
+    """Repeated --build-arg KEY=VALUE flags as a mapping (a value without `=` is not an assignment: ignored)."""
+    return dict(a.split("=", 1) for a in (values or []) if "=" in a)
+
+
 def checked_platform(value: str | None) -> str | None:
     """A --platform flag's value, checked like build.platform (None when the flag was not given)."""
     from shipyard.config.schema import PLATFORM_RE

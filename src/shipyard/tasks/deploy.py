@@ -13,7 +13,7 @@ from typing import Any
 from invoke.collection import Collection
 
 from shipyard.report import JSON_HELP
-from shipyard.tasks._base import checked_platform, load_config, task
+from shipyard.tasks._base import build_args, checked_platform, load_config, task
 
 ENV_HELP = "a `target: vm` environment of shipyard.yaml (or `sandbox` after `invoke sandbox.up`)"
 DEPLOY_HELP = {
@@ -88,9 +88,9 @@ def run_deploy(env: str | None, sha: str | None = None, yes: bool = False, dry_r
                                 hint="commit your changes first")
     # every secret and environment value is resolved before anything is built or pushed
     apps_env, accessories_env = env_files(config, target.env_name, target.env, target.services)
-    args = dict(a.split("=", 1) for a in (build_arg or []) if "=" in a)
-    refs = images.ship(target, release, root=config.root, dry_run=dry_run, build=not sha, build_args=args,
-                       environ=os.environ, platform=platform, builder=LocalRunner(echo=build_progress), say=say)
+    refs = images.ship(target, release, root=config.root, dry_run=dry_run, build=not sha,
+                       build_args=build_args(build_arg), environ=os.environ, platform=platform,
+                       builder=LocalRunner(echo=build_progress), say=say)
     request = droplets.Request(action="deploy", release=release.tag, images=refs, force=force, wait_lock=wait,
                                env_contents=apps_env)
     reports = accessories_of(target, accessories_env, say).boot(dry_run=dry_run) if target.env.accessories else []

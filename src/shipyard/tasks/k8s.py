@@ -109,16 +109,16 @@ def deploy(c: Any, env: str | None = None, sha: str | None = None, dry_run: bool
     from shipyard.run import LocalRunner
     from shipyard.targets import images
     from shipyard.targets.shipping import Shipping
-    from shipyard.tasks._base import checked_platform
+    from shipyard.tasks._base import build_args, checked_platform
     from shipyard.tasks.docker import build_progress
 
     target = _target(env, dry_run, change="k8s.deploy", yes=yes)
     platform = checked_platform(platform)
     release = _release(target, sha, allow_dirty)
     target.preflight(changes=True)  # the cluster and its context first: nothing is built for a refused deploy
-    args = dict(a.split("=", 1) for a in (build_arg or []) if "=" in a)
     images.ship(Shipping.for_environment(target.config, target.env_name), release, root=target.root,
-                dry_run=dry_run, build=not sha, build_args=args, environ=os.environ, platform=platform,
+                dry_run=dry_run, build=not sha, build_args=build_args(build_arg), environ=os.environ,
+                platform=platform,
                 builder=LocalRunner(echo=build_progress))
     target.deploy(release, checked=True)
 
@@ -164,24 +164,15 @@ def secrets(c: Any, env: str | None = None, dry_run: bool = False, yes: bool = F
           f"{'would be ' if dry_run else ''}written (values not shown)")
 
 
-@task(help={"env": ENV_HELP, "json": "print one JSON document (schema shipyard.k8s-releases/v1)"})
+@task(help={"env": ENV_HELP, "json": JSON_HELP.format(kind="k8s-releases")})
 def releases(c: Any, env: str | None = None, json: bool = False) -> None:
     """The releases the cluster remembers: Helm revisions, or each Deployment's rollout revisions."""
-    import json as json_lib
+    from shipyard.report import dumps
+    from shipyard.report.k8s import k8s_releases_doc, k8s_releases_lines
 
     target = _target(env)
     rows = target.history()
-    if json:
-        print(json_lib.dumps({"schema": "shipyard.k8s-releases/v1", "environment": target.env_name,
-                              "revisions": [{"workload": r.workload, "revision": r.revision, "release": r.release,
-                                             "created": r.created, "live": r.live, "detail": r.detail}
-                                            for r in rows]}, indent=2, sort_keys=True))
-        return
-    if not rows:
-        print(f"no releases in namespace {target.env.namespace} (context {target.env.context})")
-    for r in rows:
-        print(f"{r.workload}  rev {r.revision:<3} {r.release or '(not a Shipyard release)':<14} {r.created[:19]}"
-              f"{'  live' if r.live else ''}{'  ' + r.detail if r.detail else ''}")
-
+    print(dumps(k8s_releases_doc(target.env_name, rows)) if json
+          else "\n".join(k8s_releases_lines(target.env.context, target.env.namespace, rows)))
 
 ns = Collection("k8s", render, validate, diff, deploy, status, releases, rollback, logs, secrets)
