@@ -50,12 +50,14 @@ class Runs:
 def compile_shipyard() -> None:
     """Byte-compile Shipyard's modules, as `pip install` does, before timing `invoke`. Invoke turns writing
     bytecode off (sys.dont_write_bytecode), so in an editable install a module edited since its .pyc was written
-    would otherwise be compiled again on every timed run."""
+    would otherwise be compiled again on every timed run. The assets are programs sent to hosts as text, never
+    imported: they are left alone (a __pycache__ among them would be a stray file next to the host programs)."""
     import compileall
+    import re
 
     import shipyard
 
-    compileall.compile_dir(Path(shipyard.__file__).parent, quiet=1)
+    compileall.compile_dir(Path(shipyard.__file__).parent, quiet=1, rx=re.compile(r"[/\\]assets[/\\]"))
 
 
 def short(exc: BaseException) -> str:
