@@ -77,7 +77,10 @@ def test_failure_inside_watch_window_switches_back(bed: Bed, state: HostState) -
     result, report = under_load(bed, {A, FLAKY}, "deploy", "--env", "sandbox", "--sha", FLAKY)
     output = result.stdout + result.stderr
     assert result.returncode != 0
-    assert "went down inside the watch window" in output and "switched-back" in output, output
+    # Two judges watch the window and either may see FLAKY first: HAProxy's health check ("went down") or its
+    # counters of real requests (FLAKY's 500s before the check takes it out). Both must switch back.
+    caught = ("went down inside the watch window", "real requests inside the watch window")
+    assert any(reason in output for reason in caught) and "switched-back" in output, output
     assert report.releases[FLAKY] > 0, report.summary()  # it did take traffic before failing
     assert report.last_seen[FLAKY] < report.last_seen[A]  # and A has it back
     # FLAKY answers 500 to real requests from the moment its readiness fails. HAProxy's checks (every 250 ms,
