@@ -1,6 +1,7 @@
 """Start-up cost of the CLIs: `invoke --list` and `shipyard --list` as a ratio to bare `invoke --version`.
 
-Target: <= 2x (median run over median baseline). Task modules import heavy libraries (fabric, pydantic,
+Targets: <= 2x (median run over median baseline); `invoke rollback --help` and `invoke deploy.status --help`
+<= 1.5x. Task modules import heavy libraries (fabric, pydantic,
 rich) lazily inside task bodies. Each row shows the median and the worst of N fresh processes;
 a command that fails or hangs is a miss, not a dropped run.
 Run: .venv/bin/python bench/bench_startup.py [--runs N]
@@ -18,6 +19,7 @@ from _stats import Row, Runs, main_of, repeat, stopwatch
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 TARGET = 2.0
+HELP_TARGET = 1.5  # `invoke rollback --help`, `invoke deploy.status --help`
 
 
 def command(argv: list[str]) -> None:
@@ -40,6 +42,10 @@ def rows(argv: list[str] | None = None) -> list[Row]:
         runs = measure(cmd, args.runs)
         out.append(Row.of(name, runs, unit="ms", scale=1000))
         out.append(Row.ratio(f"{name} / invoke --version", runs, baseline, limit=TARGET))
+    for name in ("rollback", "deploy.status"):  # issue 11: the commands an incident starts with
+        runs = measure([str(BIN / "invoke"), name, "--help"], args.runs)
+        out.append(Row.of(f"invoke {name} --help", runs, unit="ms", scale=1000))
+        out.append(Row.ratio(f"invoke {name} --help / invoke --version", runs, baseline, limit=HELP_TARGET))
     return out
 
 

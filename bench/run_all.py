@@ -35,6 +35,7 @@ BENCHES: dict[str, tuple[str, list[str]]] = {
     "turbo": ("bench_turbo", []),
     "docker": ("bench_docker", []),
     "deploy": ("bench_deploy", []),
+    "rollback": ("bench_rollback", []),
     "deploy-reference": ("bench_deploy_reference", []),
 }
 

@@ -105,6 +105,9 @@ def bed(tmp_path_factory: pytest.TempPathFactory, fixture_images: dict[str, str]
     envs: dict[str, Any] = {
         f"pair-{policy}": {**pair, "deploy": {"health_timeout": 20, "watch_window": 2, "on_host_failure": policy}}
         for policy in ("abort", "continue")}
+    for policy in ("standby", "stop"):  # the previous colour kept after the watch window (deploy.previous_colour)
+        envs[f"keep-{policy}"] = {**pair, "hosts": pair["hosts"][:1],
+                                  "deploy": {"health_timeout": 20, "watch_window": 1, "previous_colour": policy}}
     envs["retain2"] = {**pair, "hosts": pair["hosts"][:1],
                        "overrides": {"registry": {"address": REGISTRY, "insecure": True, "retain": 2}}}
     (root / "shipyard.yaml").write_text(CONFIG + "environments: " + json.dumps(envs) + "\n")

@@ -57,6 +57,46 @@ def test_deploy_then_rollback_under_load_drop_nothing(bed: Bed, state: HostState
     assert state.ledger()[-1]["action"] == "rollback"
 
 
+@pytest.mark.parametrize(("policy", "kept"), [("standby", ("running", "drain")), ("stop", ("exited", "maint"))])
+def test_a_kept_previous_colour_is_rolled_back_to_without_a_new_container(bed: Bed, state: HostState, policy: str,
+                                                                            kept: tuple[str, str]) -> None:
+    """deploy.previous_colour: after B's watch window, A's container stays (a standby out of traffic, or stopped);
+    `rollback` puts that same container back (a standby: no container started at all), under load, and B is
+    then the one kept. A plain deploy with the default policy removes the kept colour again."""
+    env = f"keep-{policy}"
+    ensure_live(bed, A)
+    deployed = bed.shipyard("deploy", "--env", env, "--sha", B)
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    containers = state.containers()
+    assert sorted(containers.values()) == sorted([("running", B), (kept[0], A)]), containers
+    a_name = next(name for name, (_, rel) in containers.items() if rel == A)
+    a_colour = a_name.rsplit("-", 1)[1]
+    assert state.servers()[a_colour][0] == kept[1], state.servers()
+    created = state.host.check_output(f"docker inspect --format '{{{{.Created}}}}' {a_name}")
+    status = bed.shipyard("status", "--env", env)
+    assert status.returncode == 0 and ("kept: standby" if policy == "standby" else "kept: stopped") in status.stdout, \
+        status.stdout + status.stderr
+
+    result, report = under_load(bed, {A, B}, "rollback", "--env", env, "--sha", A)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert_clean(report, 100)
+    assert report.last_seen[B] < report.last_seen[A], report.summary()
+    assert f"start app {A} as" not in output and "pull" not in state.ledger()[-1]["phases"]  # no new container
+    if policy == "stop":
+        assert "start the stopped" in output, output
+    else:
+        assert "start the stopped" not in output and "wait until the standby app/" in output, output
+    assert state.host.check_output(f"docker inspect --format '{{{{.Created}}}}' {a_name}") == created  # the same one
+    containers = state.containers()
+    assert sorted(containers.values()) == sorted([("running", A), (kept[0], B)]), containers
+    last = state.ledger()[-1]
+    assert (last["action"], last["release"], last["outcome"]) == ("rollback", A, "ok")
+
+    ensure_live(bed, A)  # converged, default policy: the kept colour is removed
+    state.assert_serving(A)
+
+
 def test_broken_release_never_takes_traffic(bed: Bed, state: HostState) -> None:
     ensure_live(bed, A)
     result, report = under_load(bed, {A}, "deploy", "--env", "sandbox", "--sha", BROKEN)

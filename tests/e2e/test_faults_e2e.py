@@ -41,6 +41,10 @@ SHIPYARD = str(Path(sys.executable).with_name("shipyard"))
 LANES = int(os.environ.get("SHIPYARD_FAULT_LANES", "2"))
 PULL_POINTS = {"before-pull", "after-pull"}
 STALE_POINTS = {f"{w}-{s}" for w in ("before", "after") for s in ("isolate-stale", "remove-stale")}
+# Steps that only a kept previous colour has (deploy.previous_colour): run in environments with that policy
+KEEP_POINTS = {f"{w}-{s}": env for w in ("before", "after")
+               for s, env in (("stop-old", "faults-stop"), ("standby-old", "faults-standby"),
+                              ("restart-kept", "faults-stop"))}
 
 
 def config(project: str, env: dict[str, Any]) -> str:
@@ -53,7 +57,14 @@ def config(project: str, env: dict[str, Any]) -> str:
             "    public: true\n"
             "    env: {LOG_LEVEL: info}\n"  # an env file to write: the env-file points exist
             "    release_command: 'test -n \"$SHIPYARD_RELEASE\"'\n"
-            f"environments:\n  faults: {json.dumps(env)}\n")
+            f"environments:\n  faults: {json.dumps(env)}\n"
+            f"  faults-stop: {json.dumps(keeping(env, 'stop'))}\n"
+            f"  faults-standby: {json.dumps(keeping(env, 'standby'))}\n")
+
+
+def keeping(env: dict[str, Any], policy: str) -> dict[str, Any]:
+    """The same environment keeping the previous colour (deploy.previous_colour)."""
+    return {**env, "deploy": {**env.get("deploy", {}), "previous_colour": policy}}
 
 
 @dataclass
@@ -163,13 +174,21 @@ def one(lane: Lane, action: str, point: str) -> tuple[bool, list[str]]:
             lane.on_vm(vm, "docker", "image", "rm", image(target), check=False)
     if point in STALE_POINTS:  # a killed deploy leaves the new colour's container behind
         lane.shipyard("deploy", "--env", "faults", "--sha", target, fault="kill@after-start")
+    command = ["deploy", "--env", KEEP_POINTS.get(point, "faults"), "--sha", target]
+    if point.endswith("-restart-kept"):  # the target kept stopped in the other colour, then a rollback to it
+        for args in (["deploy", "--env", "faults-stop", "--sha", target],
+                     ["rollback", "--env", "faults-stop", "--sha", lane.live]):
+            arranged = lane.shipyard(*args)
+            if arranged.returncode != 0:
+                problems.append(f"arranging a kept stopped colour: {' '.join(args)}: {tail(arranged)}")
+        command = ["rollback", "--env", "faults-stop", "--sha", target]
     loads = [LoadGenerator(vm.http_port, releases={A, B}, rate=15, clients=2, max_seconds=240, timeout=10)
              for vm in lane.vms]
     for load in loads:
         load.__enter__()
     try:
         time.sleep(0.3)
-        faulted = lane.shipyard("deploy", "--env", "faults", "--sha", target, fault=f"{action}@{point}")
+        faulted = lane.shipyard(*command, fault=f"{action}@{point}")
         fired = "fault injected" in faulted.stderr
         converged = lane.shipyard("deploy", "--env", "faults", "--sha", target)
         time.sleep(0.3)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
@@ -85,5 +86,13 @@ def test_every_step_of_a_plan_has_a_listed_point() -> None:
     assert {"pull", "env-file", "release-command", "isolate-stale", "remove-stale", "drain-new", "start", "healthy",
             "hook", "switch", "record", "verify-proxy", "verify-http", "watch", "isolate-old",
             "remove-old"} <= set(points)
+    # the steps of a kept previous colour: stopped or a standby after the watch window, a stopped one restarted
+    for policy in ("stop", "standby"):
+        points += [step.point for step in bg.describe(plan, replace(ctx, previous_colour=policy))]  # type: ignore[arg-type]
+    stopped = {**containers, "green": replace(containers["green"], release="b", image="r/app:b", state="exited")}
+    rollback = bg.plan_host("h1", [desired], {"app": replace(observed, containers=stopped)}, reuse=True)
+    points += [step.point for step in bg.describe(rollback, replace(ctx, previous_colour="stop"))]
+    assert {"stop-old", "standby-old", "restart-kept"} <= set(points)
+    assert set(points) <= set(faults.STEPS), set(points) - set(faults.STEPS)
     # a name that is not a step would be a point no deploy reaches: the list holds nothing else
     assert set(faults.STEPS) - set(points) == {"lock", "ledger"}

@@ -72,7 +72,7 @@ def statuses() -> list[HostStatus]:
     lease = Lease(id="x", holder="bob@ci-runner", machine="ci-runner", pid=4242, reason="deploy 9a8b7c6d5e4f",
                   started=NOW - 30, expires=NOW + 60)
     healthy = HostStatus(LONG, services={"api": ("blue", A, "healthy"), "web": ("green", A, "healthy")},
-                         lock=lease, last=entry(A))
+                         kept={"api": ("green", B, "standby")}, lock=lease, last=entry(A))
     fresh = HostStatus("shipyard-ref-sandbox-4", services={"api": ("-", "-", "not deployed"),
                                                            "web": ("blue", "?", "unhealthy")})
     dead = HostStatus("shipyard-ref-sandbox-5", error="[shipyard-ref-sandbox-5] unreachable: connection refused")
@@ -86,8 +86,10 @@ def test_status_document() -> None:
     healthy, fresh, dead = doc["hosts"]
     assert set(healthy) == {"host", "error", "services", "lock", "last"} == set(dead)
     assert healthy["error"] is None
-    assert healthy["services"] == [{"service": "api", "colour": "blue", "release": A, "health": "healthy"},
-                                   {"service": "web", "colour": "green", "release": A, "health": "healthy"}]
+    assert healthy["services"] == [
+        {"service": "api", "colour": "blue", "release": A, "health": "healthy",
+         "kept": {"colour": "green", "release": B, "state": "standby"}},
+        {"service": "web", "colour": "green", "release": A, "health": "healthy", "kept": None}]
     lock = healthy["lock"]
     assert (lock["holder"], lock["pid"], lock["reason"], lock["expired"]) == ("bob@ci-runner", 4242,
                                                                              "deploy 9a8b7c6d5e4f", False)
@@ -95,8 +97,8 @@ def test_status_document() -> None:
     assert lock["description"].startswith("held by bob@ci-runner (pid 4242)")
     assert healthy["last"]["release"] == A and healthy["last"]["duration"] == 3.75
     assert fresh["services"] == [
-        {"service": "api", "colour": None, "release": None, "health": "not deployed"},
-        {"service": "web", "colour": "blue", "release": None, "health": "unhealthy"}]  # "?" is no release either
+        {"service": "api", "colour": None, "release": None, "health": "not deployed", "kept": None},
+        {"service": "web", "colour": "blue", "release": None, "health": "unhealthy", "kept": None}]  # "?" is no release either
     assert fresh["lock"] is None and fresh["last"] is None
     assert dead == {"host": "shipyard-ref-sandbox-5", "error": statuses()[2].error, "services": [], "lock": None,
                     "last": None}
@@ -114,8 +116,9 @@ def test_status_plain_fits_80_columns_with_long_host_names() -> None:
     lines = status_lines(statuses()[:2], NOW)
     assert lines[0] == f"[{LONG}]"  # the whole name, once, on a line of its own
     assert lines[1].split() == ["api", A, "blue", "healthy"]
-    assert lines[3].startswith("  lock: held by bob@ci-runner")
-    assert lines[4] == f"  last: 2027-01-15 08:00:00 deploy {A} ok by alice@laptop"
+    assert lines[2].split() == [B, "green", "kept:", "standby"]  # under the live release, the one kept
+    assert lines[4].startswith("  lock: held by bob@ci-runner")
+    assert lines[5] == f"  last: 2027-01-15 08:00:00 deploy {A} ok by alice@laptop"
     assert "[shipyard-ref-sandbox-4]" in lines and "lock: free" in lines[-1]
     fits([line for line in lines if "lock:" not in line])  # the lock's sentence may wrap; no table row does
     dead = status_lines(statuses()[2:], NOW)
@@ -212,7 +215,7 @@ def test_plan_document_never_holds_a_secret() -> None:
     assert host["registry_login"] == {"address": "registry.example.com", "username": "ci", "config_dir": "/x/docker"}
     assert host["services"] == [{"service": "api", "live": None, "live_release": None, "target": "green",
                                  "release": B, "image": f"127.0.0.1:5000/demo/api:{B}", "pull": True,
-                                 "converged": False}]
+                                 "converged": False, "reuse": None}]
     steps = host["steps"]
     assert all(set(s) == {"phase", "kind", "what", "argv", "command", "stdin"} for s in steps)
     assert all(isinstance(s["argv"], list) and all(isinstance(a, str) for a in s["argv"]) for s in steps)

@@ -46,6 +46,11 @@ def stop(layout: HostLayout, service: str, colour: Colour, grace: int = 10) -> A
     return docker.stop(layout.container(service, colour), grace)
 
 
+def restart(layout: HostLayout, service: str, colour: Colour) -> Argv:
+    """Start a kept, stopped colour again (its container, image, labels and network alias are unchanged)."""
+    return docker.start(layout.container(service, colour))
+
+
 def ps(layout: HostLayout) -> Argv:
     """Every app container of the project (JSON lines)."""
     return docker.ps({"label": f"{LABEL_PROJECT}={layout.project}"})

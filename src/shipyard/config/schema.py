@@ -224,6 +224,10 @@ class DeployPolicy(Strict):
     # than this share of 5xx answers or unanswered requests, over at least 20 requests, switches back.
     max_error_rate: Annotated[float, Field(ge=0, le=1, strict=True)] = 0.05
     on_host_failure: Literal["abort", "continue"] = "abort"
+    # What becomes of the previous release's colour after the watch window: removed; stopped (a rollback starts
+    # it again: no pull, no new container); or kept running out of traffic as a standby, its health checks on (a
+    # rollback to it is a switch in the proxy). Stopped and standby keep the container and its image on the host.
+    previous_colour: Literal["remove", "stop", "standby"] = "remove"
     pre_cutover: dict[str, str] = {}
     require_approval: bool = False
 

@@ -20,6 +20,8 @@ from shipyard.facts.containers import Container
 from shipyard.facts.proxy import Counters, ServerState
 
 Kind = Literal["run", "admin", "wait", "verify", "watch"]
+Previous = Literal["remove", "stop", "standby"]  # deploy.previous_colour: what the old colour becomes
+Reuse = Literal["running", "stopped"]
 PHASES = ("lock", "release", "pull", "start", "healthy", "hook", "switch", "verify", "watch", "retire", "ledger")
 
 
@@ -56,6 +58,12 @@ class ServicePlan:
     stale_target: bool
     converged: bool
     persisted: Colour | None = None  # the live colour haproxy.cfg records (what a proxy restart would serve)
+    # A rollback to a release still on the host in the other colour (deploy.previous_colour stop or standby)
+    # reuses that container: "running" (a standby: a switch in the proxy) or "stopped" (started again).
+    reuse: Reuse | None = None
+    target_running: bool = False  # the other colour's container runs now (facts, for repairs)
+    target_release: str | None = None  # the release of the other colour's container, if there is one
+    target_admin: str | None = None  # the proxy's admin state of the other colour (ready, drain, maint)
 
     @property
     def service(self) -> str:
@@ -74,7 +82,8 @@ class HostPlan:
 
     @property
     def leftovers(self) -> tuple[ServicePlan, ...]:
-        """Converged services with a container left in the other colour (an interrupted deploy's)."""
+        """Converged services with a container in the other colour (an interrupted deploy's, or a kept previous
+        release's: which of the two, and what to do with it, depends on deploy.previous_colour)."""
         return tuple(s for s in self.services if s.converged and s.stale_target)
 
     @property
@@ -99,6 +108,7 @@ class Context:
     env_contents: Mapping[str, str] = field(default_factory=dict)  # service -> file text (may hold secrets)
     tls: haproxy.Tls | None = None  # HTTPS on the public frontend: part of every haproxy.cfg written
     docker_config: str | None = None  # pulls use this Docker config (the registry login) when set
+    previous_colour: Previous = "remove"  # deploy.previous_colour
 
     @property
     def probe_host(self) -> str:
@@ -137,7 +147,9 @@ def live_colour(facts: ServiceFacts) -> Colour | None:
     return None
 
 
-def plan_service(desired: Desired, facts: ServiceFacts, *, force: bool = False) -> ServicePlan:
+def plan_service(desired: Desired, facts: ServiceFacts, *, force: bool = False, reuse: bool = False) -> ServicePlan:
+    """`reuse`: a container of the desired release and image in the other colour may be put back as it is (a
+    rollback to a kept previous release); otherwise the other colour always gets a fresh container."""
     live = live_colour(facts)
     live_container = facts.containers.get(live) if live else None
     live_release = live_container.release if live_container else None
@@ -150,14 +162,23 @@ def plan_service(desired: Desired, facts: ServiceFacts, *, force: bool = False) 
         target = other(facts.persisted)
     else:
         target = "blue"
+    kept = facts.containers.get(target)
+    server = facts.servers.get(target)
+    reused: Reuse | None = None
+    if (reuse and not converged and kept is not None and kept.release == desired.release
+            and kept.image == desired.image and kept.state in {"running", "exited", "created"}):
+        reused = "running" if kept.running else "stopped"
     return ServicePlan(desired=desired, target=target, live=live, live_release=live_release,
-                       pull=not facts.image_present, stale_target=target in facts.containers,
-                       converged=converged, persisted=facts.persisted)
+                       pull=not facts.image_present and reused is None, stale_target=kept is not None,
+                       converged=converged, persisted=facts.persisted, reuse=reused,
+                       target_running=bool(kept and kept.running), target_release=kept.release if kept else None,
+                       target_admin=server.admin if server else None)
 
 
 def plan_host(host: str, desired: Sequence[Desired], facts: Mapping[str, ServiceFacts], *,
-              run_hooks: bool = False, force: bool = False) -> HostPlan:
-    services = tuple(plan_service(d, facts.get(d.service, ServiceFacts(d.service)), force=force) for d in desired)
+              run_hooks: bool = False, force: bool = False, reuse: bool = False) -> HostPlan:
+    services = tuple(plan_service(d, facts.get(d.service, ServiceFacts(d.service)), force=force, reuse=reuse)
+                     for d in desired)
     return HostPlan(host=host, services=services, run_hooks=run_hooks)
 
 
@@ -201,7 +222,29 @@ def _pull_and_env_steps(plan: ServicePlan, ctx: Context, env_phase: str) -> list
     return steps
 
 
+def reuse_steps(plan: ServicePlan, ctx: Context) -> list[Step]:
+    """Put a kept container of the release back in line: health checks on (drain), started when it was stopped,
+    healthy. A running standby already passes its checks, and the wait returns at its first look."""
+    d, t, layout = plan.desired, plan.target, ctx.layout
+    steps = []
+    if plan.target_admin != "drain":
+        steps.append(_admin("start", f"no traffic to {d.service}/{t}, health checks on (drain)",
+                            haproxy.prepare(d.service, t), ctx, d.service, t, "drain-new"))
+    if plan.reuse == "stopped":
+        steps.append(Step("start", "run", f"start the stopped {t} container of {d.service} {d.release} again",
+                          tuple(bg.restart(layout, d.service, t)), service=d.service, colour=t, timeout=60,
+                          name="restart-kept"))
+    kept = "standby" if plan.reuse == "running" else "restarted container"
+    steps.append(Step("healthy", "wait", f"wait until the {kept} {d.service}/{t} passes {d.readiness} "
+                                         f"(timeout {ctx.health_timeout:g}s)",
+                      tuple(haproxy.admin(layout)), input=haproxy.batch(haproxy.show_servers_state(d.service)),
+                      service=d.service, colour=t, timeout=ctx.health_timeout))
+    return steps
+
+
 def prepare_steps(plan: ServicePlan, ctx: Context) -> list[Step]:
+    if plan.reuse is not None:
+        return reuse_steps(plan, ctx)
     d, t, layout = plan.desired, plan.target, ctx.layout
     steps = []
     if plan.stale_target:  # out of the proxy first, then gone: no check can pass against it afterwards
@@ -285,6 +328,33 @@ def watch_step(plan: HostPlan, ctx: Context) -> Step | None:
 
 
 def retire_steps(plan: ServicePlan, ctx: Context) -> list[Step]:
+    """After the watch window, the old colour as deploy.previous_colour says: removed, stopped or a standby."""
+    d, old = plan.desired, other(plan.target)
+    if plan.live is None:  # nothing served before this release: nothing to retire (an empty colour is cleaned)
+        return _remove_old(plan, ctx)
+    return _keep_steps(d.service, old, plan.live_release or "none", ctx) or _remove_old(plan, ctx)
+
+
+def _keep_steps(service: str, colour: Colour, release: str, ctx: Context, *, running: bool = True) -> list[Step]:
+    """Keep `colour`'s container of `release` as deploy.previous_colour says (empty: remove it)."""
+    if ctx.previous_colour == "standby":
+        start = [] if running else [
+            Step("retire", "run", f"start the kept {colour} container of {service} again (standby)",
+                 tuple(bg.restart(ctx.layout, service, colour)), service=service, colour=colour, timeout=60,
+                 name="restart-kept")]
+        return [*start, _admin("retire", f"keep {service}/{colour} ({release}) running as a standby, out of traffic "
+                                 "(drain, health checks on)", haproxy.prepare(service, colour), ctx, service,
+                       colour, "standby-old")]
+    if ctx.previous_colour == "stop":
+        return [_admin("retire", f"take {service}/{colour} out of the proxy (maint)", haproxy.isolate(service, colour),
+                       ctx, service, colour, "isolate-old"),
+                Step("retire", "run", f"stop the {colour} container ({release}), kept for a rollback",
+                     tuple(bg.stop(ctx.layout, service, colour)), service=service, colour=colour, timeout=60,
+                     name="stop-old")]
+    return []
+
+
+def _remove_old(plan: ServicePlan, ctx: Context) -> list[Step]:
     d, old = plan.desired, other(plan.target)
     return [
         _admin("retire", f"take {d.service}/{old} out of the proxy (maint)", haproxy.isolate(d.service, old), ctx,
@@ -317,7 +387,14 @@ def repair_steps(plan: HostPlan, ctx: Context, live: dict[str, Colour | None]) -
     if plan.unrecorded:
         steps.append(_config_step(ctx, live, plan.unrecorded[0].service))
     for service in plan.leftovers:
-        steps += abandon_steps(service, ctx)
+        if ctx.previous_colour == "remove":
+            steps += abandon_steps(service, ctx)
+            continue
+        kept = service.target_running if ctx.previous_colour == "standby" else not service.target_running
+        wanted = "drain" if ctx.previous_colour == "standby" else "maint"
+        if not (kept and service.target_admin == wanted):  # not yet in the shape the policy keeps it in
+            steps += _keep_steps(service.service, service.target, service.target_release or "unknown", ctx,
+                                 running=service.target_running)
     return steps
 
 

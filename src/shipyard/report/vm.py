@@ -59,13 +59,21 @@ def entry_doc(entry: Entry) -> dict[str, Any]:
 def status_doc(env: str, statuses: Sequence[HostStatus], now: float) -> dict[str, Any]:
     hosts = []
     for st in statuses:
-        services = [{"service": svc, "colour": _known(colour), "release": _known(release), "health": health}
+        services = [{"service": svc, "colour": _known(colour), "release": _known(release), "health": health,
+                     "kept": _kept_doc(st.kept.get(svc))}
                     for svc, (colour, release, health) in sorted(st.services.items())]
         hosts.append({"host": st.host, "error": st.error, "services": [] if st.error else services,
                       "lock": lease_doc(st.lock, now) if st.lock and not st.error else None,
                       "last": entry_doc(st.last) if st.last and not st.error else None})
     return {"schema": schema("status"), "environment": env, "ok": not any(st.error for st in statuses),
             "hosts": hosts}
+
+
+def _kept_doc(kept: tuple[str, str, str] | None) -> dict[str, str] | None:
+    if kept is None:
+        return None
+    colour, release, state = kept
+    return {"colour": colour, "release": release, "state": state}
 
 
 def status_lines(statuses: Sequence[HostStatus], now: float) -> list[str]:
@@ -81,6 +89,9 @@ def status_lines(statuses: Sequence[HostStatus], now: float) -> list[str]:
         out.append(f"[{st.host}]")
         for svc, (colour, release, health) in sorted(st.services.items()):
             out.append(f"  {svc:<{svc_w}}  {release:<{rel_w}}  {colour:<{col_w}}  {health}")
+            if svc in st.kept:
+                k_colour, k_release, k_state = st.kept[svc]
+                out.append(f"  {'':<{svc_w}}  {k_release:<{rel_w}}  {k_colour:<{col_w}}  kept: {k_state}")
         out.append(f"  lock: {st.lock.describe(now) if st.lock else 'free'}")
         if st.last:
             last = st.last
@@ -216,7 +227,7 @@ def plan_lines(info: PlanInfo, hosts: Sequence[HostPlanView]) -> list[str]:
 def _service_doc(svc: ServicePlan) -> dict[str, Any]:
     return {"service": svc.service, "live": svc.live, "live_release": svc.live_release, "target": svc.target,
             "release": svc.desired.release, "image": svc.desired.image, "pull": svc.pull,
-            "converged": svc.converged}
+            "converged": svc.converged, "reuse": svc.reuse}
 
 
 def _step_doc(step: PlannedStep) -> dict[str, Any]:

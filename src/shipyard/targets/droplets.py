@@ -81,7 +81,8 @@ def context(target: Target, facts: HostFacts | None, request: Request) -> bg.Con
                       http_port=target.env.proxy.http_port, bind=target.env.proxy.bind,
                       health_timeout=target.env.deploy.health_timeout, watch_window=target.env.deploy.watch_window,
                       env_files={svc: layout.env_file(svc) for svc in request.env_contents},
-                      env_contents=request.env_contents, tls=target.tls, docker_config=target.docker_config)
+                      env_contents=request.env_contents, tls=target.tls, docker_config=target.docker_config,
+                      previous_colour=target.env.deploy.previous_colour)
 
 
 class Deployment:
@@ -200,7 +201,9 @@ class Deployment:
             assert run.facts is not None
             wants_hook = self.request.hooks and not hook_owner
             desired = self.target.desired(self.request.images, self.request.release, hooks=wants_hook)
-            run.plan = bg.plan_host(run.name, desired, run.facts.services, run_hooks=False, force=self.request.force)
+            # A rollback puts a kept previous release (deploy.previous_colour: stop, standby) back as it ran.
+            run.plan = bg.plan_host(run.name, desired, run.facts.services, run_hooks=False, force=self.request.force,
+                                    reuse=self.request.action == "rollback")
             if wants_hook and run.plan.changes and any(d.hook or d.release_command for d in desired):
                 run.plan = bg.HostPlan(run.plan.host, run.plan.services, run_hooks=True)
                 hook_owner.append(run.name)

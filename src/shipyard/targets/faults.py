@@ -27,10 +27,11 @@ ACTIONS = ("kill", "drop", "fail")
 #: Step names in the order a deploy (or rollback) runs them on a host. `lock` is taking the host's lease and
 #: `ledger` writing its entry (after which the lease is released); the others are the blue/green plan's steps
 #: (shipyard.plans.bluegreen.Step.point), some of which only exist when they have work to do (a pull when the
-#: image is missing, a release command or a hook when configured, removal of a stale container).
-STEPS = ("lock", "pull", "env-file", "release-command", "isolate-stale", "remove-stale", "drain-new", "start",
-         "healthy", "hook", "switch", "record", "verify-proxy", "verify-http", "watch", "isolate-old",
-         "remove-old", "ledger")
+#: image is missing, a release command or a hook when configured, removal of a stale container; with
+#: deploy.previous_colour stop or standby, keeping the old colour, and a rollback starting a kept stopped one).
+STEPS = ("lock", "pull", "env-file", "release-command", "isolate-stale", "remove-stale", "drain-new",
+         "restart-kept", "start", "healthy", "hook", "switch", "record", "verify-proxy", "verify-http", "watch",
+         "isolate-old", "remove-old", "stop-old", "standby-old", "ledger")
 POINTS = tuple(f"{when}-{step}" for step in STEPS for when in ("before", "after"))
 
 

@@ -11,6 +11,7 @@ from shipyard import imageref
 from shipyard.commands import bluegreen as bgc
 from shipyard.commands import docker as docker_cmd
 from shipyard.commands import hoststate
+from shipyard.commands.layout import other
 from shipyard.errors import ShipyardError
 from shipyard.facts import containers as container_facts
 from shipyard.facts.ledger import Entry, parse_ledger, releases
@@ -47,6 +48,8 @@ def _each(target: Target, body: Callable[[VmHost], object], *, keep_open: bool =
 class HostStatus:
     host: str
     services: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # svc -> (colour, release, health)
+    kept: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # svc -> (colour, release, state): the
+    # previous release kept out of traffic (deploy.previous_colour): "standby" (running, healthy), "stopped", ...
     lock: Lease | None = None
     last: Entry | None = None
     error: str | None = None
@@ -64,6 +67,12 @@ def status(target: Target) -> list[HostStatus]:
                 continue
             health = "healthy" if f.servers[live].healthy else "unhealthy"
             out.services[svc] = (live, f.containers[live].release or "?", health)
+            kept = f.containers.get(other(live))
+            if kept is not None:
+                server = f.servers.get(other(live))
+                state = ("stopped" if not kept.running else "standby" if server and server.healthy
+                         else "running, not healthy")
+                out.kept[svc] = (other(live), kept.release or "?", state)
         out.lock = parse_lease(host.runner.run(hoststate.read_lock(target.layout), timeout=30).stdout)
         entries = parse_ledger(host.runner.run(hoststate.read_ledger(target.layout, 20), timeout=30).stdout)
         out.last = entries[-1] if entries else None
@@ -135,7 +144,8 @@ def plan_hosts(target: Target, request: Request) -> list[HostPlanView]:
         facts = host.facts(request.images)
         desired = target.desired(request.images, request.release, hooks=request.hooks)
         hooks = request.hooks and host.name == first  # hooks and the release command run on one host only
-        plan = bg.plan_host(host.name, desired, facts.services, run_hooks=hooks, force=request.force)
+        plan = bg.plan_host(host.name, desired, facts.services, run_hooks=hooks, force=request.force,
+                            reuse=request.action == "rollback")
         ctx = context(target, facts, request)
         login = target.host_login()
         pulls = login is not None and any(s.pull for s in plan.changes)
