@@ -44,12 +44,20 @@ def test_a_rollback_to_a_running_standby_is_a_switch_in_the_proxy() -> None:
     assert (svc.target, svc.reuse, svc.pull) == ("blue", "running", False)
     steps = bg.describe(plan, context(previous_colour="standby"))
     phases = [s.phase for s in steps]
-    # no pull, no env file, no stale removal, no new container: a look at its health, then the switch
+    # no pull, no env file, no stale removal, no new container, no wait: it passes its checks, the switch follows
     assert "pull" not in phases and not any(s.name in {"env-file", "remove-stale"} for s in steps)
     assert not any(s.argv[:2] == ("docker", "run") for s in steps)
-    assert phases[:2] == ["healthy", "switch"]
+    assert phases[0] == "switch" and "healthy" not in phases
     # after the watch window, B (the colour it left) becomes the standby in turn
     assert steps[-1].name == "standby-old" and "(bbbbbbbbbbbb)" in steps[-1].what
+
+
+def test_a_standby_failing_its_checks_is_waited_for() -> None:
+    failing = facts({"green": {}, "blue": {"admin": "drain", "passed": False}}, {"green": (B, True), "blue": (A, True)},
+                    "green", True)
+    plan = bg.plan_service(DESIRED_A, failing, reuse=True)
+    assert plan.reuse == "running" and not plan.target_healthy
+    assert kinds(bg.prepare_steps(plan, context())) == [("healthy", "wait")]
 
 
 def test_a_rollback_to_a_stopped_colour_starts_it_again() -> None:

@@ -64,6 +64,7 @@ class ServicePlan:
     target_running: bool = False  # the other colour's container runs now (facts, for repairs)
     target_release: str | None = None  # the release of the other colour's container, if there is one
     target_admin: str | None = None  # the proxy's admin state of the other colour (ready, drain, maint)
+    target_healthy: bool = False  # the proxy's last check of the other colour passed
 
     @property
     def service(self) -> str:
@@ -172,7 +173,8 @@ def plan_service(desired: Desired, facts: ServiceFacts, *, force: bool = False, 
                        pull=not facts.image_present and reused is None, stale_target=kept is not None,
                        converged=converged, persisted=facts.persisted, reuse=reused,
                        target_running=bool(kept and kept.running), target_release=kept.release if kept else None,
-                       target_admin=server.admin if server else None)
+                       target_admin=server.admin if server else None,
+                       target_healthy=bool(server and server.healthy and kept and kept.running))
 
 
 def plan_host(host: str, desired: Sequence[Desired], facts: Mapping[str, ServiceFacts], *,
@@ -224,8 +226,11 @@ def _pull_and_env_steps(plan: ServicePlan, ctx: Context, env_phase: str) -> list
 
 def reuse_steps(plan: ServicePlan, ctx: Context) -> list[Step]:
     """Put a kept container of the release back in line: health checks on (drain), started when it was stopped,
-    healthy. A running standby already passes its checks, and the wait returns at its first look."""
+    healthy. A running standby whose checks pass (drain, up: what the facts just read) needs nothing: the switch
+    follows at once, verified in the proxy, with the live colour as its backup through the watch window."""
     d, t, layout = plan.desired, plan.target, ctx.layout
+    if plan.reuse == "running" and plan.target_admin == "drain" and plan.target_healthy:
+        return []
     steps = []
     if plan.target_admin != "drain":
         steps.append(_admin("start", f"no traffic to {d.service}/{t}, health checks on (drain)",
