@@ -238,16 +238,32 @@ def test_unreachable_host_policy(bed: Bed, state: HostState, policy: str, serves
     assert dry.stderr.strip().startswith("error: 1 of 2 host(s) could not be read (dead-host)"), dry.stderr
 
 
-def test_dry_run_prints_the_plan_and_changes_nothing(bed: Bed, state: HostState) -> None:
+def host_snapshot(state: HostState) -> tuple[Any, ...]:
+    """Everything a deploy could change on the host, read with testinfra: containers, proxy servers, the state
+    directory's files (checksums: ledger, haproxy.cfg, env files; the lock is absent when free), images."""
+    files = state.host.check_output(f"cd {state.STATE} && find . -type f ! -name '*.sock' -print0 | sort -z"
+                                    " | xargs -0 sha256sum")
+    images = state.host.check_output("docker image ls --no-trunc --format '{{.Repository}}:{{.Tag}} {{.ID}}'")
+    return state.containers(), state.servers(), files, sorted(images.splitlines())
+
+
+@pytest.mark.parametrize("argv", [
+    ("deploy", "--env", "sandbox", "--sha", B, "--dry-run"),
+    ("--dry", "deploy", "--env", "sandbox", "--sha", B),  # Invoke's own dry-run flag means the same
+    ("--dry", "rollback", "--env", "sandbox", "--sha", B),
+], ids=["deploy --dry-run", "invoke --dry deploy", "invoke --dry rollback"])
+def test_dry_run_prints_the_plan_and_changes_nothing(bed: Bed, state: HostState, argv: tuple[str, ...]) -> None:
+    if B not in {entry.get("release") for entry in state.ledger()}:
+        ensure_live(bed, B)  # a rollback to B needs B in the ledger (and its image, kept by retention)
     ensure_live(bed, A)
-    before = (state.containers(), len(state.ledger()))
-    result = bed.shipyard("deploy", "--env", "sandbox", "--sha", B, "--dry-run")
+    before = host_snapshot(state)
+    result = bed.shipyard(*argv)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert f"app: blue={A} -> green={B}" in out or f"app: green={A} -> blue={B}" in out
+    assert f"app: blue={A} -> green={B}" in out or f"app: green={A} -> blue={B}" in out, out
     assert "docker run --detach --name shipyard-e2e-app-" in out
     assert "set server app/" in out and "state ready" in out
-    assert (state.containers(), len(state.ledger())) == before
+    assert host_snapshot(state) == before
     state.assert_serving(A)
 
 

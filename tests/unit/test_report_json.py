@@ -98,7 +98,8 @@ def test_status_document() -> None:
     assert healthy["last"]["release"] == A and healthy["last"]["duration"] == 3.75
     assert fresh["services"] == [
         {"service": "api", "colour": None, "release": None, "health": "not deployed", "kept": None},
-        {"service": "web", "colour": "blue", "release": None, "health": "unhealthy", "kept": None}]  # "?" is no release either
+        # "?" is no release either
+        {"service": "web", "colour": "blue", "release": None, "health": "unhealthy", "kept": None}]
     assert fresh["lock"] is None and fresh["last"] is None
     assert dead == {"host": "shipyard-ref-sandbox-5", "error": statuses()[2].error, "services": [], "lock": None,
                     "last": None}

@@ -33,3 +33,19 @@ def test_every_task_is_reachable_from_a_command_line_that_names_it() -> None:
         for word in (name, *aliases):
             assert name in namespace([word, "--help"]).task_names, word
     assert list(namespace(["monorepo.affected"]).collections) == ["monorepo"]
+
+
+def test_short_flags_mean_the_same_everywhere() -> None:
+    """Only SHORT_FLAGS have a short form, and every task with one of those long flags has it (-s service,
+    -f follow, -t tail): never -h for --hosts, -f for --affected or -r for --dry-run."""
+    from shipyard.tasks import namespace
+    from shipyard.tasks._base import SHORT_FLAGS
+
+    seen: dict[str, set[str]] = {}
+    for ctx in namespace([]).to_contexts():
+        for arg in ctx.args.values():
+            shorts = [n for n in arg.names if len(n) == 1]
+            long = arg.names[0]
+            seen.setdefault(long, set()).update(shorts or ["-"])
+            assert shorts == ([SHORT_FLAGS[long]] if long in SHORT_FLAGS else []), (ctx.name, arg.names)
+    assert {"service", "follow", "tail"} <= set(seen)  # the convention is used, not vacuous

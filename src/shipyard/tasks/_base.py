@@ -77,8 +77,21 @@ class _NumberArgument(Argument):
             raise ParseError(f"error: --{self.name} expects {what}, not {value!r}") from None
 
 
+#: The only short flags, the same on every task that has the long one (as `docker compose logs` and `kubectl logs`
+#: users expect). Invoke's automatic ones are off: they took -h (help) for --hosts, -f for --affected and -r for
+#: --dry-run, and gave the same letter different meanings from one collection to the next.
+SHORT_FLAGS = {"service": "s", "follow": "f", "tail": "t"}
+
+
 class ShipyardTask(Task[Any]):
-    """Invoke's Task, whose number flags refuse a bad value in one line."""
+    """Invoke's Task, whose number flags refuse a bad value in one line, with the SHORT_FLAGS convention."""
+
+    def arg_opts(self, name: str, default: str, taken_names: Any) -> dict[str, Any]:
+        opts: dict[str, Any] = super().arg_opts(name, default, taken_names)
+        short = SHORT_FLAGS.get(name)
+        if short and short not in taken_names and short not in opts["names"]:
+            opts["names"] = [*opts["names"], short]
+        return opts
 
     def get_arguments(self, ignore_unknown_help: bool | None = None) -> list[Argument]:
         arguments: list[Argument] = super().get_arguments(ignore_unknown_help)
@@ -109,9 +122,7 @@ def task(*args: Any, **kwargs: Any) -> Any:
             except KeyboardInterrupt:
                 raise Exit("interrupted", code=130) from None
 
-        # Short flags only where a task asks for them: Invoke's automatic ones took -h (help) for --hosts,
-        # -f for --affected and -r for --dry-run, against every convention.
-        kwargs.setdefault("auto_shortflags", False)
+        kwargs.setdefault("auto_shortflags", False)  # short flags: SHORT_FLAGS only
         kwargs.setdefault("klass", ShipyardTask)
         return invoke_task(wrapper, **kwargs)
 

@@ -173,8 +173,7 @@ def down(c: Any, env: str = "dev", volumes: bool = False, yes: bool = False, dry
 
 
 @task(help={"service": "only this service (default: all)", "follow": "keep streaming new lines",
-                                    "tail": "lines of history per container (default 200)", "env": ENV_HELP},
-      auto_shortflags=True)  # -s api -f -t 50, as `docker compose logs` users expect
+                                    "tail": "lines of history per container (default 200)", "env": ENV_HELP})
 def logs(c: Any, service: str | None = None, follow: bool = False, tail: int = 200, env: str = "dev") -> None:
     """Show the stack's logs (secret values masked), optionally following them."""
     target = _target(env, False)
