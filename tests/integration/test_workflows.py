@@ -109,7 +109,12 @@ def test_rollback_by_sha_shares_the_deploy_lock() -> None:
     job = rollback["jobs"]["rollback"]
     assert job["environment"]["name"] == "${{ inputs.environment }}"
     assert job["concurrency"]["group"] == "deploy-${{ inputs.environment }}"
-    assert job["steps"][-1]["run"] == '.venv/bin/invoke rollback --env "$TARGET_ENV" --sha "$SHA"'
+    # across a schema change only a person's explicit input passes --yes (the environment's approval does not)
+    assert inputs["across_schema_change"] == {"description": inputs["across_schema_change"]["description"],
+                                              "required": False, "type": "boolean", "default": False}
+    assert job["env"]["ACROSS_SCHEMA_CHANGE"] == "${{ inputs.across_schema_change && 'yes' || '' }}"
+    assert job["steps"][-1]["run"] == ('.venv/bin/invoke rollback --env "$TARGET_ENV" --sha "$SHA"'
+                                       " ${ACROSS_SCHEMA_CHANGE:+--yes}")
 
 
 def test_minimal_permissions_and_known_hosts_from_a_secret() -> None:

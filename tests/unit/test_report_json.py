@@ -144,7 +144,8 @@ def test_releases_document() -> None:
     assert full["host"] == LONG and full["error"] is None and len(full["entries"]) == 3
     first = full["entries"][0]
     assert set(first) == {"at", "action", "who", "outcome", "host", "release", "previous", "hosts", "services",
-                          "phases", "duration", "error", "detail"}
+                          "phases", "duration", "error", "detail", "schema_changed"}
+    assert first["schema_changed"] is False
     assert first["at"] == "2027-01-15T08:00:00.123456Z" and first["phases"] == {"pull": 3.25, "switch": 0.5}
     assert isinstance(first["duration"], float) and first["previous"] is None and first["hosts"] == [LONG]
     assert [e["outcome"] for e in full["entries"]] == ["ok", "switched-back", "ok"]  # oldest first
@@ -203,7 +204,7 @@ def test_plan_document_never_holds_a_secret() -> None:
     assert (doc["action"], doc["release"], doc["environment"], doc["strategy"], doc["on_host_failure"]) == (
         "deploy", B, "staging", "parallel", "abort")
     assert doc["images"] == {"api": f"127.0.0.1:5000/demo/api:{B}"}
-    assert doc["log"] == ["image x: already in the registry (reused)"]
+    assert doc["log"] == ["image x: already in the registry (reused)"] and doc["warnings"] == []
     assert doc["accessories"] == [
         {"host": LONG, "error": None, "would_change": ["accessory redis: started (redis:7)"],
          "in_place": ["accessory postgres"]},

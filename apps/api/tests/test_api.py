@@ -84,6 +84,26 @@ def test_migrate_command_applies_then_reports_up_to_date(environ: dict[str, str]
     assert capsys.readouterr().out.strip().splitlines()[-1] == "migrate: schema up to date"
 
 
+def test_migrate_prints_the_schema_changed_marker_only_when_it_applied_something(
+        environ: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Shipyard's release-command convention: `shipyard: schema-changed` after applying, nothing when up to date."""
+    from app.__main__ import SCHEMA_CHANGED, main
+
+    with psycopg.connect(host=environ["POSTGRES_HOST"], port=int(environ["POSTGRES_PORT"]),
+                         user=environ["POSTGRES_USER"], password=environ["POSTGRES_PASSWORD"],
+                         dbname=environ["POSTGRES_DB"], autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS fresh_schema")
+        conn.execute("CREATE DATABASE fresh_schema")
+    monkeypatch.setenv("POSTGRES_DB", "fresh_schema")
+    capsys.readouterr()
+    assert main(["migrate"]) == 0
+    applied = ", ".join(path.stem for path in db.migration_files())
+    assert capsys.readouterr().out.splitlines() == [f"migrate: applied {applied}", SCHEMA_CHANGED]
+    assert main(["migrate"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines() == ["migrate: schema up to date"] and environ["POSTGRES_PASSWORD"] not in out
+
+
 def test_unreachable_database_is_a_clear_startup_error(environ: dict[str, str],
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POSTGRES_PORT", "9")

@@ -83,6 +83,7 @@ class Service(Strict):
     requires: list[str] = []
     #: on VMs: run once per deploy in a one-off container of the new image (schema migrations), before any host
     #: starts the new release; its failure aborts the deploy. Must stay compatible with the release still serving.
+    #: A line `shipyard: schema-changed` on its stdout marks the release in the ledger (facts/release_command.py).
     release_command: str | None = None
 
 

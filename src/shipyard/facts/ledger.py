@@ -21,9 +21,11 @@ class Entry:
     phases: dict[str, float] = field(default_factory=dict)  # phase -> seconds
     error: str | None = None
     detail: str | None = None
+    schema_changed: bool = False  # a release command of this deploy reported a schema change (facts/release_command)
 
     def to_json(self) -> str:
-        data = {k: v for k, v in asdict(self).items() if v not in (None, [], {})}
+        """One line. Empty and false fields are left out: an entry without a schema change reads as before."""
+        data = {k: v for k, v in asdict(self).items() if v not in (None, [], {}) and v is not False}
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     @property
@@ -38,7 +40,7 @@ def _entry(raw: dict[str, Any]) -> Entry:
         outcome=str(raw.get("outcome", "")), host=str(raw.get("host", "")),
         release=raw.get("release"), previous=raw.get("previous"), hosts=list(raw.get("hosts", [])),
         services=dict(raw.get("services", {})), phases={k: float(v) for k, v in raw.get("phases", {}).items()},
-        error=raw.get("error"), detail=raw.get("detail"),
+        error=raw.get("error"), detail=raw.get("detail"), schema_changed=raw.get("schema_changed") is True,
     )
 
 

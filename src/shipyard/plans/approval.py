@@ -4,11 +4,15 @@ An environment with `require_approval: true` (production) is changed only with `
 the CI marker `SHIPYARD_APPROVED=1`, which the delivery workflows set in a GitHub environment whose required
 reviewers have approved the run. A dry run changes nothing and never needs approval. Pure: the caller passes the
 environment variables in.
+
+A change can also carry risks of its own (a rollback across a schema change, plans/rollback.py). Each is a reason
+for the same confirmation, on any environment: only `--yes` confirms it, because the CI marker approves changing
+the environment, not this particular hazard (a CI job confirms it by passing `--yes`, from an input a person set).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from shipyard.errors import ShipyardError
@@ -26,9 +30,16 @@ def required(env: Any) -> bool:
 
 
 def check(env_name: str, env: Any, action: str, *, yes: bool, dry_run: bool,
-          environ: Mapping[str, str]) -> None:
-    """Refuse `action` on an approval-gated environment unless it was approved; one line, nothing changed."""
-    if not required(env) or yes or dry_run or environ.get(MARKER) == "1":
+          environ: Mapping[str, str], risks: Sequence[str] = ()) -> None:
+    """Refuse `action` on an approval-gated environment unless it was approved, and any `action` with `risks`
+    (one line each) unless `--yes` confirmed them; one line, nothing changed. A dry run is never refused."""
+    if yes or dry_run:
+        return
+    if risks:
+        raise ShipyardError(f"{action} of '{env_name}' refused: {'; '.join(risks)}",
+                            hint=f"once you have checked it, re-run with --yes ({MARKER}=1 is not enough);"
+                                 " --dry-run shows the plan")
+    if not required(env) or environ.get(MARKER) == "1":
         return
     raise ShipyardError(f"{action} changes '{env_name}', which requires approval, and none was given",
                         hint=f"re-run with --yes, or from CI with {MARKER}=1 set by a job that an environment's"

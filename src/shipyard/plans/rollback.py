@@ -44,3 +44,28 @@ def choose(entries: Sequence[Entry], live: str | None, requested: str | None = N
             return release
     raise ShipyardError(f"nothing to roll back to: the ledger has no release other than {live or 'none'}",
                         hint="pass --sha with a release from `invoke deploy.releases`")
+
+
+def schema_changes(entries: Sequence[Entry], target: str) -> list[str]:
+    """The releases whose release command changed the schema after `target` last went live (ledger order, oldest
+    first, each once): going back to `target` runs its code against a schema it has never run against.
+
+    Any outcome counts (a deploy aborted after its migrations ran changed the schema all the same); `target`'s
+    own changes do not (its code was written for them).
+    """
+    entries = list(entries)
+    last = max((i for i, e in enumerate(entries) if e.live_changed and e.release == target), default=-1)
+    found: list[str] = []
+    for entry in entries[last + 1:]:
+        if entry.schema_changed and entry.release and entry.release != target and entry.release not in found:
+            found.append(entry.release)
+    return found
+
+
+def schema_warning(target: str, changed: Sequence[str]) -> str | None:
+    """One line for a rollback to `target` across `changed` (from schema_changes), or None when there are none."""
+    if not changed:
+        return None
+    which = f"release {changed[0]}" if len(changed) == 1 else f"releases {', '.join(changed)}"
+    return (f"{which} changed the database schema after {target} last ran: {target}'s code must work with the"
+            " new schema (expand/contract, docs/DEPLOY.md)")

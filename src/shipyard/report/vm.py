@@ -53,7 +53,8 @@ def entry_doc(entry: Entry) -> dict[str, Any]:
     return {"at": entry.at, "action": entry.action, "who": entry.who, "outcome": entry.outcome,
             "host": entry.host, "release": entry.release, "previous": entry.previous, "hosts": list(entry.hosts),
             "services": dict(entry.services), "phases": dict(entry.phases),
-            "duration": round(sum(entry.phases.values()), 3), "error": entry.error, "detail": entry.detail}
+            "duration": round(sum(entry.phases.values()), 3), "error": entry.error, "detail": entry.detail,
+            "schema_changed": entry.schema_changed}
 
 
 def status_doc(env: str, statuses: Sequence[HostStatus], now: float) -> dict[str, Any]:
@@ -102,6 +103,8 @@ def status_lines(statuses: Sequence[HostStatus], now: float) -> list[str]:
 # --- releases (the ledger) -------------------------------------------------------------------------------------
 
 Ledgers = Mapping[str, list[Entry] | BaseException]
+#: Under an entry whose release command changed the schema (the short form of the JSON's `schema_changed`).
+SCHEMA_MARK = "schema-changed (rolling back past it needs --yes)"
 
 
 def releases_doc(env: str, found: Ledgers) -> dict[str, Any]:
@@ -130,6 +133,8 @@ def releases_lines(found: Ledgers) -> list[str]:
             took = sum(e.phases.values())
             out.append(f"  {_when(e.at)} {e.action:<{act_w}} {e.release or '-':<{rel_w}} {e.outcome:<{out_w}}"
                        f" {took:6.1f}s {e.who}")
+            if e.schema_changed:
+                out.append(f"      {SCHEMA_MARK}")
             if e.error:
                 out.append(f"      error: {e.error}")
             elif e.detail:
@@ -186,6 +191,7 @@ class PlanInfo:
     strategy: str
     on_host_failure: str
     images: Mapping[str, str]  # service -> image reference
+    warnings: tuple[str, ...] = ()  # what a real run needs confirmed (a rollback across a schema change)
 
 
 def _stdin_shown(step: PlannedStep) -> str:
@@ -219,6 +225,7 @@ def host_plan_lines(view: HostPlanView) -> list[str]:
 def plan_lines(info: PlanInfo, hosts: Sequence[HostPlanView]) -> list[str]:
     out = [f"plan: {info.action} {info.release} to {info.environment} ({info.strategy},"
            f" on_host_failure={info.on_host_failure}); nothing changes"]
+    out += [f"warning: {warning} (a real run needs --yes)" for warning in info.warnings]
     for view in hosts:
         out += [f"[{view.host}] {line}" for line in host_plan_lines(view)]
     return out
@@ -258,5 +265,5 @@ def plan_doc(info: PlanInfo, hosts: Sequence[HostPlanView], *, accessories: Sequ
     ok = all(v.error is None for v in hosts) and all(r.unreadable is None for r in accessories)
     return {"schema": schema("plan"), "action": info.action, "release": info.release,
             "environment": info.environment, "strategy": info.strategy, "on_host_failure": info.on_host_failure,
-            "images": dict(info.images), "ok": ok, "log": list(log),
+            "images": dict(info.images), "ok": ok, "log": list(log), "warnings": list(info.warnings),
             "accessories": [_accessories_doc(r) for r in accessories], "hosts": [_host_doc(v) for v in hosts]}

@@ -20,6 +20,7 @@ from shipyard.commands import hoststate
 from shipyard.commands.layout import Colour
 from shipyard.errors import ShipyardError
 from shipyard.facts.ledger import Entry
+from shipyard.facts.release_command import schema_changed
 from shipyard.plans import bluegreen as bg
 from shipyard.run import on_hosts
 from shipyard.targets.faults import Injector
@@ -91,6 +92,7 @@ class Deployment:
         self.policy = target.env.deploy
         self.faults = Injector.from_env()  # a test hook: off unless SHIPYARD_FAULT is set
         self.interrupted: str | None = None  # the signal that asked this deploy to stop at a step boundary
+        self.schema_changed: list[str] = []  # services whose release command reported a schema change
         self.who = me(f"{request.action} {request.release} to {target.env_name}")
         tunnel = loopback_registry(target.registry)
         login = target.host_login()
@@ -118,12 +120,27 @@ class Deployment:
             self._fault("before", step.point, run)
             started = time.monotonic()
             try:
-                run.host.run_step(step)
+                output = run.host.run_step(step)
+            except StepFailed as exc:
+                self._release_output(run, step, exc.output)
+                raise
             finally:
                 took = time.monotonic() - started
                 run.phases[step.phase] = run.phases.get(step.phase, 0.0) + took
             self.progress.step(run.name, step.phase, step.what, took)
+            self._release_output(run, step, output)
             self._fault("after", step.point, run)
+
+    def _release_output(self, run: HostRun, step: bg.Step, output: str) -> None:
+        """A release command's verdict on the schema (its output itself is never shown): every host's ledger
+        entry of this deploy records it, even when a later step fails (the schema changed all the same)."""
+        if step.point != "release-command" or not schema_changed(output):
+            return
+        service = step.service or "?"
+        if service not in self.schema_changed:
+            self.schema_changed.append(service)
+            self.progress.note(run.name, f"{service}'s release command changed the database schema (marked in"
+                                         " the ledger: a rollback to an older release will ask for --yes)")
 
     def _parallel(self, runs: Sequence[HostRun], body: Callable[[HostRun], None]) -> dict[str, BaseException]:
         if not runs:
@@ -144,7 +161,8 @@ class Deployment:
         entry = Entry(at=now_iso(), action=self.request.action, who=self.who.holder, outcome=run.outcome,
                       host=run.name, release=self.request.release, previous=run.previous,
                       hosts=self.target.host_names(), services=dict(self.request.images),
-                      phases={k: round(v, 3) for k, v in run.phases.items()}, error=run.error)
+                      phases={k: round(v, 3) for k, v in run.phases.items()}, error=run.error,
+                      schema_changed=bool(self.schema_changed))
         self._fault("before", "ledger", run)
         run.host.runner.run(hoststate.append_ledger(self.target.layout), input=entry.to_json() + "\n",
                             timeout=30, check=False)

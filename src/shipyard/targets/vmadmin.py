@@ -93,10 +93,24 @@ def ledgers(target: Target, last: int | None = None, *,
     return out
 
 
-def rollback_request(target: Target, requested: str | None, *, wait_lock: float = 0.0) -> Request:
+@dataclass(frozen=True)
+class Rollback:
+    """A rollback as chosen from the ledgers: the request, and the releases whose release command changed the
+    schema since the release it puts back last ran (empty: no schema change to cross)."""
+
+    request: Request
+    schema_changes: tuple[str, ...] = ()
+
+    @property
+    def warning(self) -> str | None:
+        return rollback_plan.schema_warning(self.request.release, self.schema_changes)
+
+
+def plan_rollback(target: Target, requested: str | None, *, wait_lock: float = 0.0) -> Rollback:
     """The release to put back, from every reachable host's ledger (reconciled: the live release is the one most
-    recently put live on any host), with the images that were deployed (their recorded digests). Before any host
-    changes, a release whose image is gone from a host and from the registry is refused, naming both."""
+    recently put live on any host), with the images that were deployed (their recorded digests), and the schema
+    changes it would cross. Before any host changes, a release whose image is gone from a host and from the
+    registry is refused, naming both. Reads only."""
     read = ledgers(target, keep_open=True)  # the rollback that follows reuses the connections
     merged = sorted((e for result in read.values() if isinstance(result, list) for e in result), key=lambda e: e.at)
     if not any(isinstance(result, list) for result in read.values()):
@@ -109,7 +123,8 @@ def rollback_request(target: Target, requested: str | None, *, wait_lock: float 
     if not images:
         images = {svc: target.image(svc, release) for svc in target.services}
     _check_retained(target, release, images)
-    return Request(action="rollback", release=release, images=images, hooks=False, wait_lock=wait_lock)
+    request = Request(action="rollback", release=release, images=images, hooks=False, wait_lock=wait_lock)
+    return Rollback(request, tuple(rollback_plan.schema_changes(merged, release)))
 
 
 def _check_retained(target: Target, release: str, images: dict[str, str]) -> None:
@@ -160,16 +175,17 @@ def plan_hosts(target: Target, request: Request) -> list[HostPlanView]:
 
 
 def show_plan(target: Target, request: Request, *, as_json: bool = False, accessories: Sequence[BootReport] = (),
-              log: Sequence[str] = (), say: Callable[[str], None] = print) -> None:
+              log: Sequence[str] = (), say: Callable[[str], None] = print, warnings: Sequence[str] = ()) -> None:
     """Print a dry run's plan (text, or the shipyard.plan document), then end non-zero, in one line, if a host's
-    facts or accessories (a boot report's `unreadable`) could not be read."""
+    facts or accessories (a boot report's `unreadable`) could not be read. `warnings`: what a real run would need
+    confirmed (a rollback across a schema change)."""
     from shipyard.report import dumps, fail_unreachable
     from shipyard.targets.faults import listing
 
     views = plan_hosts(target, request)
     info = PlanInfo(action=request.action, release=request.release, environment=target.env_name,
                     strategy=target.env.deploy.strategy, on_host_failure=target.env.deploy.on_host_failure,
-                    images=request.images)
+                    images=request.images, warnings=tuple(warnings))
     if as_json:
         say(dumps(plan_doc(info, views, accessories=accessories, log=log)))
     else:

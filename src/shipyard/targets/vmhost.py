@@ -34,11 +34,12 @@ STABLE = 0.5
 
 
 class StepFailed(ShipyardError):
-    """A step on one host failed; `logs` holds the new container's last lines when they explain it."""
+    """A step on one host failed; `logs` holds the new container's last lines when they explain it; `output` the
+    failed command's whole standard output (for parsers only: never printed)."""
 
-    def __init__(self, host: str, message: str, *, logs: str = "", phase: str = "") -> None:
+    def __init__(self, host: str, message: str, *, logs: str = "", phase: str = "", output: str = "") -> None:
         super().__init__(f"[{host}] {message}")
-        self.host, self.logs, self.phase, self.reason = host, logs, phase, message
+        self.host, self.logs, self.phase, self.reason, self.output = host, logs, phase, message, output
 
 
 def loopback_registry(registry: Registry) -> int | None:
@@ -181,7 +182,9 @@ class VmHost:
         return container_facts.parse_status(result.stdout) if result.ok else ("missing", None)
 
     # --- executing plan steps ------------------------------------------------------------------------------
-    def run_step(self, step: Step) -> None:
+    def run_step(self, step: Step) -> str:
+        """Run one step; the standard output of a `run` step (kept for the caller's parsers, never printed), else
+        an empty string."""
         if step.kind == "admin":
             self.admin(step.input or "")
         elif step.kind == "run":
@@ -193,15 +196,16 @@ class VmHost:
                 last = (result.stderr.strip() or result.stdout.strip() or "no output").splitlines()[-1]
                 shown = "\n".join(output.splitlines()[-30:]) if step.phase in ("release", "hook") else ""
                 raise StepFailed(self.name, f"{step.what} failed (exit {result.exit_code}): {last}",
-                                 logs=shown, phase=step.phase)
+                                 logs=shown, phase=step.phase, output=result.stdout)
+            return result.stdout
         elif step.kind == "wait":
             assert step.service and step.colour
             self.wait_healthy(step.service, step.colour, step.timeout, step.what)
         elif step.kind == "verify":
             self.verify(step)
-
         else:
             raise ValueError(f"step kind {step.kind} is run by the orchestrator")
+        return ""
 
     def wait_healthy(self, service: str, colour: Colour, timeout: float, what: str) -> None:
         """Until the proxy's own HTTP check of the new container passes (inside the container network)."""

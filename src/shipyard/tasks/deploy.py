@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from invoke.collection import Collection
@@ -46,13 +47,14 @@ def target_for(env: str | None) -> Any:
     return config, Target.from_config(config, env)
 
 
-def approve(target: Any, action: str, yes: bool, dry_run: bool) -> None:
-    """The one approval policy (plans/approval.py), for a command that changes this environment."""
+def approve(target: Any, action: str, yes: bool, dry_run: bool, risks: Sequence[str] = ()) -> None:
+    """The one approval policy (plans/approval.py), for a command that changes this environment; `risks` are this
+    change's own reasons for `--yes` (a rollback across a schema change)."""
     import os
 
     from shipyard.plans import approval
 
-    approval.check(target.env_name, target.env, action, yes=yes, dry_run=dry_run, environ=os.environ)
+    approval.check(target.env_name, target.env, action, yes=yes, dry_run=dry_run, environ=os.environ, risks=risks)
 
 
 def run_deploy(env: str | None, sha: str | None = None, yes: bool = False, dry_run: bool = False, wait: float = 0.0,

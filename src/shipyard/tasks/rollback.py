@@ -2,6 +2,9 @@
 
     invoke rollback --env staging        # the release before the live one (from the hosts' ledger)
     invoke rollback --sha abc123 --env production --yes
+
+Going back across a release whose release command changed the database schema warns, names it, and refuses
+without `--yes` on any environment (the old code must work with the new schema: docs/DEPLOY.md, expand/contract).
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from shipyard.tasks._base import task
 @task(default=True, help={
     "sha": "release to go back to (a SHA or its first characters); default: the one before the live release",
     "env": "a VM or Kubernetes environment (default: $SHIPYARD_ENV; required, never guessed)",
-    "yes": "confirm a rollback of an environment that requires approval (production)",
+    "yes": "confirm a rollback of an environment that requires approval (production), or one across a release"
+           " that changed the database schema",
     "dry_run": "print the plan and the exact commands per host and change nothing",
     "wait": "seconds to wait for another deploy's lock instead of failing at once (default 0)",
     "json": "with --dry-run: " + JSON_HELP.format(kind="plan"),
@@ -32,7 +36,7 @@ def rollback(c: Any, sha: str | None = None, env: str | None = None, yes: bool =
     from shipyard.targets import droplets
     from shipyard.targets.kinds import unsupported
     from shipyard.targets.progress import Progress
-    from shipyard.targets.vmadmin import rollback_request, show_plan
+    from shipyard.targets.vmadmin import plan_rollback, show_plan
     from shipyard.targets.vmenv import env_files
     from shipyard.tasks.deploy import approve, target_for
     from shipyard.tasks.status import kind
@@ -53,10 +57,15 @@ def rollback(c: Any, sha: str | None = None, env: str | None = None, yes: bool =
     config, target = target_for(env)
     approve(target, "rollback", yes, dry_run)
     apps_env, _ = env_files(config, target.env_name, target.env, target.services)
-    request = replace(rollback_request(target, sha, wait_lock=wait), env_contents=apps_env)
+    chosen = plan_rollback(target, sha, wait_lock=wait)
+    request = replace(chosen.request, env_contents=apps_env)
+    warnings = [chosen.warning] if chosen.warning else []
     if dry_run:
-        show_plan(target, request, as_json=json)
+        show_plan(target, request, as_json=json, warnings=warnings)
         return
+    approve(target, "rollback", yes, dry_run, risks=warnings)  # across a schema change: --yes, or nothing changes
+    for line in warnings:
+        print(f"warning: {line} (confirmed with --yes)")
     print(f"rolling {target.env_name} back to {request.release}")
     droplets.deploy(target, request, Progress())
 
