@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from shipyard.commands import docker, haproxy, hoststate, proxy
 from shipyard.commands.layout import HostLayout
 from shipyard.commands.programs import program
 from shipyard.config import load
-from shipyard.facts.lock import Lease
+from shipyard.facts.lock import Lease, parse_lease
 from tools import need_tool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,6 +105,31 @@ def test_lock_script_is_a_compare_and_swap(tmp_path: Path) -> None:
     assert _lock(tmp_path, "acquire", lease=mine).returncode == 0
     broken = _lock(tmp_path, "break")
     assert broken.returncode == 0 and '"id": "mine"' in broken.stdout and not lock_file.exists()
+
+
+def test_lock_script_reports_the_leases_age_by_the_hosts_clock(tmp_path: Path) -> None:
+    """Every answer with a lease ends in `age=<seconds since lock.json was last written>`; a renewal (replace)
+    rewrites the file, so the age starts again. `read` answers the same way and changes nothing."""
+    mine = Lease("mine", "ana@l", "l", 1, "deploy", 0.0, 10.0, ttl=120.0)
+    lock_file = tmp_path / "demo" / "lock.json"
+    assert _lock(tmp_path, "read").stdout == "" and not (tmp_path / "demo").exists()  # read creates nothing
+    assert _lock(tmp_path, "acquire", lease=mine).returncode == 0
+    written = time.time() - 300
+    os.utime(lock_file, (written, written))  # last renewed five minutes ago, by this (the host's) clock
+    refused = _lock(tmp_path, "acquire", lease=mine)
+    assert refused.returncode == hoststate.LOCK_HELD
+    lines = refused.stdout.splitlines()
+    assert lines[0] == mine.to_json() and lines[-1].startswith("age=") and 299 <= int(lines[-1][4:]) <= 302
+    seen = parse_lease(refused.stdout)
+    assert seen is not None and seen.id == "mine" and seen.expired(0.0)  # 300s > ttl, whatever our clock says
+    read = _lock(tmp_path, "read")
+    assert read.returncode == 0 and parse_lease(read.stdout) == seen
+    assert subprocess.run(hoststate.read_lock(HostLayout("demo", root=str(tmp_path))), capture_output=True,
+                          text=True).stdout == read.stdout
+    assert _lock(tmp_path, "replace", "mine", lease=mine).returncode == 0  # a renewal
+    renewed = parse_lease(_lock(tmp_path, "read").stdout)
+    assert renewed is not None and renewed.age is not None and renewed.age <= 2 and not renewed.expired(1e12)
+    assert _lock(tmp_path, "release", "someone-else").stdout.splitlines()[-1].startswith("age=")
 
 
 def test_write_and_append_scripts(tmp_path: Path) -> None:

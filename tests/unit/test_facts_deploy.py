@@ -101,3 +101,52 @@ def test_lease_round_trip_and_corruption() -> None:
     assert corrupt is not None and corrupt.expires == float("inf")
     assert "held by ana@ci (pid 42)" in lease.describe(1060.0) and "expires in 60s" in lease.describe(1060.0)
     assert "expired 30s ago" in lease.describe(1150.0)
+
+
+def test_the_hosts_age_line_is_parsed_and_judges_expiry() -> None:
+    """What lock.sh answers: the lease, then `age=<seconds>` by the host's clock. With a ttl, that age alone says
+    whether it expired: the recorded expiry (the holder's clock) and ours are not compared."""
+    lease = lock.Lease(id="abc", holder="ana@ci", machine="ci", pid=42, reason="deploy staging",
+                       started=1000.0, expires=1120.0, ttl=120.0, machine_id="0123456789abcdef", pid_start=777)
+    seen = lock.parse_lease(lease.to_json() + "\nage=130\n")
+    assert seen is not None and seen.age == 130.0
+    assert (seen.ttl, seen.machine_id, seen.pid_start) == (120.0, "0123456789abcdef", 777)
+    assert seen.expired(1060.0) and "expired 10s ago" in seen.describe(1060.0)  # our clock says 60s are left
+    fresh = lock.parse_lease(lease.to_json() + "\nage=30\n")
+    assert fresh is not None and not fresh.expired(99999.0) and "expires in 90s" in fresh.describe(99999.0)
+    assert "age" not in json.loads(seen.to_json())  # the host's answer is never written back
+    assert lock.parse_lease("age=12\n") is None  # lock.sh never prints an age without a lease; tolerated
+    unread = lock.parse_lease("{not json\nage=5")
+    assert unread is not None and unread.expires == float("inf") and not unread.expired(1e12)
+
+
+def test_a_lease_of_an_older_shipyard_parses_and_falls_back_to_its_expiry() -> None:
+    old = ('{"expires": 1120.0, "holder": "ana@ci", "id": "abc", "machine": "ci", "pid": 42, '
+           '"reason": "deploy staging", "started": 1000.0}')
+    seen = lock.parse_lease(old + "\nage=500\n")
+    assert seen is not None and (seen.ttl, seen.machine_id, seen.pid_start, seen.age) == (None, None, None, 500.0)
+    assert not seen.expired(1119.0) and seen.expired(1120.0)  # no ttl: only the recorded expiry can be judged
+    assert "expires in 20s" in seen.describe(1100.0)
+
+
+@pytest.mark.parametrize(("stat", "start"), [
+    ("4242 (python3) S 1 4242 4242 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 98765 10000 200", 98765),
+    ("4242 (a) b (c d) R 1 4242 4242 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 555 10000 200", 555),  # ')' in the name
+    ("4242 (short) S 1 2 3", None),
+    ("garbage", None),
+    ("1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 notanumber 0 0", None),
+])
+def test_process_start_from_proc_stat(stat: str, start: int | None) -> None:
+    assert lock.parse_process_start(stat) == start
+
+
+def test_process_start_of_this_process_is_read_from_proc() -> None:
+    import os
+
+    from shipyard.targets.vmlock import process_start
+
+    text = Path(f"/proc/{os.getpid()}/stat")
+    if not text.exists():
+        pytest.skip("no /proc here: the start time is None, and only a dead pid allows a takeover")
+    assert process_start(os.getpid()) == lock.parse_process_start(text.read_text()) and process_start(os.getpid())
+    assert process_start(2**22 + 1) is None  # above pid_max: no such process

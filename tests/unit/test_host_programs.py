@@ -36,6 +36,7 @@ def built() -> dict[str, list[str]]:
     """One call of each builder that sends a program."""
     return {
         "lock": hoststate.lock(LAYOUT, "replace", "id-1"),
+        "read_lock": hoststate.read_lock(LAYOUT),
         "write_file": hoststate.write_file("/srv/a.cfg", "077"),
         "append_ledger": hoststate.append_ledger(LAYOUT),
         "make_dirs": hoststate.make_dirs(LAYOUT),
@@ -56,6 +57,7 @@ def expected(text: Callable[[str], str]) -> dict[str, list[str]]:
              "2750:/var/lib/shipyard/demo/proxy/tls", "2750:/var/lib/shipyard/demo/env"]
     return {
         "lock": ["sh", "-c", text("lock.sh"), "shipyard-lock", "/var/lib/shipyard/demo", "replace", "id-1"],
+        "read_lock": ["sh", "-c", text("lock.sh"), "shipyard-lock", "/var/lib/shipyard/demo", "read", ""],
         "write_file": ["sh", "-c", text("write-file.sh"), "shipyard-write", "/srv/a.cfg", "077"],
         "append_ledger": ["sh", "-c", text("ledger-append.sh"), "shipyard-ledger",
                           "/var/lib/shipyard/demo/ledger.jsonl", text("ledger_append.py")],
@@ -124,7 +126,7 @@ def inline_scripts() -> dict[str, str]:
     """The one-line `sh -c` programs that stay in their builders (one command each), by their $0."""
     pinned_ref = "127.0.0.1:5000/demo/app@sha256:" + "ab" * 32
     found: dict[str, str] = {}
-    for argv in (hoststate.read_lock(LAYOUT), hoststate.file_sha256("/x"), hoststate.file_sha256_mode("/x"),
+    for argv in (hoststate.file_sha256("/x"), hoststate.file_sha256_mode("/x"),
                  hoststate.read_ledger(LAYOUT, 5), docker.pull_pinned(pinned_ref, "t1"),
                  testbed.install_file("vm", "/usr/local/bin/x"), hostfacts.gather(LAYOUT, ["r/a:1"])):
         at = next(i for i in range(len(argv) - 1) if argv[i:i + 2] == ["sh", "-c"])

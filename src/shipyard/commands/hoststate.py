@@ -18,12 +18,13 @@ LOCK_HELD = 3  # exit code of lock.sh: the lease belongs to someone else (its JS
 
 def lock(layout: HostLayout, mode: str, expect: str = "") -> Argv:
     """The deploy lock (lock.sh): acquire, replace, release or break; the new lease JSON on stdin for acquire and
-    replace. Exit LOCK_HELD: someone else holds it."""
+    replace. Exit LOCK_HELD: someone else holds it (its JSON on stdout, then `age=<seconds>` by the host's clock)."""
     return ["sh", "-c", program("lock.sh"), "shipyard-lock", layout.state_dir, mode, expect]
 
 
 def read_lock(layout: HostLayout) -> Argv:
-    return ["sh", "-c", 'cat "$1" 2>/dev/null || true', "shipyard-read", layout.lock]
+    """The lease, if any, then its age by the host's clock (`age=<seconds>`); nothing when the host is not locked."""
+    return lock(layout, "read")
 
 
 def write_file(path: str, umask: str = "022") -> Argv:

@@ -44,7 +44,7 @@ def _known(value: str) -> str | None:
 
 def lease_doc(lease: Lease, now: float) -> dict[str, Any]:
     return {"holder": lease.holder, "machine": lease.machine, "pid": lease.pid, "reason": lease.reason,
-            "started": _iso(lease.started), "expires": _iso(lease.expires), "expired": lease.expires <= now,
+            "started": _iso(lease.started), "expires": _iso(lease.expires), "expired": lease.expired(now),
             "description": lease.describe(now)}
 
 

@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from shipyard.commands import hoststate
@@ -26,7 +25,7 @@ from shipyard.run import on_hosts
 from shipyard.targets.faults import Injector
 from shipyard.targets.progress import Progress
 from shipyard.targets.vmhost import HostFacts, StepFailed, VmHost, loopback_registry
-from shipyard.targets.vmlock import Heartbeat, HostLock, me
+from shipyard.targets.vmlock import Heartbeat, HostLock, me, now_iso
 from shipyard.targets.vmtarget import Target
 
 
@@ -67,10 +66,6 @@ class HostRun:
 
 class DeployFailed(ShipyardError):
     pass
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def context(target: Target, facts: HostFacts | None, request: Request) -> bg.Context:
@@ -176,14 +171,8 @@ class Deployment:
             run.lock.acquire(wait=self.request.wait_lock)
             run.phases["lock"] = time.monotonic() - started
             self._fault("after", "lock", run)
-            if run.lock.took_over is not None:
-                old = run.lock.took_over
-                why = run.lock.took_over_why
-                self.progress.note(run.name, f"took over a stale deploy lock of {old.holder} for '{old.reason}': {why}")
-                entry = Entry(at=now_iso(), action="takeover", who=self.who.holder, outcome="ok", host=run.name,
-                              detail=f"lease of {old.holder} pid {old.pid} for '{old.reason}': {why}")
-                run.host.runner.run(hoststate.append_ledger(self.target.layout), input=entry.to_json() + "\n",
-                                    timeout=30, check=False)
+            if note := run.lock.record_takeover():  # a stale lease taken over: said, and in the ledger
+                self.progress.note(run.name, note)
 
         failures = self._parallel(self.runs, take)
         from shipyard.targets.vmlock import LockHeld

@@ -22,9 +22,9 @@ from shipyard.plans import rollback as rollback_plan
 from shipyard.report.vm import HostPlanView, PlanInfo, plan_doc, plan_lines, planned_step
 from shipyard.run import on_hosts
 from shipyard.run.base import Runner
-from shipyard.targets.droplets import Request, context, now_iso
+from shipyard.targets.droplets import Request, context
 from shipyard.targets.vmhost import VmHost
-from shipyard.targets.vmlock import me
+from shipyard.targets.vmlock import Held, holding, me, now_iso
 from shipyard.targets.vmtarget import Target
 
 if TYPE_CHECKING:
@@ -216,12 +216,60 @@ def unlock(target: Target, *, force: bool, dry_run: bool) -> dict[str, str]:
     return {k: (v if isinstance(v, str) else f"failed: {v}") for k, v in _each(target, one).items()}
 
 
-def prune_hosts(target: Target, *, dry_run: bool) -> dict[str, list[str]]:
-    """Per host: the images removed (or that would be), keeping `registry.retain` releases, live and previous."""
+@dataclass
+class Pruned:
+    hosts: dict[str, list[str]]  # host -> the images removed (or that would be), or ["failed: why"]
+    registry: list[str] | None = None  # the registry's tags removed; None when it was not pruned
+    registry_skipped: str | None = None  # why it was not, when it was asked to be
+
+
+def prune(target: Target, *, dry_run: bool, registry: bool, wait: float = 0.0,
+          say: Callable[[str], None] = print) -> Pruned:
+    """deploy.prune: retention on every host, then (with `registry`) in the registry, all under every host's deploy
+    lock, so that a running deploy never has the image it just pulled removed (LockHeld when a deploy holds one;
+    `wait` seconds of queueing first). The registry is pruned only when every host's lock is held. A dry run
+    changes nothing, so it takes no lock."""
+    try:
+        if dry_run:
+            return Pruned(prune_hosts(target, dry_run=True),
+                          prune_registry(target, _recent(target), dry_run=True) if registry else None)
+        with holding(target.runners(), target.layout, f"deploy.prune on {target.env_name}", wait=wait,
+                     say=say) as held:
+            out = Pruned(prune_hosts(target, dry_run=False, held=held))
+            if registry and held.failed:
+                out.registry_skipped = (f"the deploy lock of {', '.join(sorted(held.failed))} is not held (a deploy"
+                                        " may be pushing there)")
+            elif registry:
+                out.registry = prune_registry(target, _recent(target), dry_run=False, held=held)
+            return out
+    finally:
+        _close(target)
+
+
+def _recent(target: Target) -> list[str]:
+    """The ledger's releases, most recent first, from the first host that answers."""
+    first = next((v for v in ledgers(target, keep_open=True).values() if isinstance(v, list)), [])
+    return releases(first)
+
+
+def _close(target: Target) -> None:
+    """Close the hosts' connections (kept open while their leases were renewed through them)."""
+    for runner in target.runners():
+        VmHost(runner, target.layout).close()
+
+
+def prune_hosts(target: Target, *, dry_run: bool, held: Held | None = None) -> dict[str, list[str]]:
+    """Per host: the images removed (or that would be), keeping `registry.retain` releases, live and previous.
+
+    With `held` (the hosts' deploy locks), images are removed through each host's lease, and a host whose lock
+    could not be taken is left alone (reported failed)."""
     retain = target.registry.retain
 
     def one(host: VmHost) -> list[str]:
         runner: Runner = host.runner
+        if held is not None and host.name in held.failed:
+            raise held.failed[host.name]
+        act = held.runner(host.name) if held is not None else runner
         entries = parse_ledger(runner.run(hoststate.read_ledger(target.layout), timeout=60).stdout)
         recent = releases(entries)
         ps = container_facts.parse_ps(runner.run(bgc.ps(target.layout), timeout=30).stdout)
@@ -241,17 +289,19 @@ def prune_hosts(target: Target, *, dry_run: bool) -> dict[str, list[str]]:
                 if ref in in_use or tag in in_use_releases:
                     continue
                 if not dry_run:
-                    runner.run(docker_cmd.remove_image(ref), timeout=120, check=False)
+                    act.run(docker_cmd.remove_image(ref), timeout=120, check=False)
                 removed.append(ref)
         return removed
 
-    return {k: (v if isinstance(v, list) else [f"failed: {v}"]) for k, v in _each(target, one).items()}
+    return {k: (v if isinstance(v, list) else [f"failed: {v}"])
+            for k, v in _each(target, one, keep_open=held is not None).items()}  # held: the leases use them
 
 
-def prune_registry(target: Target, recent: Sequence[str], *, dry_run: bool) -> list[str]:
+def prune_registry(target: Target, recent: Sequence[str], *, dry_run: bool, held: Held | None = None) -> list[str]:
     """Delete release tags beyond retention from the registry (by manifest digest; shared digests are kept).
 
-    Through the registry client, with the registry's credentials: a refusal is an error, never a silent skip."""
+    Through the registry client, with the registry's credentials: a refusal is an error, never a silent skip.
+    With `held`, nothing more is deleted once a host's lease is lost."""
     import re
 
     sha_tag = re.compile(r"^[0-9a-f]{7,40}(-dirty)?$")
@@ -268,6 +318,8 @@ def prune_registry(target: Target, recent: Sequence[str], *, dry_run: bool) -> l
             if found is None or found in kept:
                 continue
             if not dry_run:
+                if held is not None:
+                    held.check()
                 client.delete(repository, found)
             removed.append(f"{svc}:{tag}")
     return removed

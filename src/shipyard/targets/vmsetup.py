@@ -6,14 +6,20 @@ network; the rendered proxy configuration (live colours preserved); the HAProxy 
 On a host prepared by host-setup.sh (terraform/modules/droplet-cluster) nothing here needs root: the SSH user
 owns the state root and is in the docker group. What does need root on another host (apt, creating the state
 root) goes through `sudo -n` when sudo allows it, or stops with one line that says what to do as root.
+
+The network, the certificate and the proxy are changed under the deploy lock of every host (a deploy running at
+the same time refuses setup, or setup queues with --wait); what the lock itself needs comes first.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from shipyard.commands import bluegreen as bgc
 from shipyard.commands import docker as docker_cmd
@@ -24,7 +30,10 @@ from shipyard.facts.proxy import parse_config_live
 from shipyard.run import on_hosts
 from shipyard.run.base import CommandError, Runner
 from shipyard.targets.vmhost import VmHost, vm_hosts
+from shipyard.targets.vmlock import HostLock, holding
 from shipyard.targets.vmtarget import Target
+
+T = TypeVar("T")
 
 DROPPED = -1  # the exit code of a remote command whose connection closed before it reported one
 FIRST_BOOT_LIMIT = 900  # seconds deploy.setup waits, in all, for cloud-init and apt's locks on a fresh droplet
@@ -102,21 +111,33 @@ def _packages_and_state(target: Target, host: VmHost, act: Runner, probe: dict[s
     return gid
 
 
-def setup_host(target: Target, host: VmHost, act: Runner, tls_pem: str | None = None) -> SetupReport:
-    """Probes run on the host for real; changes go to `act` (the same host, or a dry-run printer).
-
-    `tls_pem`: certificate chain and key for HTTPS at the proxy (when the environment has proxy.tls).
-    """
+def prepare_host(target: Target, host: VmHost, act: Runner) -> tuple[SetupReport, str]:
+    """First boot, packages and the state directory: what the deploy lock needs (lock.sh runs flock in that
+    directory), so these run before the lock is taken. They only add what is missing (or give a directory back its
+    mode), which a running deploy does not mind, and a host without them cannot be in the middle of a deploy.
+    Returns the report so far and the group (gid) the proxy works through."""
     runner: Runner = host.runner
-    layout = target.layout
     report = SetupReport(host.name)
     waited = runner.run(hoststate.first_boot_wait(FIRST_BOOT_LIMIT), timeout=FIRST_BOOT_LIMIT + 60, check=False)
     if waited.exit_code == 75:
         raise ShipyardError(f"[{host.name}] {waited.stderr.strip() or 'first boot did not finish'}",
                             hint="the host is still installing or upgrading packages; run deploy.setup again later")
     report.waited = [line for line in waited.stdout.splitlines() if line.startswith("waited ")]
-    probe = parse_probe(runner.run(hoststate.probe(layout), timeout=60).stdout)
+    probe = parse_probe(runner.run(hoststate.probe(target.layout), timeout=60).stdout)
     gid = _packages_and_state(target, host, act, probe, report)
+    return report, gid
+
+
+def configure_host(target: Target, host: VmHost, act: Runner, report: SetupReport, gid: str,
+                   tls_pem: str | None = None) -> SetupReport:
+    """The network, the TLS certificate, the proxy configuration and container: under the deploy lock (a running
+    deploy's switch must not meet a rewritten haproxy.cfg). Probes run on the host for real; changes go to `act`
+    (the same host through its lease, or a dry-run printer).
+
+    `tls_pem`: certificate chain and key for HTTPS at the proxy (when the environment has proxy.tls).
+    """
+    runner: Runner = host.runner
+    layout = target.layout
 
     if runner.run(bgc.network_exists(layout), timeout=30, check=False).ok:
         report.in_place.append(f"network {layout.network}")
@@ -194,33 +215,64 @@ def _ensure_proxy(target: Target, host: VmHost, act: Runner, report: SetupReport
         report.in_place.append("proxy running")
 
 
-def setup(target: Target, *, dry_run: bool = False,
-          tls_pem: str | None = None) -> tuple[list[SetupReport], dict[str, BaseException]]:
-    """Per-host reports, and the hosts that failed (with why)."""
+def _again_if_dropped(host: VmHost, body: Callable[[], T], *, dry_run: bool, lock: HostLock | None = None) -> T:
+    try:
+        return body()
+    except CommandError as exc:
+        if exc.exit_code != DROPPED or dry_run:
+            raise
+    # The SSH connection dropped mid-command (no exit status came back). Every step here is idempotent and
+    # converges from what it finds, so reconnect and run this part of the host's setup once more.
+    with contextlib.suppress(Exception):  # the transport is already gone
+        host.close()
+    print(f"[{host.name}] the SSH connection dropped during setup; reconnecting and running it again")
+    if lock is not None:  # a renewal missed while the connection was down is forgiven if the lease is still ours
+        lock.reclaim()
+    return body()
+
+
+def setup(target: Target, *, dry_run: bool = False, tls_pem: str | None = None, wait: float = 0.0,
+          say: Callable[[str], None] = print) -> tuple[list[SetupReport], dict[str, BaseException]]:
+    """Per-host reports, and the hosts that failed (with why).
+
+    Every host is prepared first (first boot, packages, state directory: what a lock needs); then the deploy lock
+    is taken on every prepared host (LockHeld, and nothing more changes anywhere, when another deploy holds one;
+    `wait` seconds of queueing first); then each host is configured under its lease, and the locks are released.
+    A dry run changes nothing, so it takes no lock."""
     from shipyard.run import DryRunRunner
 
     runners = target.runners()
     hosts = vm_hosts(runners, target.layout, target.registry, target.host_login())
 
-    def one(runner: Runner) -> SetupReport:
-        act: Runner = DryRunRunner(host=runner.host) if dry_run else runner
-        try:
-            return setup_host(target, hosts[runner.host], act, tls_pem)
-        except CommandError as exc:
-            if exc.exit_code != DROPPED or dry_run:
-                raise
-        # The SSH connection dropped mid-command (no exit status came back). Every step here is idempotent and
-        # converges from what it finds, so reconnect and run the setup of this host once more.
-        with contextlib.suppress(Exception):  # the transport is already gone
-            hosts[runner.host].close()
-        print(f"[{runner.host}] the SSH connection dropped during setup; reconnecting and running it again")
-        return setup_host(target, hosts[runner.host], act, tls_pem)
+    def acting(runner: Runner) -> Runner:
+        return DryRunRunner(host=runner.host) if dry_run else runner
+
+    def prepare(runner: Runner) -> tuple[SetupReport, str]:
+        host = hosts[runner.host]
+        return _again_if_dropped(host, lambda: prepare_host(target, host, acting(runner)), dry_run=dry_run)
+
+    def configure(runner: Runner, act: Runner, lock: HostLock | None = None) -> SetupReport:
+        host, found = hosts[runner.host], prepared[runner.host]
+        assert isinstance(found, tuple)
+        report, gid = found
+        return _again_if_dropped(host, lambda: configure_host(target, host, act, copy.deepcopy(report), gid, tls_pem),
+                                 dry_run=dry_run, lock=lock)
 
     try:
-        results = on_hosts(runners, one, raise_on_failure=False)
+        prepared = on_hosts(runners, prepare, raise_on_failure=False)
+        failures = {k: v for k, v in prepared.items() if isinstance(v, BaseException)}
+        ready = [r for r in runners if r.host not in failures]
+        if dry_run:
+            results = on_hosts(ready, lambda r: configure(r, acting(r)), raise_on_failure=False)
+        else:
+            with holding(ready, target.layout, f"deploy.setup on {target.env_name}", wait=wait, say=say) as held:
+                failures.update(held.failed)
+                locked = [r for r in ready if r.host in held.locks]
+                results = on_hosts(locked, lambda r: configure(r, held.runner(r.host), held.locks[r.host]),
+                                   raise_on_failure=False)
     finally:
         for host in hosts.values():
             host.close()
     reports = [v for v in results.values() if isinstance(v, SetupReport)]
-    failures = {k: v for k, v in results.items() if isinstance(v, BaseException)}
+    failures.update({k: v for k, v in results.items() if isinstance(v, BaseException)})
     return reports, failures

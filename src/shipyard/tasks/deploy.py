@@ -33,6 +33,7 @@ DEPLOY_HELP = {
 
 
 YES_HELP = "confirm a change to an environment that requires approval (production)"
+WAIT_HELP = DEPLOY_HELP["wait"]
 
 
 def target_for(env: str | None) -> Any:
@@ -178,16 +179,17 @@ def production(c: Any, sha: str | None = None, yes: bool = False, dry_run: bool 
 
 
 @task(help={"env": ENV_HELP, "dry_run": "print what would change on each host and change nothing",
-            "yes": YES_HELP})
-def setup(c: Any, env: str | None = None, dry_run: bool = False, yes: bool = False) -> None:
-    """Make hosts ready: Docker, python3, state directory, network, proxy, accessories (idempotent)."""
+            "yes": YES_HELP, "wait": WAIT_HELP})
+def setup(c: Any, env: str | None = None, dry_run: bool = False, yes: bool = False, wait: float = 0.0) -> None:
+    """Make hosts ready: Docker, python3, state directory, network, proxy, accessories (idempotent; the proxy is
+    changed under each host's deploy lock)."""
     from shipyard.errors import ShipyardError
     from shipyard.targets.vmenv import tls_pem
     from shipyard.targets.vmsetup import setup as do_setup
 
     config, target = target_for(env)
     approve(target, "deploy.setup", yes, dry_run)
-    reports, failures = do_setup(target, dry_run=dry_run, tls_pem=tls_pem(config, target.env))
+    reports, failures = do_setup(target, dry_run=dry_run, tls_pem=tls_pem(config, target.env), wait=wait)
     for report in reports:
         for line in report.waited:
             print(f"[{report.host}] first boot: {line}")
@@ -239,25 +241,27 @@ def releases(c: Any, env: str | None = None, last: int = 20, json: bool = False)
 
 @task(help={"env": ENV_HELP, "dry_run": "list what would be removed and remove nothing",
             "registry": "also delete old release tags from the registry (default on; --no-registry to skip)",
-            "yes": YES_HELP})
-def prune(c: Any, env: str | None = None, dry_run: bool = False, registry: bool = True, yes: bool = False) -> None:
-    """Keep the last registry.retain releases per service on hosts and in the registry, never live or previous."""
+            "yes": YES_HELP, "wait": WAIT_HELP})
+def prune(c: Any, env: str | None = None, dry_run: bool = False, registry: bool = True, yes: bool = False,
+          wait: float = 0.0) -> None:
+    """Keep the last registry.retain releases per service on hosts and in the registry, never live or previous
+    (under each host's deploy lock)."""
     _, target = target_for(env)
     approve(target, "deploy.prune", yes, dry_run)
-    _prune(target, dry_run=dry_run, registry=registry)
+    _prune(target, dry_run=dry_run, registry=registry, wait=wait)
 
 
-def _prune(target: Any, *, dry_run: bool, registry: bool) -> None:
-    from shipyard.targets.vmadmin import ledgers, prune_hosts, prune_registry
+def _prune(target: Any, *, dry_run: bool, registry: bool, wait: float = 0.0) -> None:
+    from shipyard.targets.vmadmin import prune as do_prune
 
     verb = "would remove" if dry_run else "removed"
-    for host, removed in prune_hosts(target, dry_run=dry_run).items():
+    pruned = do_prune(target, dry_run=dry_run, registry=registry, wait=wait)
+    for host, removed in pruned.hosts.items():
         print(f"[{host}] {verb}: {', '.join(removed) if removed else 'nothing'}")
-    if registry:
-        from shipyard.facts.ledger import releases as live_releases
-
-        first = next((v for v in ledgers(target).values() if isinstance(v, list)), [])
-        removed = prune_registry(target, live_releases(first), dry_run=dry_run)
+    if pruned.registry_skipped:
+        print(f"[registry] not pruned: {pruned.registry_skipped}")
+    elif pruned.registry is not None:
+        removed = pruned.registry
         print(f"[registry] {verb}: {', '.join(removed) if removed else 'nothing'}"
               + (" (run the registry's garbage collector to free the blobs)" if removed and not dry_run else ""))
 
