@@ -52,8 +52,8 @@ SHIPYARD = str(Path(sys.executable).with_name("shipyard"))
 HOSTS, WATCH = 3, 2.0
 RATIO_TARGET, ROLLBACK_TARGET, MIN_RATE, RATE = 1.3, 5.0, 100.0, 110.0
 #: What a `shipyard deploy` process does before it touches a host: imports and configuration.
-STARTUP = ("import fabric, shipyard.cli, shipyard.targets.droplets, shipyard.targets.images\n"
-           "from shipyard.config import load\nfrom shipyard.targets.vmtarget import Target\n"
+STARTUP = ("import fabric, shipyard.cli, shipyard.targets.vm.bluegreen, shipyard.targets.images\n"
+           "from shipyard.config import load\nfrom shipyard.targets.vm.target import Target\n"
            "Target.from_config(load('shipyard.yaml'), 'three')\n")
 
 
@@ -102,8 +102,8 @@ def startup(root: Path) -> float:
 def watch_phase(root: Path, env: str) -> float:
     """The latest deploy's watch phase from every host's ledger: the slowest host's (they watch in parallel)."""
     from shipyard.config import load
-    from shipyard.targets.vmadmin import ledgers
-    from shipyard.targets.vmtarget import Target
+    from shipyard.targets.vm.admin import ledgers
+    from shipyard.targets.vm.target import Target
 
     seconds = []
     for host, entries in ledgers(Target.from_config(load(root / "shipyard.yaml"), env), 1).items():

@@ -27,7 +27,7 @@ from shipyard.run import LocalRunner
 from shipyard.run.registry import Credentials, RegistryAuthError, RegistryClient, RegistryUnreachable
 from shipyard.targets import images
 from shipyard.targets import registry as reg
-from shipyard.targets.vmtarget import Target
+from shipyard.targets.vm.target import Target
 
 pytestmark = pytest.mark.docker
 USER = "ci"
@@ -291,7 +291,7 @@ def test_a_host_logs_in_as_the_deploy_user_and_pulls(tls_registry: Served, vm_fa
     from shipyard.sandbox import hostsetup
     from shipyard.sandbox import registry as private
     from shipyard.targets.registry import HostLogin
-    from shipyard.targets.vmhost import StepFailed, VmHost
+    from shipyard.targets.vm.host import StepFailed, VmHost
     from shipyard.testbed import vm as testbed_vm
 
     repository = f"pytest/host-{uuid.uuid4().hex[:6]}"

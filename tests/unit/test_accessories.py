@@ -12,8 +12,8 @@ from shipyard.config import load, parse
 from shipyard.config.schema import VmEnvironment
 from shipyard.errors import ShipyardError
 from shipyard.sandbox.vms import sandbox_accessories, stand_in
-from shipyard.targets import accessories as acc
-from shipyard.targets.vmenv import env_files, environment_problems, missing_required
+from shipyard.targets.vm import accessories as acc
+from shipyard.targets.vm.env import env_files, environment_problems, missing_required
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,7 +16,7 @@ from shipyard.commands import haproxy, hoststate, proxy
 from shipyard.commands.layout import HostLayout
 from shipyard.errors import ShipyardError
 from shipyard.run.base import Result
-from shipyard.targets import vmsetup
+from shipyard.targets.vm import setup as vm_setup
 
 LAYOUT = HostLayout("demo")
 
@@ -56,7 +56,7 @@ def sh(argv: list[str]) -> subprocess.CompletedProcess[str]:
 def probe(layout: HostLayout) -> dict[str, str]:
     result = sh(hoststate.probe(layout))
     assert result.returncode == 0, result.stderr
-    return vmsetup.parse_probe(result.stdout)
+    return vm_setup.parse_probe(result.stdout)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="sets a directory's group (the CI machine runs as root)")
@@ -114,9 +114,9 @@ def facts(**overrides: str) -> dict[str, str]:
     return {**base, **overrides}
 
 
-def prepare(probe_facts: dict[str, str]) -> tuple[Recorder, vmsetup.SetupReport, str]:
-    act, report = Recorder(), vmsetup.SetupReport("h1")
-    gid = vmsetup._packages_and_state(SimpleNamespace(layout=LAYOUT), SimpleNamespace(name="h1"),  # type: ignore[arg-type]
+def prepare(probe_facts: dict[str, str]) -> tuple[Recorder, vm_setup.SetupReport, str]:
+    act, report = Recorder(), vm_setup.SetupReport("h1")
+    gid = vm_setup._packages_and_state(SimpleNamespace(layout=LAYOUT), SimpleNamespace(name="h1"),  # type: ignore[arg-type]
                                       act, probe_facts, report)
     return act, report, gid
 

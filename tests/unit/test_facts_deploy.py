@@ -143,7 +143,7 @@ def test_process_start_from_proc_stat(stat: str, start: int | None) -> None:
 def test_process_start_of_this_process_is_read_from_proc() -> None:
     import os
 
-    from shipyard.targets.vmlock import process_start
+    from shipyard.targets.vm.lock import process_start
 
     text = Path(f"/proc/{os.getpid()}/stat")
     if not text.exists():

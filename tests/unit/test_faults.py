@@ -16,7 +16,7 @@ from shipyard.facts.containers import Container
 from shipyard.facts.proxy import ServerState
 from shipyard.plans import bluegreen as bg
 from shipyard.targets import faults
-from shipyard.targets.vmhost import StepFailed
+from shipyard.targets.vm.host import StepFailed
 
 
 def test_off_unless_set() -> None:

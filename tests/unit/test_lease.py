@@ -21,7 +21,7 @@ from shipyard.commands.layout import HostLayout
 from shipyard.errors import ShipyardError
 from shipyard.facts.lock import Lease
 from shipyard.run import LocalRunner
-from shipyard.targets.vmlock import Heartbeat, HostLock, Leased, LockHeld, machine_id, me, process_start
+from shipyard.targets.vm.lock import Heartbeat, HostLock, Leased, LockHeld, machine_id, me, process_start
 
 
 def lock(tmp_path: Path, runner: object | None = None) -> HostLock:

@@ -18,9 +18,10 @@ from shipyard.commands.layout import HostLayout
 from shipyard.config import parse
 from shipyard.facts.lock import Lease
 from shipyard.run.base import Result
-from shipyard.targets import vmadmin, vmsetup
-from shipyard.targets.vmlock import LockHeld, machine_id
-from shipyard.targets.vmtarget import Target
+from shipyard.targets.vm import admin as vm_admin
+from shipyard.targets.vm import setup as vm_setup
+from shipyard.targets.vm.lock import LockHeld, machine_id
+from shipyard.targets.vm.target import Target
 
 CONFIG = """\
 project: demo
@@ -101,7 +102,7 @@ def someone_else(host: FakeHost, **changes: object) -> Path:
 
 def test_setup_locks_every_host_before_changing_one_and_releases_at_the_end(tmp_path: Path) -> None:
     hosts, target = hosts_and_target(tmp_path)
-    reports, failures = vmsetup.setup(target)
+    reports, failures = vm_setup.setup(target)
     assert failures == {} and {r.host for r in reports} == {"10.0.0.1", "10.0.0.2"}
     for host in hosts:
         assert host.lock_modes == ["acquire", "release"] and not host.locked
@@ -116,7 +117,7 @@ def test_setup_refuses_while_another_deploy_holds_a_host_and_changes_nothing(tmp
     held = someone_else(hosts[1])
     before = held.read_text()
     with pytest.raises(LockHeld) as refused:
-        vmsetup.setup(target)
+        vm_setup.setup(target)
     assert str(refused.value).startswith("[10.0.0.2] another deploy is in progress: held by bob@laptop (pid 4242)")
     assert "for 'deploy abc to staging', expires in 1" in str(refused.value)
     assert "--wait" in (refused.value.hint or "") and "deploy.unlock --force" in (refused.value.hint or "")
@@ -129,7 +130,7 @@ def test_setup_waits_for_the_lock_with_wait(tmp_path: Path) -> None:
     hosts, target = hosts_and_target(tmp_path)
     held = someone_else(hosts[0])
     threading.Timer(0.3, held.unlink).start()  # the other deploy ends
-    reports, failures = vmsetup.setup(target, wait=20.0)
+    reports, failures = vm_setup.setup(target, wait=20.0)
     assert failures == {} and len(reports) == 2 and hosts[0].changes() and all(h for _, h in hosts[0].changes())
     assert not hosts[0].locked and not hosts[1].locked
 
@@ -142,7 +143,7 @@ def test_setup_takes_over_a_dead_holders_lease_of_this_machine_and_records_it(tm
     child.wait()
     someone_else(hosts[0], machine_id=machine_id(), pid=child.pid, holder="ana@here")
     said: list[str] = []
-    _, failures = vmsetup.setup(target, say=said.append)
+    _, failures = vm_setup.setup(target, say=said.append)
     assert failures == {} and len(said) == 1
     assert said[0].startswith("[10.0.0.1] took over a stale deploy lock of ana@here for 'deploy abc to staging'")
     assert ("shipyard-ledger", True) in hosts[0].ran and not hosts[0].locked
@@ -151,14 +152,14 @@ def test_setup_takes_over_a_dead_holders_lease_of_this_machine_and_records_it(tm
 def test_setup_dry_run_takes_no_lock(tmp_path: Path) -> None:
     hosts, target = hosts_and_target(tmp_path)
     someone_else(hosts[0])  # even a held lock does not stop a look at what would change
-    reports, failures = vmsetup.setup(target, dry_run=True)
+    reports, failures = vm_setup.setup(target, dry_run=True)
     assert failures == {} and len(reports) == 2 and all(h.lock_modes == [] and h.changes() == [] for h in hosts)
     assert any("wrote proxy configuration" in line for line in reports[0].changed)
 
 
 def test_prune_removes_images_only_under_the_lease_and_releases_it(tmp_path: Path) -> None:
     hosts, target = hosts_and_target(tmp_path)
-    pruned = vmadmin.prune(target, dry_run=False, registry=False)
+    pruned = vm_admin.prune(target, dry_run=False, registry=False)
     assert pruned.registry is None and pruned.registry_skipped is None
     for host in hosts:  # seven releases, none in the ledger: the five newest are kept
         assert pruned.hosts[host.host] == [f"{REPO}:0000002", f"{REPO}:0000001"]
@@ -170,7 +171,7 @@ def test_prune_refuses_while_another_deploy_holds_a_host(tmp_path: Path) -> None
     hosts, target = hosts_and_target(tmp_path)
     someone_else(hosts[0])
     with pytest.raises(LockHeld, match=r"^\[10\.0\.0\.1\] another deploy is in progress: held by bob@laptop"):
-        vmadmin.prune(target, dry_run=False, registry=False)
+        vm_admin.prune(target, dry_run=False, registry=False)
     assert all(host.changes() == [] for host in hosts)
     assert hosts[0].locked and not hosts[1].locked and hosts[1].lock_modes == ["acquire", "release"]
 
@@ -178,6 +179,6 @@ def test_prune_refuses_while_another_deploy_holds_a_host(tmp_path: Path) -> None
 def test_prune_dry_run_takes_no_lock(tmp_path: Path) -> None:
     hosts, target = hosts_and_target(tmp_path)
     someone_else(hosts[0])
-    pruned = vmadmin.prune(target, dry_run=True, registry=False)
+    pruned = vm_admin.prune(target, dry_run=True, registry=False)
     assert pruned.hosts["10.0.0.1"] == [f"{REPO}:0000002", f"{REPO}:0000001"]
     assert all(h.lock_modes == [] and h.changes() == [] for h in hosts)

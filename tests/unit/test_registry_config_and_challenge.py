@@ -164,7 +164,7 @@ def test_pull_steps_use_the_login_docker_config_only_when_there_are_credentials(
 
 
 def test_a_target_logs_in_only_with_credentials() -> None:
-    from shipyard.targets.vmtarget import Target
+    from shipyard.targets.vm.target import Target
 
     config = parse(BASE)
     target = Target.from_config(config, "staging")

@@ -35,8 +35,8 @@ from shipyard.report.vm import (
     status_lines,
 )
 from shipyard.run.redact import Redactor
-from shipyard.targets.accessories import BootReport
-from shipyard.targets.vmadmin import HostStatus, programs
+from shipyard.targets.vm.accessories import BootReport
+from shipyard.targets.vm.admin import HostStatus, programs
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDED = Path(__file__).parent / "recorded"

@@ -29,9 +29,10 @@ from shipyard.plans import approval, rollback
 from shipyard.plans import bluegreen as bg
 from shipyard.report.vm import PlanInfo, entry_doc, plan_doc, plan_lines, releases_lines
 from shipyard.run.base import Result
-from shipyard.targets import droplets, vmadmin
 from shipyard.targets.progress import Progress
-from shipyard.targets.vmhost import StepFailed
+from shipyard.targets.vm import admin as vm_admin
+from shipyard.targets.vm import bluegreen as vm_bluegreen
+from shipyard.targets.vm.host import StepFailed
 
 ROOT = Path(__file__).resolve().parents[2]
 CANARY = "canary-schema-3c7a-never-print-me"  # pragma: allowlist secret
@@ -161,15 +162,15 @@ def staging(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[A
     monkeypatch.setenv("SHIPYARD_CONFIG", str(tmp_path / "shipyard.yaml"))
     monkeypatch.delenv("SHIPYARD_APPROVED", raising=False)
     calls: dict[str, list[Any]] = {"deploy": [], "plan": [], "crossed": [[B]]}
-    request = droplets.Request(action="rollback", release=A, images={"api": f"reg/api:{A}"}, hooks=False)
+    request = vm_bluegreen.Request(action="rollback", release=A, images={"api": f"reg/api:{A}"}, hooks=False)
 
-    def plan_rollback(target: Any, sha: str | None, *, wait_lock: float = 0.0) -> vmadmin.Rollback:
-        return vmadmin.Rollback(request, tuple(calls["crossed"][-1]))
+    def plan_rollback(target: Any, sha: str | None, *, wait_lock: float = 0.0) -> vm_admin.Rollback:
+        return vm_admin.Rollback(request, tuple(calls["crossed"][-1]))
 
-    monkeypatch.setattr(vmadmin, "plan_rollback", plan_rollback)
-    monkeypatch.setattr(vmadmin, "show_plan", lambda target, req, **kw: calls["plan"].append((req, kw)))
-    monkeypatch.setattr(droplets, "deploy", lambda target, req, progress: calls["deploy"].append(req))
-    monkeypatch.setattr("shipyard.targets.vmenv.env_files", lambda *a: ({"api": f"PW={CANARY}\n"}, {}))
+    monkeypatch.setattr(vm_admin, "plan_rollback", plan_rollback)
+    monkeypatch.setattr(vm_admin, "show_plan", lambda target, req, **kw: calls["plan"].append((req, kw)))
+    monkeypatch.setattr(vm_bluegreen, "deploy", lambda target, req, progress: calls["deploy"].append(req))
+    monkeypatch.setattr("shipyard.targets.vm.env.env_files", lambda *a: ({"api": f"PW={CANARY}\n"}, {}))
     return calls
 
 
@@ -268,18 +269,18 @@ class Host:
         return ledger.parse_ledger("".join(lines))
 
 
-def deployment(hosts: list[Host], monkeypatch: pytest.MonkeyPatch) -> tuple[droplets.Deployment, io.StringIO]:
+def deployment(hosts: list[Host], monkeypatch: pytest.MonkeyPatch) -> tuple[vm_bluegreen.Deployment, io.StringIO]:
     monkeypatch.delenv("SHIPYARD_FAULT", raising=False)
     layout = HostLayout("demo")
     target = SimpleNamespace(
         env=SimpleNamespace(deploy=SimpleNamespace(strategy="parallel", batch_size=1, on_host_failure="abort")),
         env_name="staging", registry=SimpleNamespace(address="registry.example.com"), layout=layout,
         host_login=lambda: None, runners=lambda: hosts, host_names=lambda: [h.host for h in hosts])
-    request = droplets.Request(action="deploy", release=B, images={"api": f"reg/api:{B}"},
+    request = vm_bluegreen.Request(action="deploy", release=B, images={"api": f"reg/api:{B}"},
                               env_contents={"api": f"POSTGRES_PASSWORD={CANARY}\n"})
     shown = io.StringIO()
     progress = Progress(Console(file=shown, width=300, highlight=False))
-    deploy = droplets.Deployment(target, request, progress)  # type: ignore[arg-type]
+    deploy = vm_bluegreen.Deployment(target, request, progress)  # type: ignore[arg-type]
     first = deploy.runs[0]
     desired = bg.Desired("api", f"reg/api:{B}", B, 8000, "/ready", release_command=MIGRATE)
     first.plan = bg.plan_host(first.name, [desired], {"api": bg.ServiceFacts("api", image_present=True)},
@@ -290,7 +291,7 @@ def deployment(hosts: list[Host], monkeypatch: pytest.MonkeyPatch) -> tuple[drop
     return deploy, shown
 
 
-def finish(deploy: droplets.Deployment, outcome: str) -> None:
+def finish(deploy: vm_bluegreen.Deployment, outcome: str) -> None:
     for run in deploy.runs:
         run.outcome = outcome
         deploy._ledger(run)

@@ -19,8 +19,8 @@ from shipyard.plans.bluegreen import ServicePlan, Step
 from shipyard.report import schema
 
 if TYPE_CHECKING:
-    from shipyard.targets.accessories import BootReport
-    from shipyard.targets.vmadmin import HostStatus
+    from shipyard.targets.vm.accessories import BootReport
+    from shipyard.targets.vm.admin import HostStatus
 
 NONE = ("-", "?")  # how HostStatus marks a colour or release it does not know
 

@@ -95,6 +95,6 @@ class Injector:
             os.kill(os.getpid(), signal.SIGKILL)
         if fault.action == "drop" and callable(drop):
             drop()
-        from shipyard.targets.vmhost import StepFailed
+        from shipyard.targets.vm.host import StepFailed
 
         raise StepFailed(host, message, phase=step)

@@ -21,7 +21,7 @@ def check(c: Any, file: str | None = None, json: bool = False) -> None:
     from shipyard.errors import ConfigError
     from shipyard.report import dumps
     from shipyard.report.config import config_check_doc, config_check_lines
-    from shipyard.targets.vmenv import environment_problems
+    from shipyard.targets.vm.env import environment_problems
 
     path = Path(file).resolve() if file else find_config()  # a missing file: one line, before any report
     config: Config | None = None

@@ -39,7 +39,7 @@ WAIT_HELP = DEPLOY_HELP["wait"]
 def target_for(env: str | None) -> Any:
     from shipyard.errors import ShipyardError
     from shipyard.sandbox.overlay import with_sandbox
-    from shipyard.targets.vmtarget import Target
+    from shipyard.targets.vm.target import Target
 
     config = with_sandbox(load_config())
     if not env:
@@ -69,10 +69,11 @@ def run_deploy(env: str | None, sha: str | None = None, yes: bool = False, dry_r
     from shipyard.release import current, resolve
     from shipyard.report import plan_needs_dry_run
     from shipyard.run import LocalRunner
-    from shipyard.targets import droplets, images
+    from shipyard.targets import images
     from shipyard.targets.progress import Progress
-    from shipyard.targets.vmadmin import show_plan
-    from shipyard.targets.vmenv import env_files
+    from shipyard.targets.vm import bluegreen
+    from shipyard.targets.vm.admin import show_plan
+    from shipyard.targets.vm.env import env_files
     from shipyard.tasks.docker import build_progress
 
     plan_needs_dry_run(as_json, dry_run)
@@ -94,15 +95,15 @@ def run_deploy(env: str | None, sha: str | None = None, yes: bool = False, dry_r
     refs = images.ship(target, release, root=config.root, dry_run=dry_run, build=not sha,
                        build_args=build_args(build_arg), environ=os.environ, platform=platform,
                        builder=LocalRunner(echo=build_progress), say=say)
-    request = droplets.Request(action="deploy", release=release.tag, images=refs, force=force, wait_lock=wait,
-                               env_contents=apps_env)
+    request = bluegreen.Request(action="deploy", release=release.tag, images=refs, force=force, wait_lock=wait,
+                                env_contents=apps_env)
     reports = accessories_of(target, accessories_env, say).boot(dry_run=dry_run) if target.env.accessories else []
     if not as_json:
         _print_boot(reports, dry_run)
     if dry_run:
         show_plan(target, request, as_json=as_json, accessories=reports, log=log)
         return
-    droplets.deploy(target, request, Progress())
+    bluegreen.deploy(target, request, Progress())
     try:  # retention on the hosts, as deploy.prune (the registry's tags are pruned by deploy.prune only)
         _prune(target, dry_run=False, registry=False)
     except ShipyardError as exc:
@@ -111,8 +112,8 @@ def run_deploy(env: str | None, sha: str | None = None, yes: bool = False, dry_r
 
 
 def accessories_of(target: Any, accessories_env: dict[str, str], say: Any = print) -> Any:
-    from shipyard.targets.accessories import Accessories
-    from shipyard.targets.vmhost import vm_hosts
+    from shipyard.targets.vm.accessories import Accessories
+    from shipyard.targets.vm.host import vm_hosts
 
     hosts = vm_hosts(target.runners(), target.layout, target.registry, target.host_login())
     return Accessories(target.env_name, target.env, target.layout, accessories_env, hosts, say=say)
@@ -184,8 +185,8 @@ def setup(c: Any, env: str | None = None, dry_run: bool = False, yes: bool = Fal
     """Make hosts ready: Docker, python3, state directory, network, proxy, accessories (idempotent; the proxy is
     changed under each host's deploy lock)."""
     from shipyard.errors import ShipyardError
-    from shipyard.targets.vmenv import tls_pem
-    from shipyard.targets.vmsetup import setup as do_setup
+    from shipyard.targets.vm.env import tls_pem
+    from shipyard.targets.vm.setup import setup as do_setup
 
     config, target = target_for(env)
     approve(target, "deploy.setup", yes, dry_run)
@@ -201,7 +202,7 @@ def setup(c: Any, env: str | None = None, dry_run: bool = False, yes: bool = Fal
         raise ShipyardError(f"setup failed on {', '.join(sorted(failures))}: {next(iter(failures.values()))}")
     if target.env.accessories:
         from shipyard.report import fail_unreachable
-        from shipyard.targets.vmenv import env_files
+        from shipyard.targets.vm.env import env_files
 
         _, files = env_files(config, target.env_name, target.env, target.services)
         fail_unreachable(_boot_accessories(target, files, dry_run), len(target.host_names()),
@@ -215,7 +216,7 @@ def status(c: Any, env: str | None = None, json: bool = False) -> None:
 
     from shipyard.report import dumps, fail_unreachable
     from shipyard.report import vm as report
-    from shipyard.targets.vmadmin import status as host_status
+    from shipyard.targets.vm.admin import status as host_status
 
     _, target = target_for(env)
     statuses, now = host_status(target), time.time()
@@ -230,7 +231,7 @@ def releases(c: Any, env: str | None = None, last: int = 20, json: bool = False)
     """The deploy ledger of every host: when, what, who, outcome, per-phase timings."""
     from shipyard.report import dumps, fail_unreachable
     from shipyard.report import vm as report
-    from shipyard.targets.vmadmin import ledgers
+    from shipyard.targets.vm.admin import ledgers
 
     _, target = target_for(env)
     found = ledgers(target, last)
@@ -252,7 +253,7 @@ def prune(c: Any, env: str | None = None, dry_run: bool = False, registry: bool 
 
 
 def _prune(target: Any, *, dry_run: bool, registry: bool, wait: float = 0.0) -> None:
-    from shipyard.targets.vmadmin import prune as do_prune
+    from shipyard.targets.vm.admin import prune as do_prune
 
     verb = "would remove" if dry_run else "removed"
     pruned = do_prune(target, dry_run=dry_run, registry=registry, wait=wait)
@@ -270,7 +271,7 @@ def _prune(target: Any, *, dry_run: bool, registry: bool, wait: float = 0.0) -> 
             "dry_run": "show whose lock would be broken and change nothing", "yes": YES_HELP})
 def unlock(c: Any, env: str | None = None, force: bool = False, dry_run: bool = False, yes: bool = False) -> None:
     """Show the deploy lock of every host; with --force, break it and record that in the ledger."""
-    from shipyard.targets.vmadmin import unlock as do_unlock
+    from shipyard.targets.vm.admin import unlock as do_unlock
 
     _, target = target_for(env)
     if force:
@@ -285,7 +286,7 @@ def unlock(c: Any, env: str | None = None, force: bool = False, dry_run: bool = 
 def logs(c: Any, env: str | None = None, service: str | None = None, host: str | None = None, tail: int = 100,
          follow: bool = False, since: str | None = None) -> None:
     """Logs of a service's live container (or an accessory's) on every host, each line prefixed by its host."""
-    from shipyard.targets.vmops import show_logs
+    from shipyard.targets.vm.ops import show_logs
 
     _, target = target_for(env)
     show_logs(target, service, host, tail=tail, follow=follow, since=since, say=print)
@@ -304,8 +305,8 @@ def exec_(c: Any, env: str | None = None, service: str | None = None, command: s
     from invoke.exceptions import Exit
 
     from shipyard.errors import ShipyardError
-    from shipyard.targets.vmhost import VmHost
-    from shipyard.targets.vmops import pick_hosts, run_exec
+    from shipyard.targets.vm.host import VmHost
+    from shipyard.targets.vm.ops import pick_hosts, run_exec
 
     _, target = target_for(env)
     if not service or not command:
@@ -338,7 +339,7 @@ def _accessories(env: str | None, *, with_env: bool = False, change: str | None 
                             hint=f"declare them under environments.{target.env_name}.accessories")
     files: dict[str, str] = {}
     if with_env:
-        from shipyard.targets.vmenv import env_files
+        from shipyard.targets.vm.env import env_files
 
         _, files = env_files(config, target.env_name, target.env, target.services)
     return accessories_of(target, files)

@@ -33,11 +33,11 @@ def rollback(c: Any, sha: str | None = None, env: str | None = None, yes: bool =
     from dataclasses import replace
 
     from shipyard.report import plan_needs_dry_run
-    from shipyard.targets import droplets
     from shipyard.targets.kinds import unsupported
     from shipyard.targets.progress import Progress
-    from shipyard.targets.vmadmin import plan_rollback, show_plan
-    from shipyard.targets.vmenv import env_files
+    from shipyard.targets.vm import bluegreen
+    from shipyard.targets.vm.admin import plan_rollback, show_plan
+    from shipyard.targets.vm.env import env_files
     from shipyard.tasks.deploy import approve, target_for
     from shipyard.tasks.status import kind
 
@@ -67,7 +67,7 @@ def rollback(c: Any, sha: str | None = None, env: str | None = None, yes: bool =
     for line in warnings:
         print(f"warning: {line} (confirmed with --yes)")
     print(f"rolling {target.env_name} back to {request.release}")
-    droplets.deploy(target, request, Progress())
+    bluegreen.deploy(target, request, Progress())
 
 
 ns = Collection("rollback", rollback)

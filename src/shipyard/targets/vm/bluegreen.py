@@ -24,9 +24,9 @@ from shipyard.plans import bluegreen as bg
 from shipyard.run import on_hosts
 from shipyard.targets.faults import Injector
 from shipyard.targets.progress import Progress
-from shipyard.targets.vmhost import HostFacts, StepFailed, VmHost, loopback_registry
-from shipyard.targets.vmlock import Heartbeat, HostLock, me, now_iso
-from shipyard.targets.vmtarget import Target
+from shipyard.targets.vm.host import HostFacts, StepFailed, VmHost, loopback_registry
+from shipyard.targets.vm.lock import Heartbeat, HostLock, me, now_iso
+from shipyard.targets.vm.target import Target
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,7 @@ class Deployment:
                 self.progress.note(run.name, note)
 
         failures = self._parallel(self.runs, take)
-        from shipyard.targets.vmlock import LockHeld
+        from shipyard.targets.vm.lock import LockHeld
 
         held = [exc for exc in failures.values() if isinstance(exc, LockHeld)]
         if held or (failures and self.policy.on_host_failure == "abort"):

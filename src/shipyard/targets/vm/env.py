@@ -12,7 +12,7 @@ from shipyard.config.loader import Config
 from shipyard.config.schema import Accessory, Service, VmEnvironment
 from shipyard.config.secrets import resolve
 from shipyard.errors import ShipyardError
-from shipyard.targets.accessories import env_text, resolve_refs
+from shipyard.targets.vm.accessories import env_text, resolve_refs
 
 
 def missing_required(services: Mapping[str, Service], env_name: str) -> list[str]:
@@ -29,7 +29,7 @@ def missing_required(services: Mapping[str, Service], env_name: str) -> list[str
 
 def environment_problems(config: Config) -> list[str]:
     """What a VM environment lacks for its services, found without resolving a secret (for config.check)."""
-    from shipyard.targets.accessories import references
+    from shipyard.targets.vm.accessories import references
 
     problems = []
     for env_name, env in config.project.environments.items():

@@ -22,13 +22,13 @@ from shipyard.plans import rollback as rollback_plan
 from shipyard.report.vm import HostPlanView, PlanInfo, plan_doc, plan_lines, planned_step
 from shipyard.run import on_hosts
 from shipyard.run.base import Runner
-from shipyard.targets.droplets import Request, context
-from shipyard.targets.vmhost import VmHost
-from shipyard.targets.vmlock import Held, holding, me, now_iso
-from shipyard.targets.vmtarget import Target
+from shipyard.targets.vm.bluegreen import Request, context
+from shipyard.targets.vm.host import VmHost
+from shipyard.targets.vm.lock import Held, holding, me, now_iso
+from shipyard.targets.vm.target import Target
 
 if TYPE_CHECKING:
-    from shipyard.targets.accessories import BootReport
+    from shipyard.targets.vm.accessories import BootReport
 
 
 def _each(target: Target, body: Callable[[VmHost], object], *, keep_open: bool = False) -> dict[str, object]:

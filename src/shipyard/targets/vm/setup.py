@@ -29,9 +29,9 @@ from shipyard.errors import ShipyardError
 from shipyard.facts.proxy import parse_config_live
 from shipyard.run import on_hosts
 from shipyard.run.base import CommandError, Runner
-from shipyard.targets.vmhost import VmHost, vm_hosts
-from shipyard.targets.vmlock import HostLock, holding
-from shipyard.targets.vmtarget import Target
+from shipyard.targets.vm.host import VmHost, vm_hosts
+from shipyard.targets.vm.lock import HostLock, holding
+from shipyard.targets.vm.target import Target
 
 T = TypeVar("T")
 

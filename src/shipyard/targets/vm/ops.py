@@ -17,9 +17,9 @@ from shipyard.errors import ShipyardError
 from shipyard.facts.containers import Container
 from shipyard.plans import bluegreen as bg
 from shipyard.run.base import Result
-from shipyard.targets.accessories import hosts_of
-from shipyard.targets.vmhost import VmHost
-from shipyard.targets.vmtarget import Target
+from shipyard.targets.vm.accessories import hosts_of
+from shipyard.targets.vm.host import VmHost
+from shipyard.targets.vm.target import Target
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from shipyard.commands.layout import HostLayout
 from shipyard.config.schema import Accessory, Host, VmEnvironment
 from shipyard.errors import ShipyardError
 from shipyard.run.base import Result, Runner
-from shipyard.targets.vmhost import VmHost
+from shipyard.targets.vm.host import VmHost
 
 REF_RE = re.compile(r"\$\{accessories\.([a-z][a-z0-9-]*)\.(host|port)\}")
 BOOT_TIMEOUT = 180.0
