@@ -259,10 +259,12 @@ class ComposeTarget:
         if project_label:
             self._run(docker_cmd.image_prune({"label": f"dev.shipyard.project={project_label}"}), timeout=300)
 
-    def shell(self, service: str, command: Sequence[str] = ()) -> int:
+    def shell(self, service: str, command: Sequence[str] = (), *, tty: bool = True) -> int:
+        """Run `command` (default: a shell) in the service's running container, attached to this terminal (`tty`:
+        with a pseudo-terminal); its exit code."""
         argv = compose_cmd.exec_(self.files, service,
                                  list(command) or ["sh", "-c", "command -v bash >/dev/null && exec bash || exec sh"],
-                                 self.project)
+                                 self.project, tty=tty)
         interactive = getattr(self.runner, "interactive", None)
         if interactive is None:
             raise ShipyardError(f"{self.runner.host}: this runner cannot attach a terminal")

@@ -1,7 +1,9 @@
-"""Per-host, per-phase progress on the terminal (rich), and the summary table at the end of a deploy."""
+"""Progress on the terminal: per-host, per-phase steps of a deploy (rich) and its summary table; build steps and
+plain lines, secret values masked."""
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -59,3 +61,17 @@ class Progress:
             table.add_row(host, release, outcome, *cells, f"{sum(timings.values()):.2f}", style=style)
         with self._lock:
             self.console.print(table)
+
+
+def say(line: str) -> None:
+    """One line on stdout at once, secret values masked (what the local stack's commands print)."""
+    sys.stdout.write(REDACTOR(line) + "\n")
+    sys.stdout.flush()
+
+
+def build_progress(line: str) -> None:
+    """Builds stream a wall of output; show one line per Dockerfile step (errors are summarised at the end)."""
+    text = line.strip()
+    if text.startswith("Step "):
+        sys.stdout.write(f"  {text[:110]}{'...' if len(text) > 110 else ''}\n")
+        sys.stdout.flush()

@@ -10,7 +10,7 @@ from invoke.collection import Collection
 
 # one module per collection, named like it; the order is the order of `invoke --list`
 COLLECTIONS = ("config", "docker", "release", "monorepo", "testbed", "k8s", "infra", "secrets", "deploy",
-               "rollback", "status", "releases", "logs", "sandbox")
+               "rollback", "status", "releases", "logs", "exec", "sandbox")
 # core flags that show every task (a listing, shell completion): with one of them, everything is loaded
 _EVERYTHING = re.compile(r"--(list|complete|print-completion-script)(=.*)?|-[A-Za-z]*l[A-Za-z]*")
 

@@ -148,13 +148,10 @@ def build_args(values: list[str] | None) -> dict[str, str]:
     return dict(a.split("=", 1) for a in (values or []) if "=" in a)
 
 
-def checked_platform(value: str | None) -> str | None:
-    """A --platform flag's value, checked like build.platform (None when the flag was not given)."""
-    from shipyard.config.schema import PLATFORM_RE
+def release_target(env: str | None) -> Any:
+    """The environment's target (targets/base.py's ReleaseTarget: compose, VM or Kubernetes, by its kind), from
+    shipyard.yaml and a running sandbox; a missing or unknown environment is one line naming the known ones."""
+    from shipyard.sandbox.overlay import with_sandbox
+    from shipyard.targets import base
 
-    if not value:
-        return None
-    if not PLATFORM_RE.match(value):
-        raise ShipyardError(f"--platform {value!r} is not os/architecture[/variant]",
-                            hint="for example --platform linux/amd64 (what droplets run) or linux/arm64")
-    return value
+    return base.release_target(with_sandbox(load_config()), env)

@@ -8,25 +8,16 @@ from typing import Any
 
 from invoke.collection import Collection
 
-from shipyard.tasks._base import checked_platform, load_config, runner, task
+from shipyard.tasks._base import load_config, runner, task
 
 ENV_HELP = "compose environment from shipyard.yaml (default: dev)"
 DRY_HELP = "print the exact commands without running them"
 
 
 def _say(line: str) -> None:
-    from shipyard.run.redact import REDACTOR
+    from shipyard.targets.progress import say
 
-    sys.stdout.write(REDACTOR(line) + "\n")
-    sys.stdout.flush()
-
-
-def build_progress(line: str) -> None:
-    """Builds stream a wall of output; show one line per Dockerfile step (errors are summarised at the end)."""
-    text = line.strip()
-    if text.startswith("Step "):
-        sys.stdout.write(f"  {text[:110]}{'...' if len(text) > 110 else ''}\n")
-        sys.stdout.flush()
+    say(line)
 
 
 YES_HELP = "confirm a change to an environment that requires approval"
@@ -35,41 +26,22 @@ YES_HELP = "confirm a change to an environment that requires approval"
 def _target(env: str, dry_run: bool, *, needs_secrets: bool = False, change: str | None = None,
             yes: bool = False) -> Any:
     """The compose environment's target; with `change` (the command's name), only once approval allows it."""
-    from shipyard.errors import ReleaseError
-    from shipyard.plans import approval
-    from shipyard.release import current
-    from shipyard.run import LocalRunner
-    from shipyard.targets.compose import ComposeTarget
+    from shipyard.targets.compose_verbs import compose_target
 
-    config = load_config()
-    if change:  # before anything is read or built
-        approval.check(env, config.project.environments.get(env), change, yes=yes, dry_run=dry_run,
-                       environ=os.environ)
-    run = runner(dry_run)
-    target = ComposeTarget.from_config(config, env, run, probe=LocalRunner(), say=_say,
-                                       build_echo=run if dry_run else LocalRunner(echo=build_progress))
-    target.register_secrets(os.environ)
-    if not needs_secrets:
-        target.allow_missing_secrets(os.environ)
-    try:
-        target.env["GIT_SHA"] = current(LocalRunner(), cwd=str(config.root), allow_dirty=True).tag
-    except ReleaseError:
-        target.env["GIT_SHA"] = "dev"
-    return target
+    return compose_target(load_config(), env, dry_run, needs_secrets=needs_secrets, change=change, yes=yes)
+
+
+def _verbs(env: str) -> Any:
+    """The compose environment's verbs (targets/compose_verbs.py), shared with the top-level status, logs, exec."""
+    from shipyard.targets.compose_verbs import ComposeVerbs
+
+    return ComposeVerbs(load_config(), env)
 
 
 def _table(states: list[Any], title: str, http: Any = ()) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    from shipyard.targets.compose_verbs import show_table
 
-    table = Table(title=title, title_justify="left")
-    for column in ("service", "container", "state", "address"):
-        table.add_column(column)
-    for state in states:
-        style = "green" if state.ready else "red"
-        address = state.url if state.service in http else (state.url or "").removeprefix("http://")
-        table.add_row(state.service, state.name, state.condition, address or "-", style=style)
-    Console(highlight=False).print(table)
+    show_table(states, title, http)
 
 
 def _confirm(question: str, yes: bool) -> None:
@@ -176,19 +148,13 @@ def down(c: Any, env: str = "dev", volumes: bool = False, yes: bool = False, dry
                                     "tail": "lines of history per container (default 200)", "env": ENV_HELP})
 def logs(c: Any, service: str | None = None, follow: bool = False, tail: int = 200, env: str = "dev") -> None:
     """Show the stack's logs (secret values masked), optionally following them."""
-    target = _target(env, False)
-    target.logs([service] if service else [], follow=follow, tail=tail)
+    _verbs(env).logs(service=service, follow=follow, tail=tail)
 
 
 @task(help={"env": ENV_HELP})
 def ps(c: Any, env: str = "dev") -> None:
     """The stack's containers: state, health and URL."""
-    target = _target(env, False)
-    states = target.status()
-    if not states:
-        _say(f"{env}: nothing is running (start it with `invoke docker.up`)")
-        return
-    _table(states, f"{env}: containers", target.services)
+    _verbs(env).status()
 
 
 @task(help={"service": "only these services, comma-separated (default: every service)",
@@ -204,7 +170,9 @@ def build(c: Any, service: str | None = None, allow_dirty: bool = False, env: st
     """Build release images tagged <registry>/<namespace>/<service>:<sha> (a failure names step, file, line)."""
     from shipyard.release import current
     from shipyard.run import LocalRunner
+    from shipyard.targets.base import checked_platform
     from shipyard.targets.compose import build_release, select_services
+    from shipyard.targets.progress import build_progress
 
     wanted = checked_platform(platform)
     config = load_config()

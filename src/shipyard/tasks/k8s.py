@@ -10,36 +10,31 @@ from typing import Any
 from invoke.collection import Collection
 
 from shipyard.report import JSON_HELP
-from shipyard.tasks._base import load_config, runner, task
+from shipyard.tasks._base import build_args, load_config, task
 
 ENV_HELP = "kubernetes environment from shipyard.yaml (e.g. k8s-dev, k8s-staging, k8s-production)"
 YES_HELP = "confirm a change to an environment that requires approval (production)"
 
 
 def _target(env: str | None, dry_run: bool = False, *, change: str | None = None, yes: bool = False) -> Any:
-    """The environment's target; with `change` (the command's name), only once the approval policy allows it."""
-    import os
+    """The environment's KubernetesTarget; with `change` (the command's name), only once approval allows it."""
+    from shipyard.targets.kubernetes_verbs import kubernetes_target
 
-    from shipyard.errors import ShipyardError
-    from shipyard.plans import approval
-    from shipyard.targets.kubernetes import KubernetesTarget
-
-    config = load_config()
-    if not env:
-        names = [n for n, e in config.project.environments.items() if e.target == "kubernetes"]
-        raise ShipyardError("--env is required", hint=f"pass one of: {', '.join(names) or 'none configured'}")
-    if change:  # before anything is rendered or read from the cluster
-        approval.check(env, config.project.environments.get(env), change, yes=yes, dry_run=dry_run,
-                       environ=os.environ)
-    return KubernetesTarget(config, env, runner(dry_run))
+    return kubernetes_target(load_config(), env, dry_run, change=change, yes=yes)
 
 
-def _release(target: Any, sha: str | None, allow_dirty: bool) -> Any:
-    from shipyard.release import current, resolve
+def _verbs(env: str | None) -> Any:
+    """The environment's verbs (targets/kubernetes_verbs.py), shared with the top-level deploy, rollback, ..."""
+    from shipyard.targets.kubernetes_verbs import kubernetes_verbs
 
-    if sha:
-        return resolve(sha, runner(), cwd=str(target.root))
-    return current(runner(), cwd=str(target.root), allow_dirty=allow_dirty)
+    return kubernetes_verbs(load_config(), env)
+
+
+def _release(target: Any, sha: str | None) -> Any:
+    """The release to render or compare: `--sha`, or HEAD (a dirty tree gets a -dirty tag)."""
+    from shipyard.targets.base import pick_release
+
+    return pick_release(target.root, sha, allow_dirty=True)
 
 
 @task(help={"env": ENV_HELP, "sha": "release to render (default: HEAD; a dirty tree gets a -dirty tag)",
@@ -49,7 +44,7 @@ def render(c: Any, env: str | None = None, sha: str | None = None, output: str |
     from pathlib import Path
 
     target = _target(env)
-    text = target.render(_release(target, sha, allow_dirty=True)).text
+    text = target.render(_release(target, sha)).text
     if output:
         Path(output).write_text(text, encoding="utf-8")
         print(f"wrote {output}")
@@ -89,7 +84,7 @@ def validate(c: Any, kube_version: list[str] | None = None, no_policy: bool = Fa
 def diff(c: Any, env: str | None = None, sha: str | None = None) -> None:
     """Show what a deploy would change in the cluster (kubectl diff of the pinned render)."""
     target = _target(env)
-    changed = target.diff(_release(target, sha, allow_dirty=True))
+    changed = target.diff(_release(target, sha))
     print("differences found" if changed else "no differences: the cluster matches the render")
 
 
@@ -104,23 +99,8 @@ def deploy(c: Any, env: str | None = None, sha: str | None = None, dry_run: bool
            platform: str | None = None) -> None:
     """Ship the release as every target does (build what is missing, push, record digests), then apply -k or helm
     upgrade --install, wait for rollouts, check health, undo on failure."""
-    import os
-
-    from shipyard.run import LocalRunner
-    from shipyard.targets import images
-    from shipyard.targets.shipping import Shipping
-    from shipyard.tasks._base import build_args, checked_platform
-    from shipyard.tasks.docker import build_progress
-
-    target = _target(env, dry_run, change="k8s.deploy", yes=yes)
-    platform = checked_platform(platform)
-    release = _release(target, sha, allow_dirty)
-    target.preflight(changes=True)  # the cluster and its context first: nothing is built for a refused deploy
-    images.ship(Shipping.for_environment(target.config, target.env_name), release, root=target.root,
-                dry_run=dry_run, build=not sha, build_args=build_args(build_arg), environ=os.environ,
-                platform=platform,
-                builder=LocalRunner(echo=build_progress))
-    target.deploy(release, checked=True)
+    _verbs(env).deploy(sha=sha, yes=yes, dry_run=dry_run, build_args=build_args(build_arg), allow_dirty=allow_dirty,
+                       platform=platform)
 
 
 @task(help={"env": ENV_HELP, "sha": "go back to this release (default: the previous revision)",
@@ -128,21 +108,13 @@ def deploy(c: Any, env: str | None = None, sha: str | None = None, dry_run: bool
 def rollback(c: Any, env: str | None = None, sha: str | None = None, dry_run: bool = False,
              yes: bool = False) -> None:
     """Roll back to the previous revision, or to a given release SHA; waits for rollouts and checks health."""
-    target = _target(env, dry_run, change="k8s.rollback", yes=yes)
-    target.rollback(_release(target, sha, allow_dirty=False).sha if sha else None)
+    _verbs(env).rollback(sha=sha, yes=yes, dry_run=dry_run)
 
 
 @task(help={"env": ENV_HELP, "json": JSON_HELP.format(kind="k8s-status")})
 def status(c: Any, env: str | None = None, json: bool = False) -> None:
     """Show each workload's ready/desired pods and running images."""
-    from shipyard.report import dumps
-    from shipyard.report.k8s import k8s_status_doc, k8s_status_lines
-
-    target = _target(env)
-    rows = target.status()
-    context, namespace = target.env.context, target.env.namespace
-    print(dumps(k8s_status_doc(target.env_name, context, namespace, rows)) if json
-          else "\n".join(k8s_status_lines(context, namespace, rows)))
+    _verbs(env).status(as_json=json)
 
 
 @task(help={"env": ENV_HELP, "service": "service whose pods to show (api or web)",
@@ -151,7 +123,7 @@ def status(c: Any, env: str | None = None, json: bool = False) -> None:
 def logs(c: Any, env: str | None = None, service: str = "api", tail: int = 100, follow: bool = False,
          since: str | None = None) -> None:
     """Print the logs of every pod of a service, prefixed with the pod name."""
-    _target(env).logs(service, tail=tail, follow=follow, since=since)
+    _verbs(env).logs(service=service, tail=tail, follow=follow, since=since)
 
 
 @task(help={"env": ENV_HELP, "dry_run": "print the commands (never the values) and change nothing",
@@ -167,12 +139,6 @@ def secrets(c: Any, env: str | None = None, dry_run: bool = False, yes: bool = F
 @task(help={"env": ENV_HELP, "json": JSON_HELP.format(kind="k8s-releases")})
 def releases(c: Any, env: str | None = None, json: bool = False) -> None:
     """The releases the cluster remembers: Helm revisions, or each Deployment's rollout revisions."""
-    from shipyard.report import dumps
-    from shipyard.report.k8s import k8s_releases_doc, k8s_releases_lines
-
-    target = _target(env)
-    rows = target.history()
-    print(dumps(k8s_releases_doc(target.env_name, rows)) if json
-          else "\n".join(k8s_releases_lines(target.env.context, target.env.namespace, rows)))
+    _verbs(env).history(as_json=json)
 
 ns = Collection("k8s", render, validate, diff, deploy, status, releases, rollback, logs, secrets)

@@ -6,8 +6,7 @@ from typing import Any
 
 from invoke.collection import Collection
 
-from shipyard.tasks._base import task
-from shipyard.tasks.status import kind
+from shipyard.tasks._base import release_target, task
 
 
 @task(default=True, help={"env": "an environment of shipyard.yaml (any target)",
@@ -17,26 +16,7 @@ from shipyard.tasks.status import kind
 def logs(c: Any, env: str | None = None, service: str | None = None, tail: int = 100, follow: bool = False,
          since: str | None = None) -> None:
     """A service's logs, whatever the target (deploy.logs, k8s.logs, docker.logs), secret values masked."""
-    from shipyard.targets.kinds import unsupported
-
-    found = kind(env)
-    assert env is not None
-    if found == "vm":
-        from shipyard.tasks import deploy
-
-        deploy.logs(c, env=env, service=service, tail=tail, follow=follow, since=since)
-    elif found == "kubernetes":
-        if not service:
-            raise unsupported("logs without --service", env, found, "pass --service api (or web)")
-        from shipyard.tasks import k8s
-
-        k8s.logs(c, env=env, service=service, tail=tail, follow=follow, since=since)
-    else:
-        if since:
-            raise unsupported("logs --since", env, found, "drop --since, or use --tail")
-        from shipyard.tasks import docker
-
-        docker.logs(c, service=service, follow=follow, tail=tail, env=env)
+    release_target(env).logs(service=service, tail=tail, follow=follow, since=since)
 
 
 ns = Collection("logs", logs)

@@ -15,7 +15,7 @@ from typing import Any
 from invoke.collection import Collection
 
 from shipyard.report import JSON_HELP
-from shipyard.tasks._base import task
+from shipyard.tasks._base import release_target, task
 
 
 @task(default=True, help={
@@ -30,44 +30,8 @@ from shipyard.tasks._base import task
 def rollback(c: Any, sha: str | None = None, env: str | None = None, yes: bool = False, dry_run: bool = False,
              wait: float = 0.0, json: bool = False) -> None:
     """Swap back to a retained release: no build, no pull when the image is still on the host."""
-    from dataclasses import replace
-
-    from shipyard.report import plan_needs_dry_run
-    from shipyard.targets.kinds import unsupported
-    from shipyard.targets.progress import Progress
-    from shipyard.targets.vm import bluegreen
-    from shipyard.targets.vm.admin import plan_rollback, show_plan
-    from shipyard.targets.vm.env import env_files
-    from shipyard.tasks.deploy import approve, target_for
-    from shipyard.tasks.status import kind
-
     env = env or os.environ.get("SHIPYARD_ENV")  # no environment: refused, never guessed
-    found = kind(env)
-    if found == "kubernetes" and env is not None:
-        if wait or json:
-            raise unsupported("rollback --wait/--json", env, found, f"run `invoke rollback --env {env}` without them")
-        from shipyard.tasks import k8s
-
-        k8s.rollback(c, env=env, sha=sha, dry_run=dry_run, yes=yes)
-        return
-    if found == "compose" and env is not None:
-        raise unsupported("rollback", env, found, "a compose environment runs your working tree: check out the"
-                                                  f" commit, then `invoke docker.up --env {env}`")
-    plan_needs_dry_run(json, dry_run)
-    config, target = target_for(env)
-    approve(target, "rollback", yes, dry_run)
-    apps_env, _ = env_files(config, target.env_name, target.env, target.services)
-    chosen = plan_rollback(target, sha, wait_lock=wait)
-    request = replace(chosen.request, env_contents=apps_env)
-    warnings = [chosen.warning] if chosen.warning else []
-    if dry_run:
-        show_plan(target, request, as_json=json, warnings=warnings)
-        return
-    approve(target, "rollback", yes, dry_run, risks=warnings)  # across a schema change: --yes, or nothing changes
-    for line in warnings:
-        print(f"warning: {line} (confirmed with --yes)")
-    print(f"rolling {target.env_name} back to {request.release}")
-    bluegreen.deploy(target, request, Progress())
+    release_target(env).rollback(sha=sha, yes=yes, dry_run=dry_run, wait=wait, as_json=json)
 
 
 ns = Collection("rollback", rollback)

@@ -27,7 +27,6 @@ def up(c: Any, hosts: int = 1, setup: bool = True, health_timeout: float = 60.0,
     """Start N local VMs and a registry they pull from; write the `sandbox` environment (.shipyard/sandbox.yaml)."""
     from shipyard.config.schema import VmEnvironment
     from shipyard.sandbox import vms
-    from shipyard.tasks.deploy import setup as setup_task
 
     config = load_config()
     envs = config.project.environments
@@ -47,8 +46,11 @@ def up(c: Any, hosts: int = 1, setup: bool = True, health_timeout: float = 60.0,
         raise ShipyardError(f"--registry {registry}: expected private or anonymous")
     vms.up(config.root, config.project.project, hosts, health_timeout=health_timeout, watch_window=watch_window,
            accessories=accessories, private_registry=registry == "private")
-    if setup:
-        setup_task(c, env="sandbox")
+    if setup:  # deploy.setup on the VMs, with the `sandbox` environment just written
+        from shipyard.sandbox.overlay import with_sandbox
+        from shipyard.targets.vm.verbs import vm_verbs
+
+        vm_verbs(with_sandbox(load_config()), "sandbox").setup()
 
 
 @task

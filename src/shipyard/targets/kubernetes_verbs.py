@@ -1,0 +1,119 @@
+"""A `target: kubernetes` environment as a ReleaseTarget, over targets/kubernetes.py.
+
+Every verb builds its KubernetesTarget when it runs (a dry run's commands go to a printing runner) and, for a
+change, only once the approval policy allows it, before anything is rendered or read from the cluster.
+`kubernetes_target` is that step, for the k8s.* tasks that are not verbs too (render, diff, secrets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from shipyard.config.loader import Config
+from shipyard.config.schema import KubernetesEnvironment
+from shipyard.targets.base import ReleaseTarget, approve, checked_platform, pick_release, refuse_given
+from shipyard.targets.kinds import unsupported
+from shipyard.targets.kubernetes import KubernetesTarget
+
+
+def kubernetes_target(config: Config, env: str | None, dry_run: bool = False, *, change: str | None = None,
+                      yes: bool = False) -> KubernetesTarget:
+    """The environment's target; with `change` (the command's name), only once the approval policy allows it."""
+    from shipyard.run import DryRunRunner, LocalRunner
+    from shipyard.targets.kinds import needs_env
+
+    if not env:
+        raise needs_env(config, "kubernetes")
+    if change:  # before anything is rendered or read from the cluster
+        approve(env, config.project.environments.get(env), change, yes=yes, dry_run=dry_run)
+    return KubernetesTarget(config, env, DryRunRunner() if dry_run else LocalRunner())
+
+
+class KubernetesVerbs(ReleaseTarget):
+    """A Kubernetes environment: the same release step as every target, then apply -k or helm upgrade."""
+
+    kind = "kubernetes"
+
+    def __init__(self, config: Config, env_name: str) -> None:
+        self.config = config
+        self.env_name = env_name
+
+    def deploy(self, *, sha: str | None = None, yes: bool = False, dry_run: bool = False, as_json: bool = False,
+               wait: float = 0.0, force: bool = False, build_args: Mapping[str, str] | None = None,
+               allow_dirty: bool = False, platform: str | None = None) -> None:
+        """Ship the release as every target does (build what is missing, push, record digests), then apply -k or
+        helm upgrade --install, wait for rollouts, check health, undo on failure."""
+        import os
+
+        from shipyard.run import LocalRunner
+        from shipyard.targets import images
+        from shipyard.targets.progress import build_progress
+        from shipyard.targets.shipping import Shipping
+
+        refuse_given("deploy", self, [("--wait", wait), ("--force", force), ("--json", as_json)],
+                     f"run `invoke deploy --env {self.env_name}` without {{flag}}")
+        target = kubernetes_target(self.config, self.env_name, dry_run, change="k8s.deploy", yes=yes)
+        platform = checked_platform(platform)
+        release = pick_release(target.root, sha, allow_dirty=allow_dirty)
+        target.preflight(changes=True)  # the cluster and its context first: nothing is built for a refused deploy
+        images.ship(Shipping.for_environment(target.config, target.env_name), release, root=target.root,
+                    dry_run=dry_run, build=not sha, build_args=dict(build_args or {}), environ=os.environ,
+                    platform=platform, builder=LocalRunner(echo=build_progress))
+        target.deploy(release, checked=True)
+
+    def rollback(self, *, sha: str | None = None, yes: bool = False, dry_run: bool = False, as_json: bool = False,
+                 wait: float = 0.0) -> None:
+        """To the previous revision, or to a given release SHA; waits for rollouts and checks health."""
+        if wait or as_json:
+            raise unsupported("rollback --wait/--json", self.env_name, self.kind,
+                              f"run `invoke rollback --env {self.env_name}` without them")
+        target = kubernetes_target(self.config, self.env_name, dry_run, change="k8s.rollback", yes=yes)
+        target.rollback(pick_release(target.root, sha, allow_dirty=False).sha if sha else None)
+
+    def status(self, *, as_json: bool = False) -> None:
+        """Each workload's ready/desired pods and running images."""
+        from shipyard.report import dumps
+        from shipyard.report.k8s import k8s_status_doc, k8s_status_lines
+
+        target = kubernetes_target(self.config, self.env_name)
+        rows = target.status()
+        context, namespace = target.env.context, target.env.namespace
+        print(dumps(k8s_status_doc(target.env_name, context, namespace, rows)) if as_json
+              else "\n".join(k8s_status_lines(context, namespace, rows)))
+
+    def history(self, *, as_json: bool = False, last: int | None = None) -> None:
+        """Helm's revisions, or each Deployment's rollout revisions (the cluster keeps no more)."""
+        from shipyard.report import dumps
+        from shipyard.report.k8s import k8s_releases_doc, k8s_releases_lines
+
+        refuse_given("releases", self, [("--last", last is not None)],
+                     f"run `invoke releases --env {self.env_name}` without {{flag}}")
+        target = kubernetes_target(self.config, self.env_name)
+        rows = target.history()
+        print(dumps(k8s_releases_doc(target.env_name, rows)) if as_json
+              else "\n".join(k8s_releases_lines(target.env.context, target.env.namespace, rows)))
+
+    def logs(self, *, service: str | None = None, tail: int = 100, follow: bool = False, since: str | None = None,
+             host: str | None = None) -> None:
+        """The logs of every pod of a service, prefixed with the pod name."""
+        if not service:
+            raise unsupported("logs without --service", self.env_name, self.kind, "pass --service api (or web)")
+        refuse_given("logs", self, [("--host", host)], "drop --host: pods are picked by service")
+        kubernetes_target(self.config, self.env_name).logs(service, tail=tail, follow=follow, since=since)
+
+    def exec(self, *, service: str | None = None, command: str = "", host: str | None = None,
+             live: bool = False) -> int:
+        env = self.config.environment(self.env_name)
+        where = f"--context {env.context} -n {env.namespace}" if isinstance(env, KubernetesEnvironment) else ""
+        raise unsupported("exec", self.env_name, self.kind,
+                          f"run it in a pod with kubectl: `kubectl {where} exec deploy/NAME -- sh -c '...'`"
+                          f" (`invoke k8s.status --env {self.env_name}` lists the workloads)")
+
+
+def kubernetes_verbs(config: Config, env: str | None) -> KubernetesVerbs:
+    """The verbs of a Kubernetes environment for the k8s.* tasks (no environment: one line naming those there are)."""
+    from shipyard.targets.kinds import needs_env
+
+    if not env:
+        raise needs_env(config, "kubernetes")
+    return KubernetesVerbs(config, env)
