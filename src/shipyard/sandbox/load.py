@@ -38,6 +38,8 @@ class LoadReport:
     last_seen: dict[str, float] = field(default_factory=dict)
     failure_times: list[float] = field(default_factory=list)  # monotonic, when each failure was recorded
     latencies: list[float] = field(default_factory=list)  # seconds from each sent request's due time to its end
+    answer_times: list[float] = field(default_factory=list)  # seconds each sent request took itself (no lag)
+    answered_at: list[float] = field(default_factory=list)  # monotonic, when each of those ended
     connections: int = 0  # connections opened (one per client when nothing went wrong)
     reopened: int = 0  # connections opened by a client that already had one
     started: float = 0.0
@@ -58,11 +60,17 @@ class LoadReport:
         ordered = sorted(self.latencies)
         return ordered[math.ceil(0.99 * len(ordered)) - 1] if ordered else 0.0
 
+    @property
+    def slowest_answer(self) -> float:
+        """The longest a single request took (latency also counts the time a client was behind its schedule)."""
+        return max(self.answer_times, default=0.0)
+
     def summary(self) -> str:
         errors = ", ".join(f"{k} x{v}" for k, v in self.errors.most_common(3))
         return (f"{self.failed} failed of {self.total} requests ({self.rate:.0f} req/s, {self.connections} "
                 f"connections, {self.reopened} reopened, latency p99 {self.latency_p99 * 1000:.0f} ms, max "
-                f"{self.latency_max * 1000:.0f} ms){': ' + errors if errors else ''}; answers: "
+                f"{self.latency_max * 1000:.0f} ms, slowest answer {self.slowest_answer * 1000:.0f} ms)"
+                f"{': ' + errors if errors else ''}; answers: "
                 f"{dict(self.releases)} of allowed {sorted(self.allowed)}")
 
 
@@ -136,13 +144,16 @@ class LoadGenerator:
         end = min(self.report.started + self.max_seconds, self._stop_at)
         return due if slot < self.max_requests and due < end else None
 
-    def _record(self, due: float | None, error: str | None, release: str = "") -> None:
+    def _record(self, due: float | None, error: str | None, release: str = "", sent: float | None = None) -> None:
         now = time.monotonic()
         with self._lock:
             report = self.report
             report.total += 1
             if due is not None:
                 report.latencies.append(now - due)
+            if sent is not None:
+                report.answer_times.append(now - sent)
+                report.answered_at.append(now)
             if error is None:
                 report.releases[release] += 1
                 report.first_seen.setdefault(release, now)
@@ -172,6 +183,7 @@ class LoadGenerator:
             if time.monotonic() > min(self.report.started + self.max_seconds, self._stop_at) + self.timeout:
                 self._record(None, "not sent: the client was still behind its schedule at the end")
                 continue
+            sent = time.monotonic()
             try:
                 if conn is None:
                     opened += 1
@@ -183,16 +195,16 @@ class LoadGenerator:
                     conn.close()
                     conn = None
             except (OSError, http.client.HTTPException) as exc:
-                self._record(due, exc.__class__.__name__)
+                self._record(due, exc.__class__.__name__, sent=sent)
                 if conn is not None:
                     conn.close()
                 conn = None
                 continue
             if response.status != 200:
-                self._record(due, f"HTTP {response.status}: {body.strip()[:60]}")
+                self._record(due, f"HTTP {response.status}: {body.strip()[:60]}", sent=sent)
             elif (release := self.identify(body)) not in self.report.allowed:
-                self._record(due, f"unexpected answer: {(release or body.strip())[:60]!r}")
+                self._record(due, f"unexpected answer: {(release or body.strip())[:60]!r}", sent=sent)
             else:
-                self._record(due, None, release)
+                self._record(due, None, release, sent=sent)
         if conn is not None:
             conn.close()
