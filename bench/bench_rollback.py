@@ -25,13 +25,21 @@ import time
 from pathlib import Path
 
 from _stats import Miss, Row, Runs, main_of, repeat, short
-from bench_deploy import FIXTURE, HOSTS, PROJECT, REGISTRY, SHIPYARD, A, B, build_images, shipyard, startup
+from bench_deploy import FIXTURE, HOSTS, PROJECT, REGISTRY, SHIPYARD, STARTUP, A, B, build_images, shipyard
 
 from shipyard.sandbox import vms
 from shipyard.sandbox.load import LoadGenerator
 
 TARGETS = {"standby": 1.0, "stop": 2.0, "remove": 3.0}
 WATCH = 1.0
+
+
+def startup(root: Path) -> float:
+    """A fresh interpreter importing what `shipyard rollback` imports and loading shipyard.yaml."""
+    start = time.monotonic()
+    subprocess.run([sys.executable, "-c", STARTUP.replace("'three'", "'standby'")], cwd=root, check=True,
+                   capture_output=True, timeout=120)
+    return time.monotonic() - start
 
 
 def write_config(root: Path, state: vms.SandboxState) -> None:
