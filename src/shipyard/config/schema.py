@@ -224,6 +224,9 @@ class DeployPolicy(Strict):
     # Inside the watch window, the new colour's real traffic is judged too (HAProxy's response counters): more
     # than this share of 5xx answers or unanswered requests, over at least 20 requests, switches back.
     max_error_rate: Annotated[float, Field(ge=0, le=1, strict=True)] = 0.05
+    # ... and their speed: an average response time above this many seconds (HAProxy's rtime, over at least 20
+    # requests) switches back too. Off unless set: what is slow depends on the app.
+    max_response_time: Annotated[float, Field(gt=0, le=600)] | None = None
     on_host_failure: Literal["abort", "continue"] = "abort"
     # What becomes of the previous release's colour after the watch window: removed; stopped (a rollback starts
     # it again: no pull, no new container); or kept running out of traffic as a standby, its health checks on (a

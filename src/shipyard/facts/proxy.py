@@ -107,6 +107,7 @@ class Counters:
 
     responses: int  # HTTP responses of any class, plus responses that never came (errors below)
     failed: int  # 5xx answers, plus requests the server never answered (eresp: reset, timeout)
+    rtime_ms: int = 0  # average response time over the server's last 1024 answers (HAProxy's rtime)
 
 
 def parse_stat(text: str) -> dict[tuple[str, str], Counters]:
@@ -121,6 +122,7 @@ def parse_stat(text: str) -> dict[tuple[str, str], Counters]:
         px, sv = header.index("pxname"), header.index("svname")
         classes = [header.index(f"hrsp_{n}xx") for n in range(1, 6)]
         eresp = header.index("eresp")
+        rtime = header.index("rtime")
     except ValueError as exc:
         raise ValueError(f"`show stat` lacks a column: {exc}") from None
 
@@ -135,5 +137,14 @@ def parse_stat(text: str) -> dict[tuple[str, str], Counters]:
             continue
         answered = sum(number(fields, i) for i in classes)
         errors = number(fields, eresp)
-        out[(fields[px], fields[sv])] = Counters(answered + errors, number(fields, classes[4]) + errors)
+        out[(fields[px], fields[sv])] = Counters(answered + errors, number(fields, classes[4]) + errors,
+                                                 number(fields, rtime))
     return out
+
+
+def split_state_and_stat(text: str) -> tuple[str, str]:
+    """The answer of one batch `show servers state; show stat` as its two parts (the stat CSV starts at its
+    `# pxname` header line)."""
+    lines = text.splitlines(keepends=True)
+    at = next((i for i, line in enumerate(lines) if line.startswith("# pxname")), len(lines))
+    return "".join(lines[:at]), "".join(lines[at:])

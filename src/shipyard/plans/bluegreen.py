@@ -440,7 +440,8 @@ MIN_JUDGED_REQUESTS = 20
 
 
 def traffic_problems(before: Mapping[tuple[str, str], Counters], after: Mapping[tuple[str, str], Counters],
-                     targets: Sequence[tuple[str, Colour]], max_error_rate: float) -> list[str]:
+                     targets: Sequence[tuple[str, Colour]], max_error_rate: float | None,
+                     max_response_time: float | None = None) -> list[str]:
     """Why the new colours' real traffic since `before` is not good enough (empty: good, or too little to judge).
 
     A release that answers its readiness probe but fails real requests is caught here, not by the health check.
@@ -455,7 +456,13 @@ def traffic_problems(before: Mapping[tuple[str, str], Counters], after: Mapping[
         if now.responses < then.responses or now.failed < then.failed:
             then = Counters(0, 0)
         answered, failed = now.responses - then.responses, now.failed - then.failed
-        if answered >= MIN_JUDGED_REQUESTS and failed > max_error_rate * answered:
+        if answered < MIN_JUDGED_REQUESTS:
+            continue
+        if max_response_time is not None and now.rtime_ms > max_response_time * 1000:
+            problems.append(f"{service}/{colour} answered real requests in {now.rtime_ms} ms on average inside the"
+                            f" watch window (more than the {max_response_time * 1000:.0f} ms allowed by"
+                            " deploy.max_response_time)")
+        if max_error_rate is not None and failed > max_error_rate * answered:
             problems.append(f"{service}/{colour} failed {failed} of {answered} real requests inside the watch window"
                             f" ({failed / answered:.0%}, more than the {max_error_rate:.0%} allowed by"
                             " deploy.max_error_rate)")

@@ -266,7 +266,8 @@ class Deployment:
                 self._fault("before", "watch", run)
                 started = time.monotonic()
                 problems = run.host.watch([(s.service, s.target) for s in run.plan.changes], watch.timeout,
-                                          max_error_rate=self.target.env.deploy.max_error_rate)
+                                          max_error_rate=self.target.env.deploy.max_error_rate,
+                                          max_response_time=self.target.env.deploy.max_response_time)
                 run.phases["watch"] = time.monotonic() - started
                 if problems:
                     raise StepFailed(run.name, "; ".join(problems), phase="watch")

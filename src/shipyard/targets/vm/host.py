@@ -252,6 +252,16 @@ class VmHost:
                 raise StepFailed(self.name, f"verification failed: {step.what}: {detail}", phase="verify")
             time.sleep(POLL)
 
+    def _servers_and_counters(self) -> tuple[dict[tuple[str, str], proxy_facts.ServerState],
+                                             dict[tuple[str, str], proxy_facts.Counters]]:
+        """`show servers state` and `show stat` in one admin round trip."""
+        text = self.admin(haproxy.batch(haproxy.show_servers_state(), haproxy.show_stat()), expect_output=True)
+        state, stat = proxy_facts.split_state_and_stat(text)
+        try:
+            return proxy_facts.parse_servers_state(state), proxy_facts.parse_stat(stat)
+        except ValueError as exc:
+            raise StepFailed(self.name, f"unexpected answer from the proxy: {exc}") from None
+
     def counters(self) -> dict[tuple[str, str], proxy_facts.Counters]:
         text = self.admin(haproxy.batch(haproxy.show_stat()), expect_output=True)
         try:
@@ -260,17 +270,20 @@ class VmHost:
             raise StepFailed(self.name, f"unexpected answer from the proxy: {exc}") from None
 
     def watch(self, targets: Sequence[tuple[str, Colour]], window: float,
-              stop: threading.Event | None = None, *, max_error_rate: float | None = None) -> list[str]:
-        """Poll the new colours for `window` seconds; the reasons of any that went down or, with `max_error_rate`,
-        failed too many of their real requests (HAProxy's counters since the window opened). Empty: all good."""
+              stop: threading.Event | None = None, *, max_error_rate: float | None = None,
+              max_response_time: float | None = None) -> list[str]:
+        """Poll the new colours for `window` seconds; the reasons of any that went down or, with `max_error_rate`
+        or `max_response_time`, failed too many of their real requests or answered them too slowly (HAProxy's
+        counters since the window opened). Empty: all good. One round trip per poll."""
         from shipyard.plans.bluegreen import traffic_problems
 
+        judged = max_error_rate is not None or max_response_time is not None
         deadline = time.monotonic() + window
-        before = self.counters() if max_error_rate is not None else {}
+        before = self.counters() if judged else {}
         while time.monotonic() < deadline:
             if stop is not None and stop.is_set():
                 return []
-            states = self.servers()
+            states, after = self._servers_and_counters() if judged else (self.servers(), {})
             failures = []
             for service, colour in targets:
                 state = states.get((service, colour))
@@ -279,8 +292,8 @@ class VmHost:
                 elif not state.op_running or state.admin != "ready":
                     how = "down" if not state.op_running else f"to {state.admin}"
                     failures.append(f"{service}/{colour} went {how} inside the watch window")
-            if max_error_rate is not None and not failures:
-                failures = traffic_problems(before, self.counters(), targets, max_error_rate)
+            if judged and not failures:
+                failures = traffic_problems(before, after, targets, max_error_rate, max_response_time)
             if failures:
                 return failures
             time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
