@@ -21,14 +21,15 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shipyard import imageref
 from shipyard.errors import ShipyardError
 from shipyard.facts.registry import Challenge, UnexpectedAnswer, parse_challenge, tags_of, token_of
 from shipyard.run.redact import MIN_LENGTH, REDACTOR, Redactor
+
+if TYPE_CHECKING:  # httpx is imported where a request is made: a rollback that never calls the registry skips it
+    import httpx
 
 log = logging.getLogger("shipyard.run.registry")
 
@@ -111,6 +112,8 @@ class RegistryClient:
             except (ssl.SSLError, OSError):
                 raise RegistryError(address, f"registry {address}: {path} is not a PEM CA certificate",
                                     hint="fix registry.ca in shipyard.yaml") from None
+        import httpx
+
         self._http = httpx.Client(verify=verify, timeout=timeout, follow_redirects=False)
         self._tokens: dict[str, str] = {}  # scope ("" for the base endpoint) -> bearer token
         self._basic = False  # the registry asked for basic credentials once: send them on every request
@@ -175,6 +178,8 @@ class RegistryClient:
 
     def _send(self, method: str, url: str, headers: Mapping[str, str], auth: httpx.Auth | None = None
               ) -> httpx.Response:
+        import httpx
+
         try:
             return self._http.request(method, url, headers=dict(headers), auth=auth)
         except httpx.ConnectError as exc:
@@ -195,6 +200,8 @@ class RegistryClient:
     def _basic_auth(self) -> httpx.BasicAuth | None:
         if self.credentials is None:
             return None
+        import httpx
+
         return httpx.BasicAuth(self.credentials.username, self.credentials.password.reveal())
 
     def _headers(self, scope: str, extra: Mapping[str, str] | None) -> tuple[dict[str, str], httpx.Auth | None]:
@@ -250,6 +257,8 @@ class RegistryClient:
             raise RegistryError(self.address, f"registry {self.address}: {exc}") from None
 
     def _token(self, challenge: Challenge) -> str:
+        import httpx
+
         assert challenge.realm is not None
         params = {k: v for k, v in (("service", challenge.service), ("scope", challenge.scope)) if v}
         url = httpx.URL(challenge.realm).copy_merge_params(params)
