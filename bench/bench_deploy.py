@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,24 @@ def build_images() -> None:
                         "BASE_IMAGE=shipyard-base/python:bookworm", "-t", image(tag), str(FIXTURE)],
                        check=True, capture_output=True, timeout=600)
         subprocess.run(["docker", "push", image(tag)], check=True, capture_output=True, timeout=600)
+
+
+@contextlib.contextmanager
+def fixture_sandbox(name: str, *, keep: bool) -> Iterator[tuple[Path, vms.SandboxState]]:
+    """A scratch project with the fixture app, its images built and pushed, and HOSTS sandbox VMs: (root, state).
+    Afterwards the VMs are removed with the project, unless `keep`."""
+    root = Path(tempfile.mkdtemp(prefix=f"shipyard-{name}-"))
+    shutil.copytree(FIXTURE, root / "app")
+    print(f"{name}: building and pushing the fixture images, starting {HOSTS} sandbox VMs ...", flush=True)
+    try:
+        build_images()
+        yield root, vms.up(root, PROJECT, HOSTS, printer=lambda _line: None)
+    finally:
+        if keep:
+            print(f"{name}: VMs kept; project {root} (`vms.down` it with project {PROJECT})")
+        else:
+            vms.down(root, PROJECT, printer=lambda _line: None)
+            shutil.rmtree(root, ignore_errors=True)
 
 
 def write_config(root: Path, state: vms.SandboxState) -> None:
@@ -277,20 +295,9 @@ def rows(argv: list[str] | None = None) -> list[Row]:
     parser.add_argument("--keep", action="store_true", help="leave the VMs running afterwards")
     args = parser.parse_args(argv)
 
-    root = Path(tempfile.mkdtemp(prefix="shipyard-bench-"))
-    shutil.copytree(FIXTURE, root / "app")
-    print(f"bench_deploy: building and pushing the fixture images, starting {HOSTS} sandbox VMs ...", flush=True)
-    try:
-        build_images()
-        state = vms.up(root, PROJECT, HOSTS, printer=lambda _line: None)
+    with fixture_sandbox("bench_deploy", keep=args.keep) as (root, state):
         write_config(root, state)
         return measure(root, state, args)
-    finally:
-        if args.keep:
-            print(f"bench_deploy: VMs kept; project {root} (`vms.down` it with project {PROJECT})")
-        else:
-            vms.down(root, PROJECT, printer=lambda _line: None)
-            shutil.rmtree(root, ignore_errors=True)
 
 
 def main() -> int:

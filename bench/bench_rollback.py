@@ -17,15 +17,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from _stats import Miss, Row, Runs, main_of, repeat, short
-from bench_deploy import FIXTURE, HOSTS, PROJECT, REGISTRY, SHIPYARD, STARTUP, A, B, build_images, shipyard
+from bench_deploy import HOSTS, PROJECT, REGISTRY, SHIPYARD, STARTUP, A, B, fixture_sandbox, shipyard
 
 from shipyard.sandbox import vms
 from shipyard.sandbox.load import LoadGenerator
@@ -112,22 +110,12 @@ def rows(argv: list[str] | None = None) -> list[Row]:
     parser.add_argument("--keep", action="store_true", help="leave the VMs running afterwards")
     args = parser.parse_args(argv)
 
-    root = Path(tempfile.mkdtemp(prefix="shipyard-bench-rollback-"))
-    shutil.copytree(FIXTURE, root / "app")
-    print(f"bench_rollback: building and pushing the fixture images, starting {HOSTS} sandbox VMs ...", flush=True)
     try:
-        build_images()
-        state = vms.up(root, PROJECT, HOSTS, printer=lambda _line: None)
-        write_config(root, state)
-        return measure(root, state, args)
+        with fixture_sandbox("bench_rollback", keep=args.keep) as (root, state):
+            write_config(root, state)
+            return measure(root, state, args)
     except Exception as exc:
         return [Row.failed("rollback bench", short(exc))]
-    finally:
-        if args.keep:
-            print(f"bench_rollback: VMs kept; project {root} (`vms.down` it with project {PROJECT})")
-        else:
-            vms.down(root, PROJECT, printer=lambda _line: None)
-            shutil.rmtree(root, ignore_errors=True)
 
 
 def main() -> int:
