@@ -25,8 +25,16 @@ class Progress:
         self._lock = threading.Lock()
 
     def _print(self, text: str, style: str | None = None) -> None:
+        self._emit(REDACTOR(text), style=style, markup=False)
+
+    def _emit(self, *objects: Any, **options: Any) -> None:
         with self._lock:
-            self.console.print(REDACTOR(text), style=style, markup=False)
+            try:
+                self.console.print(*objects, **options)
+            except (BrokenPipeError, SystemExit):
+                # The reader went away (a closed pipe, a cancelled log viewer). rich has pointed stdout at
+                # /dev/null and asks the program to exit; a deploy goes on to its end, ledger and locks, unseen.
+                self.console.quiet = True
 
     def step(self, host: str, phase: str, what: str, seconds: float) -> None:
         if not self.quiet:
@@ -43,9 +51,8 @@ class Progress:
                 self._print(f"[{host}]   | {line}", style="red")
 
     def plan(self, host: str, lines: Sequence[str]) -> None:
-        with self._lock:
-            for line in lines:
-                self.console.print(REDACTOR(f"[{host}] {line}"), markup=False, highlight=False)
+        for line in lines:
+            self._emit(REDACTOR(f"[{host}] {line}"), markup=False, highlight=False)
 
     def summary(self, title: str, rows: Mapping[str, tuple[str, str, Mapping[str, float]]]) -> None:
         """rows: host -> (release, outcome, phase timings)."""
@@ -59,8 +66,7 @@ class Progress:
             style = "green" if outcome in {"ok", "converged"} else "red"
             cells = [f"{timings[p]:.2f}" if p in timings else "-" for p in used]
             table.add_row(host, release, outcome, *cells, f"{sum(timings.values()):.2f}", style=style)
-        with self._lock:
-            self.console.print(table)
+        self._emit(table)
 
 
 def say(line: str) -> None:

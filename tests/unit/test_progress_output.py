@@ -1,0 +1,51 @@
+"""Deploy progress when nobody reads it any more: the deploy must go on to its ledger and its locks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+PROGRAM = textwrap.dedent("""
+    import sys, threading
+    from shipyard.targets.progress import Progress
+
+    progress = Progress()
+    failures = []
+    def host(name):  # as run.on_hosts does: whatever a host's work raises is that host's failure
+        try:
+            for i in range(2000):
+                progress.step(name, "switch", f"step {i} " + "x" * 60, 0.01)
+        except BaseException as exc:
+            failures.append(f"{name}: {exc.__class__.__name__}({exc})")
+    threads = [threading.Thread(target=host, args=(f"h{n}",)) for n in range(3)]
+    for t in threads: t.start()
+    for t in threads: t.join()
+    progress.summary("deployed", {"h0": ("abc", "ok", {"switch": 0.1})})
+    print("failed hosts:", failures, file=sys.stderr)
+    print("every host finished", file=sys.stderr)
+""")
+
+
+def test_a_closed_stdout_silences_progress_without_failing_the_hosts() -> None:
+    proc = subprocess.Popen([sys.executable, "-c", PROGRAM], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout is not None
+    proc.stdout.close()  # the reader goes away before the first line
+    _, err = proc.communicate(timeout=60)
+    assert "every host finished" in err and "failed hosts: []" in err, err
+    assert "Traceback" not in err, err
+    assert proc.returncode == 0, err
+
+
+def test_the_check_fails_when_a_print_raises_out_of_progress() -> None:
+    """The same program whose hosts print through a bare rich Console (rich's own reaction to a closed pipe:
+    SystemExit) fails its hosts, as deploys did, so the test above can tell the two apart."""
+    broken = PROGRAM.replace('progress.step(name, "switch", f"step {i} " + "x" * 60, 0.01)',
+                             'progress.console.print("x" * 80)')
+    proc = subprocess.Popen([sys.executable, "-c", broken], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout is not None
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=60)
+    assert "failed hosts: []" not in err and "SystemExit(1)" in err, err
