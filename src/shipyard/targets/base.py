@@ -1,7 +1,8 @@
 """One interface for every target: the verbs a user types do not change with where an environment runs.
 
 `ReleaseTarget` is that interface (plan, deploy, rollback, status, history, logs, exec), with keyword arguments
-that are the same for every target. Three implementations take an environment of shipyard.yaml:
+that are the same for every target. Three implementations, each a `Verbs` (the config and the environment's name),
+take an environment of shipyard.yaml:
 
     targets/compose_verbs.py     ComposeVerbs     the local stack: status, logs and exec (no releases to deploy)
     targets/vm/verbs.py          VmVerbs          blue/green on VMs over SSH
@@ -76,6 +77,14 @@ class ReleaseTarget(Protocol):
              live: bool = False) -> int:
         """Run `command` (by sh -c) once where the service's live release runs; its exit code."""
         ...
+
+
+class Verbs(ReleaseTarget):
+    """The state every implementation starts from: the validated config and the environment's name."""
+
+    def __init__(self, config: Config, env_name: str) -> None:
+        self.config = config
+        self.env_name = env_name
 
 
 def release_target(config: Config, env: str | None) -> ReleaseTarget:

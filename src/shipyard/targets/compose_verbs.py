@@ -12,7 +12,7 @@ from typing import Any
 
 from shipyard.config.loader import Config
 from shipyard.errors import ShipyardError
-from shipyard.targets.base import ReleaseTarget, approve, refuse_given
+from shipyard.targets.base import Verbs, approve, refuse_given
 from shipyard.targets.compose import ComposeTarget
 from shipyard.targets.kinds import unsupported
 from shipyard.targets.progress import build_progress, say
@@ -55,14 +55,10 @@ def show_table(states: Sequence[Any], title: str, http: Iterable[str] = ()) -> N
     Console(highlight=False).print(table)
 
 
-class ComposeVerbs(ReleaseTarget):
+class ComposeVerbs(Verbs):
     """A compose environment: its containers' status, their logs, a command in a running service."""
 
     kind = "compose"
-
-    def __init__(self, config: Config, env_name: str) -> None:
-        self.config = config
-        self.env_name = env_name
 
     def deploy(self, *, sha: str | None = None, yes: bool = False, dry_run: bool = False, as_json: bool = False,
                wait: float = 0.0, force: bool = False, build_args: Mapping[str, str] | None = None,

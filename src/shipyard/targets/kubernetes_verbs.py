@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from shipyard.config.loader import Config
 from shipyard.config.schema import KubernetesEnvironment
-from shipyard.targets.base import ReleaseTarget, approve, checked_platform, pick_release, refuse_given
+from shipyard.targets.base import Verbs, approve, checked_platform, pick_release, refuse_given
 from shipyard.targets.kinds import unsupported
 from shipyard.targets.kubernetes import KubernetesTarget
 
@@ -29,14 +29,10 @@ def kubernetes_target(config: Config, env: str | None, dry_run: bool = False, *,
     return KubernetesTarget(config, env, DryRunRunner() if dry_run else LocalRunner())
 
 
-class KubernetesVerbs(ReleaseTarget):
+class KubernetesVerbs(Verbs):
     """A Kubernetes environment: the same release step as every target, then apply -k or helm upgrade."""
 
     kind = "kubernetes"
-
-    def __init__(self, config: Config, env_name: str) -> None:
-        self.config = config
-        self.env_name = env_name
 
     def deploy(self, *, sha: str | None = None, yes: bool = False, dry_run: bool = False, as_json: bool = False,
                wait: float = 0.0, force: bool = False, build_args: Mapping[str, str] | None = None,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from shipyard.config.loader import Config
 from shipyard.errors import ShipyardError
-from shipyard.targets.base import ReleaseTarget, approve
+from shipyard.targets.base import Verbs, approve
 from shipyard.targets.vm.target import Target
 
 if TYPE_CHECKING:
@@ -31,14 +31,13 @@ def vm_verbs(config: Config, env: str | None) -> VmVerbs:
     return VmVerbs(config, env)
 
 
-class VmVerbs(ReleaseTarget):
+class VmVerbs(Verbs):
     """A VM environment: blue/green releases on its hosts over SSH."""
 
     kind = "vm"
 
     def __init__(self, config: Config, env_name: str) -> None:
-        self.config = config
-        self.env_name = env_name
+        super().__init__(config, env_name)
         self.target = Target.from_config(config, env_name)
 
     def approve(self, action: str, yes: bool, dry_run: bool, risks: Sequence[str] = ()) -> None:
@@ -111,7 +110,7 @@ class VmVerbs(ReleaseTarget):
         target = self.target
         self.approve("rollback", yes, dry_run)
         apps_env, _ = self.env_files()
-        chosen = plan_rollback(target, sha, wait_lock=wait)
+        chosen = plan_rollback(target, sha, wait_lock=wait, check_images=dry_run)
         request = replace(chosen.request, env_contents=apps_env)
         warnings = [chosen.warning] if chosen.warning else []
         if dry_run:
