@@ -164,7 +164,8 @@ def staging(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[A
     calls: dict[str, list[Any]] = {"deploy": [], "plan": [], "crossed": [[B]]}
     request = vm_bluegreen.Request(action="rollback", release=A, images={"api": f"reg/api:{A}"}, hooks=False)
 
-    def plan_rollback(target: Any, sha: str | None, *, wait_lock: float = 0.0) -> vm_admin.Rollback:
+    def plan_rollback(target: Any, sha: str | None, *, wait_lock: float = 0.0,
+                      check_images: bool = True) -> vm_admin.Rollback:
         return vm_admin.Rollback(request, tuple(calls["crossed"][-1]))
 
     monkeypatch.setattr(vm_admin, "plan_rollback", plan_rollback)

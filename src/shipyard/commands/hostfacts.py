@@ -18,16 +18,24 @@ MARK = "@@shipyard:{}@@"
 
 
 def gather(layout: HostLayout, images: Sequence[str]) -> list[str]:
+    """The facts script. Its three probes (the docker ps, the proxy's admin socket, the image checks) each start
+    a program on the host, and they run at the same time, into a private temporary directory, then print in
+    order: a rollback to a standby waits for the slowest probe, not for their sum."""
     ps = shlex.join(bgc.ps(layout))
     admin = shlex.join(haproxy.admin(layout))
     script = "\n".join([
-        f"echo {MARK.format('ps')}", f"{ps} 2>/dev/null",
-        f"echo {MARK.format('config')}", f'cat {shlex.quote(layout.proxy_config)} 2>/dev/null',
-        f"echo {MARK.format('servers')}",
-        f"if [ -S {shlex.quote(layout.admin_socket)} ]; then echo 'show servers state' | {admin} 2>/dev/null; fi",
-        f"echo {MARK.format('images')}",
+        't=$(mktemp -d) || exit 1',
+        "trap 'rm -rf \"$t\"' EXIT",
+        f'{ps} >"$t/ps" 2>/dev/null &',
+        f"if [ -S {shlex.quote(layout.admin_socket)} ]; then echo 'show servers state' | {admin} >\"$t/servers\""
+        " 2>/dev/null; fi &",
         'for i in "$@"; do if docker image inspect "$i" >/dev/null 2>&1; then echo "yes $i"; else echo "no $i"; fi;'
-        " done",
+        ' done >"$t/images" &',
+        "wait",
+        f"echo {MARK.format('ps')}", 'cat "$t/ps" 2>/dev/null',
+        f"echo {MARK.format('config')}", f'cat {shlex.quote(layout.proxy_config)} 2>/dev/null',
+        f"echo {MARK.format('servers')}", 'cat "$t/servers" 2>/dev/null',
+        f"echo {MARK.format('images')}", 'cat "$t/images"',
         "true",
     ])
     return ["sh", "-c", script, "shipyard-facts", *images]

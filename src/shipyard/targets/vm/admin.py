@@ -106,11 +106,13 @@ class Rollback:
         return rollback_plan.schema_warning(self.request.release, self.schema_changes)
 
 
-def plan_rollback(target: Target, requested: str | None, *, wait_lock: float = 0.0) -> Rollback:
+def plan_rollback(target: Target, requested: str | None, *, wait_lock: float = 0.0,
+                  check_images: bool = True) -> Rollback:
     """The release to put back, from every reachable host's ledger (reconciled: the live release is the one most
     recently put live on any host), with the images that were deployed (their recorded digests), and the schema
-    changes it would cross. Before any host changes, a release whose image is gone from a host and from the
-    registry is refused, naming both. Reads only."""
+    changes it would cross. With `check_images`, a release whose image is gone from a host and from the registry
+    is refused here, naming both; a real rollback leaves that to the facts it reads under the lock
+    (bluegreen's `refuse_pruned`), one round trip fewer. Reads only."""
     read = ledgers(target, keep_open=True)  # the rollback that follows reuses the connections
     merged = sorted((e for result in read.values() if isinstance(result, list) for e in result), key=lambda e: e.at)
     if not any(isinstance(result, list) for result in read.values()):
@@ -122,18 +124,20 @@ def plan_rollback(target: Target, requested: str | None, *, wait_lock: float = 0
     images = {svc: image for svc, image in entry.services.items() if svc in target.services}
     if not images:
         images = {svc: target.image(svc, release) for svc in target.services}
-    _check_retained(target, release, images)
+    if check_images:
+        present = _each(target, lambda host: host.images_present(sorted(set(images.values()))), keep_open=True)
+        refuse_pruned(target, release, images, {
+            ref: [h for h, found in present.items() if isinstance(found, dict) and not found.get(ref)]
+            for ref in images.values()})
     request = Request(action="rollback", release=release, images=images, hooks=False, wait_lock=wait_lock)
     return Rollback(request, tuple(rollback_plan.schema_changes(merged, release)))
 
 
-def _check_retained(target: Target, release: str, images: dict[str, str]) -> None:
-    """Every host has each image, or the registry still does (by its digest, or its tag for old ledgers)."""
-    present = _each(target, lambda host: host.images_present(sorted(set(images.values()))), keep_open=True)
-    missing_on = {ref: [h for h, found in present.items() if isinstance(found, dict) and not found.get(ref)]
-                  for ref in images.values()}
+def refuse_pruned(target: Target, release: str, images: dict[str, str], missing_on: dict[str, list[str]]) -> None:
+    """Refuse a rollback to `release` when one of its images is gone from a host (`missing_on`: image -> hosts
+    without it) and from the registry (by its digest, or its tag for old ledgers). Changes nothing."""
     for svc, ref in sorted(images.items()):
-        if not missing_on[ref]:
+        if not missing_on.get(ref):
             continue
         if target.registry_client().digest(target.repository(svc), imageref.reference_of(ref)) is None:
             raise ShipyardError(f"cannot roll back to {release}: {ref} is gone from {', '.join(missing_on[ref])}"

@@ -217,6 +217,19 @@ class Deployment:
             run.ctx = context(self.target, run.facts, self.request)
             run.live = {b.service: b.live for b in run.ctx.backends}
 
+    def refuse_pruned(self, runs: Sequence[HostRun]) -> None:
+        """A rollback whose image a host would pull and the registry no longer has is refused before any host
+        changes (the facts just read say which images each host has)."""
+        from shipyard.targets.vm.admin import refuse_pruned
+
+        missing_on: dict[str, list[str]] = {}
+        for run in runs:
+            assert run.plan is not None
+            for service in run.plan.changes:
+                if service.pull:
+                    missing_on.setdefault(self.request.images[service.service], []).append(run.name)
+        refuse_pruned(self.target, self.request.release, self.request.images, missing_on)
+
     def prepare(self, runs: Sequence[HostRun]) -> list[HostRun]:
         def body(run: HostRun) -> None:
             assert run.plan and run.ctx
@@ -315,6 +328,8 @@ class Deployment:
                 live_runs = self.lock_all()
                 self.observe(live_runs)
                 planned = [r for r in live_runs if r.plan is not None]
+                if self.request.action == "rollback":
+                    self.refuse_pruned(planned)
                 self._batches(planned)
         finally:
             self._restore_signals(previous)
