@@ -116,3 +116,107 @@ def test_declared_args() -> None:  # .env reading: tests/unit/test_dotenv.py
     dockerfile = (Path(__file__).parents[2] / "docker/web.Dockerfile").read_text()
     assert declared_args(dockerfile)[0] == "NODE_IMAGE"
     assert {"GIT_SHA", "BUILD_DATE"} <= set(declared_args(dockerfile))
+
+
+# BuildKit's plain progress (what `docker build` prints on Docker 23+ and `docker compose build` when not on a
+# terminal), in its documented shape: instruction headers `#N [stage i/n] ...`, output lines `#N <seconds> ...`
+# interleaved between parallel stages, `#N ERROR: ...`, then the summary block and the Dockerfile excerpt. This
+# machine's engine has no buildx, so these are written from that format rather than recorded here.
+BUILDKIT_PY = """#1 [internal] load build definition from api.Dockerfile
+#1 transferring dockerfile: 1.21kB done
+#1 DONE 0.0s
+
+#5 [api builder 1/6] FROM docker.io/library/python:3.12-slim
+#5 DONE 0.0s
+
+#6 [web deps 2/5] RUN npm ci
+#6 1.204 added 312 packages in 1s
+#7 [api builder 4/6] RUN /opt/venv/bin/python -m compileall -q app
+#7 0.412 *** Error compiling 'app/main.py'...
+#7 0.413   File "app/main.py", line 23
+#7 0.413     app = FastAPI(title="shipyard"
+#7 0.413                  ^
+#7 0.413 SyntaxError: '(' was never closed
+#6 1.990 npm notice New minor version of npm available
+#6 DONE 2.1s
+#7 ERROR: process "/bin/sh -c /opt/venv/bin/python -m compileall -q app" did not complete successfully: exit code: 1
+------
+ > [api builder 4/6] RUN /opt/venv/bin/python -m compileall -q app:
+0.413 SyntaxError: '(' was never closed
+------
+docker/api.Dockerfile:31
+--------------------
+  30 |     COPY apps/api/app ./app
+  31 | >>> RUN /opt/venv/bin/python -m compileall -q app
+--------------------
+ERROR: failed to solve: process "/bin/sh -c /opt/venv/bin/python -m compileall -q app" did not complete \
+successfully: exit code: 1
+"""
+
+BUILDKIT_FALSE = """#1 [internal] load build definition from Dockerfile
+#1 DONE 0.0s
+#4 [2/3] COPY app.py .
+#4 CACHED
+#5 [3/3] RUN test -f /etc/shipyard-ready
+#5 ERROR: process "/bin/sh -c test -f /etc/shipyard-ready" did not complete successfully: exit code: 1
+------
+ > [3/3] RUN test -f /etc/shipyard-ready:
+------
+Dockerfile:5
+--------------------
+   4 |     COPY app.py .
+   5 | >>> RUN test -f /etc/shipyard-ready
+--------------------
+ERROR: failed to solve: process "/bin/sh -c test -f /etc/shipyard-ready" did not complete successfully: exit code: 1
+"""
+
+BUILDKIT_BASE = """#1 [internal] load build definition from Dockerfile
+#1 DONE 0.0s
+#2 [internal] load metadata for docker.io/library/no-such-base:1
+#2 ERROR: pull access denied, repository does not exist or may require authorization
+------
+ > [internal] load metadata for docker.io/library/no-such-base:1:
+------
+Dockerfile:1
+--------------------
+   1 | >>> FROM no-such-base:1
+--------------------
+ERROR: failed to solve: no-such-base:1: pull access denied, repository does not exist or may require authorization
+"""
+
+
+@pytest.mark.parametrize(("output", "expected"), [
+    (BUILDKIT_PY, BuildFailure(step="4/6", instruction="RUN /opt/venv/bin/python -m compileall -q app",
+                               file="app/main.py", line=23, message="SyntaxError: '(' was never closed",
+                               exit_code=1)),
+    (BUILDKIT_FALSE, BuildFailure(step="3/3", instruction="RUN test -f /etc/shipyard-ready", file="Dockerfile",
+                                  line=5, message='process "/bin/sh -c test -f /etc/shipyard-ready" did not'
+                                                  ' complete successfully: exit code: 1', exit_code=1)),
+    (BUILDKIT_BASE, BuildFailure(step=None, instruction=None, file="Dockerfile", line=1,
+                                 message="pull access denied, repository does not exist or may require"
+                                         " authorization")),
+])
+def test_buildkit_failures(output: str, expected: BuildFailure) -> None:
+    """The failing instruction's own lines, even interleaved with another stage's; the compiler's location first,
+    else the Dockerfile line BuildKit quotes."""
+    assert parse_failure(output) == expected
+
+
+def test_buildkit_progress_shows_each_instruction_once(capsys: pytest.CaptureFixture[str]) -> None:
+    from shipyard.targets.progress import BuildSteps
+
+    steps = BuildSteps()
+    for line in BUILDKIT_PY.splitlines():
+        steps(line)
+    steps("#7 [api builder 4/6] RUN /opt/venv/bin/python -m compileall -q app")  # came again: shown once
+    for line in BUILDKIT_FALSE.splitlines():  # the next build (from #1 again) shows its own steps
+        steps(line)
+    steps("Step 2/9 : COPY . .")  # the classic builder
+    assert capsys.readouterr().out.splitlines() == [
+        "  [api builder 1/6] FROM docker.io/library/python:3.12-slim",
+        "  [web deps 2/5] RUN npm ci",
+        "  [api builder 4/6] RUN /opt/venv/bin/python -m compileall -q app",
+        "  [2/3] COPY app.py .",
+        "  [3/3] RUN test -f /etc/shipyard-ready",
+        "  Step 2/9 : COPY . .",
+    ]

@@ -1,8 +1,10 @@
 """Why a `docker build` failed: the failing step, the source file and line, the one error line. Pure.
 
-Reads the classic builder's output (`Step N/M : INSTRUCTION`, `The command '...' returned a non-zero code: N`),
-which `docker build` and `docker compose build` print alike, and the compilers' own location formats inside the
-failing step: Python tracebacks and compileall, Next.js/TypeScript `./file.tsx:9:9`, SWC code frames
+Reads the classic builder's output (`Step N/M : INSTRUCTION`, `The command '...' returned a non-zero code: N`)
+and BuildKit's plain progress (`#8 [api 4/6] RUN ...`, each output line `#8 0.412 text`, then
+`#8 ERROR: process "..." did not complete successfully: exit code: N` and a `Dockerfile:12` excerpt), which
+`docker build` and `docker compose build` print depending on the engine, and the compilers' own location formats
+inside the failing step: Python tracebacks and compileall, Next.js/TypeScript `./file.tsx:9:9`, SWC code frames
 `,-[/src/file.tsx:8:1]`, tsc `file.ts(9,9): error TS...`, and generic `file:line:` prefixes.
 """
 
@@ -34,6 +36,14 @@ MESSAGE = [
     re.compile(r"^ERROR:? .+", re.I),
     re.compile(r".*\b(?:error|failed|not found|no such file)\b.*", re.I),
 ]
+# BuildKit's plain progress: a vertex header (only Dockerfile instructions have a step number), its output lines
+# (`#8 0.412 text`, the seconds since it started), its end, and the Dockerfile line it came from.
+VERTEX = re.compile(r"^#(?P<id>\d+) \[(?:(?P<stage>[^\]]*?) )?(?P<step>\d+/\d+)\] (?P<instruction>.+)$")
+VERTEX_LINE = re.compile(r"^#(?P<id>\d+) (?:\d+\.\d+ )?(?P<text>.*)$")
+VERTEX_ERROR = re.compile(r"^#(?P<id>\d+) ERROR: (?P<error>.*)$")
+EXIT_CODE = re.compile(r"exit code:? (?P<code>\d+)")
+BUILDKIT_MARK = re.compile(r"^#\d+ (?:\[|DONE |ERROR|CACHED$)")
+DOCKERFILE_LINE = re.compile(r"^(?P<file>\S*Dockerfile\S*):(?P<line>\d+)$")
 NOISE = re.compile(r"^(Removing intermediate container|\s*--->|Sending build context|Successfully )")
 
 
@@ -120,8 +130,56 @@ def _best_message(body: list[str]) -> str | None:
     return useful[-1] if useful else None
 
 
+def is_buildkit(lines: list[str]) -> bool:
+    return any(BUILDKIT_MARK.match(line) for line in lines)
+
+
+def _buildkit_failure(lines: list[str]) -> BuildFailure:
+    """The first vertex that reported ERROR (else the last instruction that started), its own output lines, and
+    the Dockerfile line BuildKit quotes when no compiler named a source line. A failure outside an instruction
+    (resolving a base image, say) has no step."""
+    headers: dict[str, tuple[str, str]] = {}
+    body: dict[str, list[str]] = {}
+    failed: str | None = None
+    error: str | None = None
+    dockerfile: tuple[str, int] | None = None
+    for line in lines:
+        if header := VERTEX.match(line):
+            headers.setdefault(header["id"], (header["step"], header["instruction"]))
+            continue
+        if line.startswith("#") and BUILDKIT_MARK.match(line) and line.split(" ", 1)[1].startswith("["):
+            continue  # an internal vertex's header ([internal] load ...): not output
+        if problem := VERTEX_ERROR.match(line):
+            if failed is None:
+                failed, error = problem["id"], problem["error"]
+            continue
+        if output := VERTEX_LINE.match(line):
+            text = output["text"]
+            if not re.match(r"^(?:DONE \d|CACHED$)", text):
+                body.setdefault(output["id"], []).append(text)
+            continue
+        if (where := DOCKERFILE_LINE.match(line.strip())) and dockerfile is None:
+            dockerfile = (where["file"], int(where["line"]))
+    if failed is None and headers:
+        failed = list(headers)[-1]
+    step, instruction = headers.get(failed, (None, None)) if failed else (None, None)
+    lines_of_step = body.get(failed, []) if failed else [line for line in lines if line.strip()]
+    if error is not None:
+        lines_of_step = [*lines_of_step, error]
+    code = EXIT_CODE.search(error or "")
+    file, line_no, message = _location(lines_of_step)
+    if file is None and dockerfile is not None:
+        file, line_no = dockerfile
+    message = message or _best_message([t for t in lines_of_step if t != error]) or error \
+        or "the build failed (no error line found; run it by hand)"
+    return BuildFailure(step=step, instruction=instruction, file=file, line=line_no, message=_short(message, 200),
+                        exit_code=int(code["code"]) if code else None)
+
+
 def parse_failure(output: str) -> BuildFailure:
     lines = clean(output)
+    if is_buildkit(lines):
+        return _buildkit_failure(lines)
     step, instruction, body = _failing_step(lines)
     exit_code = None
     for line in body:

@@ -75,9 +75,32 @@ def say(line: str) -> None:
     sys.stdout.flush()
 
 
-def build_progress(line: str) -> None:
-    """Builds stream a wall of output; show one line per Dockerfile step (errors are summarised at the end)."""
-    text = line.strip()
-    if text.startswith("Step "):
+class BuildSteps:
+    """Builds stream a wall of output; this shows one line per Dockerfile step (errors are summarised at the end),
+    from the classic builder's `Step N/M : ...` lines and from BuildKit's plain progress, whose instruction
+    headers (`#8 [api 4/6] RUN ...`) come again each time the instruction prints after another one did: each is
+    shown once per build (a build starts again at `#1`)."""
+
+    def __init__(self) -> None:
+        self.shown: set[str] = set()
+
+    def __call__(self, line: str) -> None:
+        from shipyard.facts.build import VERTEX
+
+        text = line.strip()
+        if (vertex := VERTEX.match(text)) is not None:
+            if text in self.shown:
+                return
+            self.shown.add(text)
+            stage = f"{vertex['stage']} " if vertex["stage"] else ""
+            text = f"[{stage}{vertex['step']}] {vertex['instruction']}"
+        elif text.startswith("#1 "):
+            self.shown.clear()
+            return
+        elif not text.startswith("Step "):
+            return
         sys.stdout.write(f"  {text[:110]}{'...' if len(text) > 110 else ''}\n")
         sys.stdout.flush()
+
+
+build_progress = BuildSteps()
