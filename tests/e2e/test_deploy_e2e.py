@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import time
 from typing import Any
@@ -46,6 +47,9 @@ def test_deploy_then_rollback_under_load_drop_nothing(bed: Bed, state: HostState
     last = state.ledger()[-1]
     assert (last["action"], last["release"], last["outcome"], last["previous"]) == ("deploy", B, "ok", A)
     assert {"lock", "start", "healthy", "switch", "verify", "watch", "retire"} <= set(last["phases"])
+    # long steps say when they start (then again with their time when they end)
+    assert re.search(r"^\[\S+\] healthy .* \.\.\.$", result.stdout, re.M), result.stdout
+    assert re.search(r"^\[\S+\] watch .* \.\.\.$", result.stdout, re.M), result.stdout
 
     result, report = under_load(bed, {A, B}, "rollback", "--env", "sandbox")  # no --sha: the previous release
     assert result.returncode == 0, result.stdout + result.stderr

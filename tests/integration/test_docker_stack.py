@@ -43,6 +43,9 @@ def test_up_from_nothing_every_service_healthy_and_web_shows_api_data(stack: Sta
     for service in ("api", "web", "postgres", "redis"):
         assert stack.healthy(service), service
     assert f"http://127.0.0.1:{stack.ports['web']}" in proc.stdout
+    # the wait is never silent: a line each time a service's condition changes (PostgreSQL's first start alone
+    # takes seconds)
+    assert re.search(r"^  (api|web|postgres|redis): [a-z()0-9]+ \(\d+\.\ds\)$", proc.stdout, re.M), proc.stdout
     created = httpx.post(stack.url("api", "/api/v1/items"), json={"name": "made through the api"}, timeout=10)
     assert created.status_code == 201
     posted = httpx.post(stack.url("web", "/api/items"), data={"name": "made through the web form"}, timeout=120)

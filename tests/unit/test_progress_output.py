@@ -49,3 +49,26 @@ def test_the_check_fails_when_a_print_raises_out_of_progress() -> None:
     proc.stdout.close()
     _, err = proc.communicate(timeout=60)
     assert "failed hosts: []" not in err and "SystemExit(1)" in err, err
+
+
+def test_long_steps_say_when_they_start() -> None:
+    """A pull, a health wait, a release command or the watch window prints a line when it starts, so a slow one
+    is never silent; quick steps only print when done, and `quiet` keeps only failures."""
+    import io
+
+    from rich.console import Console
+
+    from shipyard.targets.progress import Progress
+
+    out = io.StringIO()
+    progress = Progress(Console(file=out, width=200, highlight=False))
+    progress.begin("web-1", "pull", "pull 127.0.0.1:5000/demo/api@sha256:ab")
+    progress.begin("web-1", "healthy", "wait until api/green is healthy")
+    progress.begin("web-1", "switch", "switch api to green")
+    progress.step("web-1", "switch", "switch api to green", 0.12)
+    Progress(Console(file=out, width=200), quiet=True).begin("web-1", "pull", "pull x")
+    assert out.getvalue().splitlines() == [
+        "[web-1] pull     pull 127.0.0.1:5000/demo/api@sha256:ab ...",
+        "[web-1] healthy  wait until api/green is healthy ...",
+        "[web-1] switch   switch api to green (0.12s)",
+    ]

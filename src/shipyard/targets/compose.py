@@ -6,8 +6,10 @@ Facts come from `docker compose config/ps` and `docker image inspect`; every cha
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -200,14 +202,44 @@ class ComposeTarget:
         self.say(f"starting {', '.join(wanted)}; waiting until healthy (timeout {timeout}s)")
         started = time.monotonic()
         try:
-            self._run(compose_cmd.up(self.files, self.project, wait=True, wait_timeout=timeout),
-                      timeout=timeout + 120)
+            with self.watch_conditions(wanted, started):
+                self._run(compose_cmd.up(self.files, self.project, wait=True, wait_timeout=timeout),
+                          timeout=timeout + 120)
         except CommandError as exc:
             if self.runner.dry_run:
                 raise
             self.explain_unhealthy(wanted, exc)
         self.say(f"healthy in {time.monotonic() - started:.1f}s")
         return [] if self.runner.dry_run else self.status()
+
+    @contextmanager
+    def watch_conditions(self, wanted: Sequence[str], started: float, every: float = 1.0) -> Iterator[None]:
+        """While `compose up --wait` runs: one line each time a service's condition changes (created, starting,
+        healthy, exited(1)...), so a long wait is never silent. Reads only; a failed read is skipped."""
+        if self.runner.dry_run:
+            yield
+            return
+        done = threading.Event()
+
+        def watch() -> None:
+            seen: dict[str, str] = {}
+            while not done.wait(every):
+                try:
+                    states = self.status()
+                except (CommandError, ShipyardError):
+                    continue
+                for state in states:
+                    if state.service in wanted and seen.get(state.service) != state.condition:
+                        seen[state.service] = state.condition
+                        self.say(f"  {state.service}: {state.condition} ({time.monotonic() - started:.1f}s)")
+
+        thread = threading.Thread(target=watch, name="compose-conditions", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join(timeout=every + 60)
 
     def explain_unhealthy(self, wanted: list[str], exc: CommandError) -> None:
         states = self.status()

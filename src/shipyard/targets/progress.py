@@ -11,6 +11,8 @@ from typing import Any
 from shipyard.plans.bluegreen import PHASES
 from shipyard.run.redact import REDACTOR
 
+LONG_PHASES = frozenset({"pull", "healthy", "release", "hook", "watch"})
+
 
 class Progress:
     """Thread-safe: host threads report steps as they finish. `quiet` keeps only failures and the summary."""
@@ -35,6 +37,11 @@ class Progress:
                 # The reader went away (a closed pipe, a cancelled log viewer). rich has pointed stdout at
                 # /dev/null and asks the program to exit; a deploy goes on to its end, ledger and locks, unseen.
                 self.console.quiet = True
+
+    def begin(self, host: str, phase: str, what: str) -> None:
+        """A step that can take long (a pull, a health wait, a release command) says when it starts."""
+        if not self.quiet and phase in LONG_PHASES:
+            self._print(f"[{host}] {phase:<8} {what} ...")
 
     def step(self, host: str, phase: str, what: str, seconds: float) -> None:
         if not self.quiet:

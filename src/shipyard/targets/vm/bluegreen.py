@@ -114,6 +114,7 @@ class Deployment:
                 self._stop_if_asked(run, step)
             self._fault("before", step.point, run)
             started = time.monotonic()
+            self.progress.begin(run.name, step.phase, step.what)
             try:
                 output = run.host.run_step(step)
             except StepFailed as exc:
@@ -278,6 +279,7 @@ class Deployment:
             if watch is not None:
                 self._fault("before", "watch", run)
                 started = time.monotonic()
+                self.progress.begin(run.name, "watch", watch.what)
                 problems = run.host.watch([(s.service, s.target) for s in run.plan.changes], watch.timeout,
                                           max_error_rate=self.target.env.deploy.max_error_rate,
                                           max_response_time=self.target.env.deploy.max_response_time)
