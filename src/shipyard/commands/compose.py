@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 Argv = list[str]
 
@@ -28,6 +28,17 @@ def up(files: Sequence[str], project: str | None = None, *, services: Sequence[s
         if wait_timeout is not None:
             argv += ["--wait-timeout", str(wait_timeout)]
     return argv + list(services)
+
+
+def release_override(images: Mapping[str, str]) -> str:
+    """A Compose file that runs each service from its release image (a pinned reference) instead of building it:
+    `build` is reset, so `up` never builds the working tree for these services. JSON is YAML."""
+    import json
+
+    lines = ["services:"]
+    for service, image in sorted(images.items()):
+        lines += [f"  {json.dumps(service)}:", f"    image: {json.dumps(image)}", "    build: !reset null"]
+    return "\n".join(lines) + "\n"
 
 
 def down(files: Sequence[str], project: str | None = None, *, volumes: bool = False,

@@ -275,6 +275,9 @@ class ComposeEnvironment(Strict):
     require_approval: bool = False  # every command that changes it needs --yes or CI's approval marker
     compose_files: list[str] = ["compose.yaml"]
     project_name: str | None = None
+    # true: this environment runs release images (deploy, rollback and releases work here, with a local ledger)
+    # instead of the working tree; its compose files must not bind-mount sources over the images
+    releases: bool = False
     overrides: Overrides = Overrides()
 
 

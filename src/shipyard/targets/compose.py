@@ -199,11 +199,20 @@ class ComposeTarget:
             self.missing_images() if not self.runner.dry_run else sorted(self.services))
         if todo:
             self.compose_build(todo)
+        return self._start(self.files, wanted, timeout)
+
+    def up_release(self, override: str, *, timeout: int = 180) -> list[facts.ServiceState]:
+        """`compose up --wait` with `override` (commands.compose.release_override: each built service from its
+        release image) over the environment's files: nothing is built, health-gated like `up`."""
+        wanted = self.compose_services() if not self.runner.dry_run else sorted(self.services)
+        return self._start([*self.files, override], wanted, timeout)
+
+    def _start(self, files: list[str], wanted: list[str], timeout: int) -> list[facts.ServiceState]:
         self.say(f"starting {', '.join(wanted)}; waiting until healthy (timeout {timeout}s)")
         started = time.monotonic()
         try:
             with self.watch_conditions(wanted, started):
-                self._run(compose_cmd.up(self.files, self.project, wait=True, wait_timeout=timeout),
+                self._run(compose_cmd.up(files, self.project, wait=True, wait_timeout=timeout),
                           timeout=timeout + 120)
         except CommandError as exc:
             if self.runner.dry_run:

@@ -1,7 +1,11 @@
-"""The local stack (a `target: compose` environment) as a ReleaseTarget: status, logs and exec.
+"""The local stack (a `target: compose` environment) as a ReleaseTarget.
 
-A compose environment runs the working tree, not a release: deploy, rollback and releases say so in one line,
-with what to run instead. `compose_target` builds the ComposeTarget every docker.* task drives.
+A compose environment runs the working tree (docker.up, hot reload), not a release: deploy, rollback and
+releases say so in one line, with what to run instead. One with `releases: true` runs release images: deploy
+ships a release as every target does and runs the stack on it, rollback puts a release of its ledger back,
+releases lists that ledger (targets/compose_release.py).
+
+`compose_target` builds the ComposeTarget every docker.* task drives.
 """
 
 from __future__ import annotations
@@ -55,22 +59,76 @@ def show_table(states: Sequence[Any], title: str, http: Iterable[str] = ()) -> N
     Console(highlight=False).print(table)
 
 
+def _who() -> str:
+    """Who changed the environment, as the VM ledger says it (`user@machine`, or the CI actor)."""
+    from shipyard.targets.vm.lock import me
+
+    return me("compose release").holder
+
+
 class ComposeVerbs(Verbs):
     """A compose environment: its containers' status, their logs, a command in a running service."""
 
     kind = "compose"
 
+    def _releases(self, verb: str, instead: str) -> None:
+        """Deploy, rollback and releases need `releases: true`: the environment runs release images."""
+        env = self.config.project.environments.get(self.env_name)
+        if not getattr(env, "releases", False):
+            raise unsupported(verb, self.env_name, self.kind, f"a compose environment runs your working tree: {instead}"
+                                                              f" (or set environments.{self.env_name}.releases: true"
+                                                              " to run release images there)")
+
     def deploy(self, *, sha: str | None = None, yes: bool = False, dry_run: bool = False, as_json: bool = False,
                wait: float = 0.0, force: bool = False, build_args: Mapping[str, str] | None = None,
                allow_dirty: bool = False, platform: str | None = None) -> None:
-        raise unsupported("deploy", self.env_name, self.kind, "a compose environment runs your working tree:"
-                                                              f" `invoke docker.up --env {self.env_name}`")
+        """Ship the release as every target does (build what is missing, push, pin digests), then run the stack
+        on its images, health-gated; a failed one gives the stack back to the release that was live."""
+        from shipyard.run import LocalRunner
+        from shipyard.targets import compose_release, images
+        from shipyard.targets.base import checked_platform, pick_release
+        from shipyard.targets.shipping import Shipping
+        from shipyard.targets.vm.lock import now_iso
+
+        self._releases("deploy", f"`invoke docker.up --env {self.env_name}`")
+        refuse_given("deploy", self, [("--wait", wait), ("--force", force), ("--json", as_json)],
+                     f"run `invoke deploy --env {self.env_name}` without {{flag}}")
+        target = compose_target(self.config, self.env_name, dry_run, needs_secrets=True, change="deploy", yes=yes)
+        release = pick_release(target.root, sha, allow_dirty=allow_dirty)
+        pinned = images.ship(Shipping.for_environment(self.config, self.env_name), release, root=target.root,
+                             dry_run=dry_run, build=not sha, build_args=dict(build_args or {}), environ=os.environ,
+                             platform=checked_platform(platform), builder=LocalRunner(echo=build_progress), say=say)
+        if dry_run:
+            say(f"would run {self.env_name} on {release.tag}: docker compose up --wait with"
+                f" {', '.join(f'{svc}={ref}' for svc, ref in sorted(pinned.items()))}")
+            return
+        say(f"deploying {release.tag} to {self.env_name}")
+        compose_release.put_live(target, release.tag, pinned, action="deploy", who=_who(), now=now_iso)
+        say(f"{self.env_name} runs {release.tag}")
 
     def rollback(self, *, sha: str | None = None, yes: bool = False, dry_run: bool = False, as_json: bool = False,
                  wait: float = 0.0) -> None:
-        raise unsupported("rollback", self.env_name, self.kind, "a compose environment runs your working tree:"
-                                                                " check out the commit, then `invoke docker.up"
-                                                                f" --env {self.env_name}`")
+        """Back to a release of the ledger (`sha`; default: the one deployed before the live one), its pinned
+        images, health-gated."""
+        from shipyard.plans import rollback as rollback_plan
+        from shipyard.targets import compose_release
+        from shipyard.targets.vm.lock import now_iso
+
+        self._releases("rollback", f"check out the commit, then `invoke docker.up --env {self.env_name}`")
+        refuse_given("rollback", self, [("--wait", wait), ("--json", as_json)],
+                     f"run `invoke rollback --env {self.env_name}` without {{flag}}")
+        target = compose_target(self.config, self.env_name, dry_run, needs_secrets=True, change="rollback", yes=yes)
+        entries = compose_release.read(target)
+        current = compose_release.live(entries)
+        release = rollback_plan.choose(entries, current.release if current else None, sha)
+        entry = next(e for e in reversed(entries) if e.live_changed and e.release == release)
+        if dry_run:
+            say(f"would roll {self.env_name} back to {release}: docker compose up --wait with"
+                f" {', '.join(f'{svc}={ref}' for svc, ref in sorted(entry.services.items()))}")
+            return
+        say(f"rolling {self.env_name} back to {release}")
+        compose_release.put_live(target, release, entry.services, action="rollback", who=_who(), now=now_iso)
+        say(f"{self.env_name} runs {release}")
 
     def status(self, *, as_json: bool = False) -> None:
         if as_json:
@@ -82,11 +140,25 @@ class ComposeVerbs(Verbs):
             say(f"{self.env_name}: nothing is running (start it with `invoke docker.up`)")
             return
         show_table(states, f"{self.env_name}: containers", target.services)
+        if getattr(self.config.project.environments.get(self.env_name), "releases", False):
+            from shipyard.targets import compose_release
+
+            current = compose_release.live(compose_release.read(target))
+            say(f"release: {current.release} ({current.action}, {current.at})" if current
+                else "release: none deployed yet (invoke deploy --env " + self.env_name + ")")
 
     def history(self, *, as_json: bool = False, last: int | None = None) -> None:
-        raise unsupported("releases", self.env_name, self.kind, "a compose environment runs your working tree, not"
-                                                                " a release: `invoke release.info` shows what HEAD"
-                                                                " would ship")
+        """The environment's ledger (the last 20 entries, or `last`), as `releases` prints a VM's."""
+        from shipyard.report import dumps
+        from shipyard.report import vm as report
+        from shipyard.targets import compose_release
+
+        self._releases("releases", "`invoke release.info` shows what HEAD would ship")
+        target = compose_target(self.config, self.env_name, False)
+        entries = compose_release.read(target)[-(20 if last is None else last):]
+        found: dict[str, Any] = {compose_release.HOST: entries}
+        print(dumps(report.releases_doc(self.env_name, found)) if as_json
+              else "\n".join(report.releases_lines(found)))
 
     def logs(self, *, service: str | None = None, tail: int = 100, follow: bool = False, since: str | None = None,
              host: str | None = None) -> None:
