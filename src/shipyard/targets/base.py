@@ -4,7 +4,7 @@
 that are the same for every target. Three implementations, each a `Verbs` (the config and the environment's name),
 take an environment of shipyard.yaml:
 
-    targets/compose_verbs.py     ComposeVerbs     the local stack: status, logs and exec (no releases to deploy)
+    targets/compose_verbs.py     ComposeVerbs     the local stack: status, logs, exec; releases with `releases: true`
     targets/vm/verbs.py          VmVerbs          blue/green on VMs over SSH
     targets/kubernetes_verbs.py  KubernetesVerbs  kubectl apply -k or helm upgrade on a cluster
 
