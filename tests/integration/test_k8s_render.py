@@ -129,6 +129,22 @@ def test_namespace_and_release_are_rendered_not_committed(tmp_path: Path) -> Non
     assert "fedcba987654" not in (ROOT / "k8s/overlays/staging/kustomization.yaml").read_text()
 
 
+def test_a_deploy_pins_each_image_by_the_digest_recorded_at_push(tmp_path: Path) -> None:
+    """What `deploy --env k8s-*` renders after the release step: `repo:tag@sha256:...` per service, through the
+    generated kustomization and through the chart's image.digests (validated by its values schema)."""
+    from dataclasses import replace
+
+    digests = {"api": "sha256:" + "a" * 64, "web": "sha256:" + "b" * 64}
+    pin = replace(sample_pin(tag="fedcba987654"), digests=digests)
+    for source in (overlay("staging"), chart("staging")):
+        rendered = render_source(source, pin)
+        images = {c["image"] for d in rendered.docs if d["kind"] == "Deployment"
+                  for c in d["spec"]["template"]["spec"]["containers"]}
+        assert images == {f"127.0.0.1:5000/shipyard/{svc}:fedcba987654@{digest}" for svc, digest in digests.items()}
+    with pytest.raises(ShipyardError):  # the chart's schema takes only a sha256 digest
+        render_source(chart("staging"), replace(pin, digests={"api": "latest"}))
+
+
 def test_secret_template_is_documented_but_never_applied() -> None:
     kustomization = yaml.safe_load((ROOT / "k8s/base/kustomization.yaml").read_text())
     assert "secret.template.yaml" not in kustomization["resources"]

@@ -145,5 +145,9 @@ def test_release_overlay_pins_images_and_namespace() -> None:
             "kubernetes.io/change-cause": "shipyard release abc123"}
     with pytest.raises(ValueError, match="no tag"):
         kustomize.release_overlay("x", namespace="n", images={"api": "127.0.0.1:5000/acme/api"}, version="v")
+    digest = "sha256:" + "c" * 64
+    pinned = kustomize.release_overlay("x", namespace="n", images={"api": f"r/acme/api:abc123@{digest}"}, version="v")
+    assert pinned["images"] == [{"name": "shipyard/api", "newName": "r/acme/api", "newTag": "abc123",
+                                 "digest": digest}]
     assert kustomize.edit_set_image("shipyard/api", "r/ns/api:abc") == [
         "kustomize", "edit", "set", "image", "shipyard/api=r/ns/api:abc"]

@@ -44,10 +44,13 @@ app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
 {{- .Values.image.tag | default .Chart.AppVersion }}
 {{- end }}
 
-{{/* Image reference of a service; call with (dict "ctx" $ "service" "api"). */}}
+{{/* Image reference of a service, with its digest when image.digests has one; call with
+(dict "ctx" $ "service" "api"). */}}
 {{- define "shipyard.image" -}}
 {{- $img := .ctx.Values.image }}
-{{- printf "%s/%s/%s:%s" $img.registry $img.namespace .service (include "shipyard.tag" .ctx) }}
+{{- $ref := printf "%s/%s/%s:%s" $img.registry $img.namespace .service (include "shipyard.tag" .ctx) }}
+{{- $digest := index ($img.digests | default dict) .service | default "" }}
+{{- if $digest }}{{ printf "%s@%s" $ref $digest }}{{ else }}{{ $ref }}{{ end }}
 {{- end }}
 
 {{/* Name of the Secret holding POSTGRES_PASSWORD. */}}
@@ -82,7 +85,7 @@ failureThreshold: {{ .probe.failureThreshold }}
 
 {{/* Checkov suppressions shared by the application workloads, each with its reason. */}}
 {{- define "shipyard.appCheckovSkips" -}}
-checkov.io/skip1: CKV_K8S_43=images are pinned to immutable git-SHA tags written at render time; digests are not known before the push
+checkov.io/skip1: CKV_K8S_43=images are pinned to git-SHA tags at render time; invoke deploy adds the digest recorded at push
 checkov.io/skip2: CKV_K8S_15=SHA tags never move, so IfNotPresent is exact and lets minikube and kind use side-loaded images
 {{- end }}
 

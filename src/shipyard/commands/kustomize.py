@@ -35,15 +35,19 @@ def edit_set_image(name: str, new_ref: str) -> Argv:
 def release_overlay(resource: str, *, namespace: str, images: Mapping[str, str], version: str) -> dict[str, Any]:
     """A kustomization that wraps `resource` (a relative path to a committed overlay) and pins it.
 
-    images maps service name -> full image reference `<registry>/<namespace>/<service>:<tag>`.
+    images maps service name -> full image reference `<registry>/<namespace>/<service>:<tag>`, optionally with
+    `@sha256:...` (then the pods run that digest).
     """
     pinned = []
     for service, ref in sorted(images.items()):
         tag = imageref.tag_of(ref)
         if tag is None:
             raise ValueError(f"image reference {ref!r} has no tag")
-        pinned.append({"name": PLACEHOLDER.format(service=service), "newName": imageref.repository_of(ref),
-                       "newTag": tag})
+        entry = {"name": PLACEHOLDER.format(service=service), "newName": imageref.repository_of(ref),
+                 "newTag": tag}
+        if (digest := imageref.digest_of(ref)) is not None:
+            entry["digest"] = digest  # kustomize writes repo@digest: what the registry stored at push time
+        pinned.append(entry)
     return {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",

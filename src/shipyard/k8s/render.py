@@ -8,7 +8,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,19 +34,43 @@ class Pin:
     registry: Registry
     tag: str
     services: tuple[str, ...]
+    #: service -> the digest the registry stores for its image of this release (recorded by the release step at
+    #: push time); empty when only rendering. With it, pods run `repo:tag@sha256:...`: a tag overwritten in the
+    #: registry later never changes what a node pulls.
+    digests: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, release: Release, registry: Registry, services: Mapping[str, Any], namespace: str) -> Pin:
-        return cls(namespace, registry, release.tag, tuple(sorted(services)))
+    def of(cls, release: Release, registry: Registry, services: Mapping[str, Any], namespace: str,
+           pinned: Mapping[str, str] | None = None) -> Pin:
+        """`pinned`: service -> pinned reference (`repo@sha256:...`), what `targets.images.ship` returns."""
+        digests = {svc: digest for svc, ref in (pinned or {}).items()
+                   if svc in services and (digest := imageref.digest_of(ref)) is not None}
+        return cls(namespace, registry, release.tag, tuple(sorted(services)), digests)
 
     @property
     def images(self) -> dict[str, str]:
-        return {s: imageref.image(self.registry.address, self.registry.namespace, s, self.tag) for s in self.services}
+        """service -> `registry/namespace/service:tag`, with `@digest` when the digest is known."""
+        out = {}
+        for service in self.services:
+            ref = imageref.image(self.registry.address, self.registry.namespace, service, self.tag)
+            digest = self.digests.get(service)
+            out[service] = f"{ref}@{digest}" if digest else ref
+        return out
+
+    def chart_values(self) -> dict[str, Any]:
+        """The chart values that pin it (the same images as `images`)."""
+        image: dict[str, Any] = {"registry": self.registry.address, "namespace": self.registry.namespace,
+                                 "tag": self.tag}
+        if self.digests:
+            image["digests"] = dict(sorted(self.digests.items()))
+        return {"image": image}
 
     def helm_values(self) -> dict[str, str]:
-        """The --set-string overrides that pin the chart (the same as `images`)."""
-        return {"image.registry": self.registry.address, "image.namespace": self.registry.namespace,
-                "image.tag": self.tag}
+        """`chart_values` as the --set-string overrides of `helm upgrade`."""
+        image = self.chart_values()["image"]
+        values = {f"image.{key}": value for key, value in image.items() if key != "digests"}
+        values.update({f"image.digests.{svc}": digest for svc, digest in image.get("digests", {}).items()})
+        return values
 
 
 @dataclass(frozen=True)
@@ -108,8 +132,7 @@ def merged_values(root: Path, source: Source, pin: Pin | None) -> dict[str, Any]
             raise ShipyardError(f"{path}: cannot read values ({exc.__class__.__name__})") from None
         merged = deep_merge(merged, data)
     if pin is not None:
-        merged = deep_merge(merged, {"image": {"registry": pin.registry.address,
-                                                "namespace": pin.registry.namespace, "tag": pin.tag}})
+        merged = deep_merge(merged, pin.chart_values())
     return merged
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,8 +67,9 @@ class KubernetesTarget:
         """service name -> readiness path."""
         return {name: svc.health.readiness for name, svc in self.config.services(self.env_name).items()}
 
-    def pin(self, release: Release) -> Pin:
-        return Pin.of(release, self.config.registry(self.env_name), self.services(), self.env.namespace)
+    def pin(self, release: Release, pinned: Mapping[str, str] | None = None) -> Pin:
+        """The release's images; `pinned` (service -> `repo@sha256:...`, from the release step) adds digests."""
+        return Pin.of(release, self.config.registry(self.env_name), self.services(), self.env.namespace, pinned)
 
     def render(self, release: Release) -> Rendered:
         assert self.local is not None
@@ -155,16 +156,17 @@ class KubernetesTarget:
 
     # -- operations --------------------------------------------------------------------------------------------
 
-    def deploy(self, release: Release, *, checked: bool = False) -> None:
-        """Apply the release (its images must be in the registry: `targets.images.ship`); `checked`: the caller
-        ran the preflight already."""
+    def deploy(self, release: Release, *, checked: bool = False, pinned: Mapping[str, str] | None = None) -> None:
+        """Apply the release (its images must be in the registry: `targets.images.ship`, whose pinned references
+        `pinned` are: the pods then run each image by its digest); `checked`: the caller ran the preflight
+        already."""
         if not checked:
             self.preflight(changes=True)
         what = f"deploy of {release.tag} to {self.env_name}"
         if self.source.kind == "kustomize":
             rendered = self.render(release)
             urls = plans.health_urls(rendered.docs, self.services(), self.env.namespace)
-            with k8s_render.pinned_overlay(self.root, self.source, self.pin(release)) as directory:
+            with k8s_render.pinned_overlay(self.root, self.source, self.pin(release, pinned)) as directory:
                 if self.dry_run:
                     self.echo(f"# {directory}/kustomization.yaml (generated):")
                     self.echo(_indent((directory / "kustomization.yaml").read_text(encoding="utf-8")))
@@ -176,7 +178,7 @@ class KubernetesTarget:
             plan = plans.helm_deploy(self.env.context, self.env.namespace, self.source.release,
                                      str(self.root / self.source.path),
                                      [str(self.root / v) for v in self.source.values],
-                                     self.pin(release).helm_values(), self.helm_major(),
+                                     self.pin(release, pinned).helm_values(), self.helm_major(),
                                      previous[-1].revision if previous else None)
             self.execute(plan, what)
         self.echo(f"deployed {release.tag} to {self.env_name} (context {self.env.context}, "

@@ -52,10 +52,10 @@ class KubernetesVerbs(Verbs):
         platform = checked_platform(platform)
         release = pick_release(target.root, sha, allow_dirty=allow_dirty)
         target.preflight(changes=True)  # the cluster and its context first: nothing is built for a refused deploy
-        images.ship(Shipping.for_environment(target.config, target.env_name), release, root=target.root,
-                    dry_run=dry_run, build=not sha, build_args=dict(build_args or {}), environ=os.environ,
-                    platform=platform, builder=LocalRunner(echo=build_progress))
-        target.deploy(release, checked=True)
+        pinned = images.ship(Shipping.for_environment(target.config, target.env_name), release, root=target.root,
+                             dry_run=dry_run, build=not sha, build_args=dict(build_args or {}), environ=os.environ,
+                             platform=platform, builder=LocalRunner(echo=build_progress))
+        target.deploy(release, checked=True, pinned=pinned)  # each image by the digest recorded at its push
 
     def rollback(self, *, sha: str | None = None, yes: bool = False, dry_run: bool = False, as_json: bool = False,
                  wait: float = 0.0) -> None:
