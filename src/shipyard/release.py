@@ -36,14 +36,6 @@ class Release:
     def image(self, registry: Registry, service: str) -> str:
         return imageref.image(registry.address, registry.namespace, service, self.tag)
 
-    def extra_tags(self) -> list[str]:
-        tags = []
-        if self.branch:
-            tags.append(_tag_safe(self.branch))
-        if self.version:
-            tags.append(self.version)
-        return tags
-
     def labels(self) -> dict[str, str]:
         labels = {"org.opencontainers.image.revision": self.sha}
         if self.version:

@@ -231,7 +231,7 @@ def test_proxy_container_with_tls_publishes_https_and_mounts_the_certificate_rea
     argv = proxy.run(LAYOUT, "haproxy:2.8", bind="0.0.0.0", http_port=80, aliases=["web"], https_port=8443)
     assert argv[argv.index("--publish", argv.index("--publish") + 1) + 1] == "0.0.0.0:8443:443"
     assert "/var/lib/shipyard/demo/proxy/tls:/etc/shipyard/tls:ro" in argv
-    assert hoststate.file_sha256("/x/site.pem")[-1] == "/x/site.pem"  # compared by hash, never read back
+    assert hoststate.file_sha256_mode("/x/site.pem")[-1] == "/x/site.pem"  # compared by hash, never read back
 
 
 def test_images_by_digest_pull_then_tag_locally() -> None:

@@ -126,7 +126,7 @@ def inline_scripts() -> dict[str, str]:
     """The one-line `sh -c` programs that stay in their builders (one command each), by their $0."""
     pinned_ref = "127.0.0.1:5000/demo/app@sha256:" + "ab" * 32
     found: dict[str, str] = {}
-    for argv in (hoststate.file_sha256("/x"), hoststate.file_sha256_mode("/x"),
+    for argv in (hoststate.file_sha256_mode("/x"),
                  hoststate.read_ledger(LAYOUT, 5), docker.pull_pinned(pinned_ref, "t1"),
                  testbed.install_file("vm", "/usr/local/bin/x"), hostfacts.gather(LAYOUT, ["r/a:1"])):
         at = next(i for i in range(len(argv) - 1) if argv[i:i + 2] == ["sh", "-c"])

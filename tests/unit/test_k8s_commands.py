@@ -149,5 +149,3 @@ def test_release_overlay_pins_images_and_namespace() -> None:
     pinned = kustomize.release_overlay("x", namespace="n", images={"api": f"r/acme/api:abc123@{digest}"}, version="v")
     assert pinned["images"] == [{"name": "shipyard/api", "newName": "r/acme/api", "newTag": "abc123",
                                  "digest": digest}]
-    assert kustomize.edit_set_image("shipyard/api", "r/ns/api:abc") == [
-        "kustomize", "edit", "set", "image", "shipyard/api=r/ns/api:abc"]

@@ -32,12 +32,6 @@ def test_helm_version_garbage() -> None:
         k8s.parse_helm_version("helm: command not found")
 
 
-def test_server_version() -> None:
-    assert k8s.parse_server_version(read("kubectl_version.json")) == "v1.31.2"
-    with pytest.raises(k8s.FactError, match="serverVersion"):
-        k8s.parse_server_version('{"clientVersion": {"gitVersion": "v1.32.4"}}')
-
-
 def test_helm_history_sorted_oldest_first() -> None:
     revisions = k8s.parse_helm_history(read("helm_history.json"))
     assert [r.revision for r in revisions] == [1, 2, 3]

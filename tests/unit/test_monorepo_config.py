@@ -11,7 +11,7 @@ from shipyard.errors import ConfigError
 from shipyard.facts.workspace import Manifest
 from shipyard.monorepo.affected import compute
 from shipyard.monorepo.graph import WorkspaceError, build_graph
-from shipyard.monorepo.services import affected_services, unmatched_services
+from shipyard.monorepo.services import affected_services
 
 BASE = """\
 project: demo
@@ -124,7 +124,6 @@ def test_a_changed_dockerfile_rebuilds_its_image() -> None:
 def test_service_without_a_package_counts_as_affected_and_unknown_package_is_an_error() -> None:
     config = parse(BASE + "  proxy: {port: 80, context: docker/proxy}\n")
     g = graph()
-    assert unmatched_services(config, g) == ["proxy"]  # type: ignore[arg-type]
     assert affected_services(config, compute(g, [], [])) == ["proxy"]  # type: ignore[arg-type]
     bad = parse(BASE.replace("package: api", "package: nope"))
     with pytest.raises(WorkspaceError, match=r"services.worker.package: no package 'nope'"):

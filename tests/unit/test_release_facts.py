@@ -43,7 +43,6 @@ def test_release_image_and_tags() -> None:
     release = Release(sha=SHA, branch="feature/login", version="1.0.0")
     assert release.short_sha == "a" * 12
     assert release.image(registry, "api") == "ghcr.io/acme/shop/api:aaaaaaaaaaaa"
-    assert release.extra_tags() == ["feature-login", "1.0.0"]
     assert Release(sha=SHA, dirty=True).tag == "aaaaaaaaaaaa-dirty"
 
 

@@ -7,7 +7,7 @@ configuration file after every switch, so a later restart or reload keeps traffi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -185,7 +185,3 @@ def switch_back(service: str, to: Colour, away: Colour) -> str:
 def isolate(service: str, colour: Colour) -> str:
     """No traffic to `colour` at all: neither as the active server nor as the backup."""
     return batch(set_state(service, colour, "maint"), set_standby(service, colour, "maint"))
-
-
-def live_map(backends: Sequence[Backend]) -> Mapping[str, Colour | None]:
-    return {b.service: b.live for b in backends}

@@ -32,11 +32,6 @@ def write_file(path: str, umask: str = "022") -> Argv:
     return ["sh", "-c", program("write-file.sh"), "shipyard-write", path, umask]
 
 
-def file_sha256(path: str) -> Argv:
-    """The file's sha256 (hex), or nothing when it does not exist: compare without reading a secret back."""
-    return ["sh", "-c", 'sha256sum "$1" 2>/dev/null | cut -d" " -f1', "shipyard-sha256", path]
-
-
 def file_sha256_mode(path: str) -> Argv:
     """`<sha256 hex> <octal mode>` of the file, or nothing when it does not exist (a secret is never read back)."""
     return ["sh", "-c", '[ -f "$1" ] && printf "%s %s\\n" "$(sha256sum < "$1" | cut -d" " -f1)" "$(stat -c %a "$1")"'

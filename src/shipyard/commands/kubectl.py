@@ -19,10 +19,6 @@ def base(context: str | None = None, namespace: str | None = None) -> Argv:
     return argv
 
 
-def client_version() -> Argv:
-    return [KUBECTL, "version", "--client", "--output", "json"]
-
-
 def current_context() -> Argv:
     return [KUBECTL, "config", "current-context"]
 
@@ -76,13 +72,6 @@ def get_json(context: str, namespace: str, kinds: Sequence[str], selector: str |
     return argv
 
 
-def get_wide(context: str, namespace: str, kinds: Sequence[str], selector: str | None = None) -> Argv:
-    argv = [*base(context, namespace), "get", ",".join(kinds), "--output", "wide"]
-    if selector:
-        argv += ["--selector", selector]
-    return argv
-
-
 def logs(context: str, namespace: str, selector: str, *, tail: int = 100, follow: bool = False,
          since: str | None = None, container: str | None = None) -> Argv:
     argv = [*base(context, namespace), "logs", "--selector", selector, f"--tail={tail}", "--prefix",
@@ -104,10 +93,6 @@ def get_namespace(context: str, namespace: str) -> Argv:
 
 def create_namespace(context: str, namespace: str) -> Argv:
     return [*base(context), "create", "namespace", namespace]
-
-
-def delete_namespace(context: str, namespace: str, *, wait: bool = True) -> Argv:
-    return [*base(context), "delete", "namespace", namespace, "--ignore-not-found", f"--wait={str(wait).lower()}"]
 
 
 def probe_pod(context: str, namespace: str, name: str, image: str, urls: Sequence[str],

@@ -27,11 +27,6 @@ def build(directory: str, *, standalone: bool = False) -> Argv:
     return ["kustomize", "build", directory] if standalone else ["kubectl", "kustomize", directory]
 
 
-def edit_set_image(name: str, new_ref: str) -> Argv:
-    """The by-hand equivalent, run inside a copy: `kustomize edit set image shipyard/api=reg/ns/api:sha`."""
-    return ["kustomize", "edit", "set", "image", f"{name}={new_ref}"]
-
-
 def release_overlay(resource: str, *, namespace: str, images: Mapping[str, str], version: str) -> dict[str, Any]:
     """A kustomization that wraps `resource` (a relative path to a committed overlay) and pins it.
 

@@ -123,11 +123,6 @@ def services(config: dict[str, Any]) -> list[str]:
     return sorted((config.get("services") or {}).keys())
 
 
-def parse_services(output: str) -> list[str]:
-    """`compose config --services`: one service name per line."""
-    return [line.strip() for line in output.splitlines() if line.strip()]
-
-
 def parse_config(output: str) -> dict[str, Any]:
     """`compose config --format json`: the fully resolved project."""
     data = json.loads(output)

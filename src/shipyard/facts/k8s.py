@@ -30,19 +30,6 @@ def parse_helm_version(stdout: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-def parse_server_version(stdout: str) -> str:
-    """`kubectl version -o json` -> the server's gitVersion (e.g. v1.31.2)."""
-    try:
-        data = json.loads(stdout)
-    except json.JSONDecodeError:
-        raise FactError("kubectl version did not print JSON") from None
-    server = data.get("serverVersion") or {}
-    version = server.get("gitVersion")
-    if not isinstance(version, str):
-        raise FactError("kubectl version printed no serverVersion (is the cluster reachable?)")
-    return version
-
-
 @dataclass(frozen=True)
 class HelmRevision:
     revision: int

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 NPM_DEP_KINDS = ("dependencies", "devDependencies", "peerDependencies", "optionalDependencies")
-PEP508_NAME = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
 PEP508_URL = re.compile(r"@\s*(file:\S+)")
 
 
@@ -128,10 +127,6 @@ def parse_pyproject(text: str, where: str = "pyproject.toml") -> Manifest:
 def parse_nul_list(output: str) -> list[str]:
     """Paths from a `-z` git listing (NUL-separated, no quoting)."""
     return [p for p in output.split("\0") if p]
-
-
-def parse_lines(output: str) -> list[str]:
-    return [line for line in output.splitlines() if line.strip()]
 
 
 def parse_bool(output: str) -> bool:

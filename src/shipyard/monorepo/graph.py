@@ -58,16 +58,6 @@ class Graph:
                     stack.append(user)
         return seen
 
-    def with_dependencies(self, names: Iterable[str]) -> set[str]:
-        seen = set(names)
-        stack = list(seen)
-        while stack:
-            for dep in self.deps[stack.pop()]:
-                if dep not in seen:
-                    seen.add(dep)
-                    stack.append(dep)
-        return seen
-
     def order(self) -> list[str]:
         """Dependencies before dependents; ties broken by directory order (stable, deterministic)."""
         if not self._order:

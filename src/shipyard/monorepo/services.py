@@ -56,8 +56,3 @@ def affected_services(config: Config, packages_affected: Affected) -> list[str]:
         if pkg is None or pkg.name in hit or _image_inputs_changed(service, packages_affected.changed_files):
             out.append(name)
     return out
-
-
-def unmatched_services(config: Config, graph: Graph) -> list[str]:
-    return [name for name, svc in config.project.services.items()
-            if service_package(name, svc, graph, config.path.name) is None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from shipyard.errors import ShipyardError
@@ -77,16 +77,6 @@ class UnknownHostKey(ShipyardError):
             hint=f"check the fingerprint out of band, then run `ssh-keyscan -p {port} {host} >> {known_hosts}`"
             f" (the entry will read {target})",
         )
-
-
-@dataclass
-class Options:
-    timeout: float | None = DEFAULT_TIMEOUT
-    check: bool = True
-    env: Mapping[str, str] = field(default_factory=dict)
-    cwd: str | None = None
-    input: str | None = None
-    stream: bool = False
 
 
 class Runner(Protocol):

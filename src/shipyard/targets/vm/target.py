@@ -107,7 +107,3 @@ class Target(Shipping):
                                                    connect_timeout=ssh.connect_timeout, name=host.label)
             out.append(self._pool[host.label])
         return out
-
-    def probe_runners(self) -> list[Runner]:
-        """Read-only SSH runners, also used by a dry run to observe facts before printing its plan."""
-        return self.runners(dry_run=False)
