@@ -43,11 +43,6 @@ class Release:
         return labels
 
 
-def _tag_safe(name: str) -> str:
-    out = "".join(c if c.isalnum() or c in "._-" else "-" for c in name)
-    return out.lstrip(".-")[:128] or "branch"
-
-
 def current(runner: Runner, *, cwd: str | None = None, allow_dirty: bool = False) -> Release:
     """Read HEAD's identity. A dirty tree is refused unless allow_dirty."""
     try:
