@@ -16,10 +16,11 @@ PYTHON = "3.11"
 
 @nox.session(python=PYTHON, tags=["lint"])
 def lint(session: nox.Session) -> None:
-    """Static checks: ruff (style, bugs, security) and mypy --strict on the package."""
+    """Static checks: ruff (style, bugs, security), mypy --strict and vulture (dead code) on the package."""
     session.install("-e", ".[dev]")
     session.run("ruff", "check", "src", "tests", "bench", "noxfile.py", "tasks.py", *session.posargs)
     session.run("mypy")
+    session.run("vulture")
 
 
 @nox.session(python=PYTHON, tags=["test"])

@@ -56,7 +56,6 @@ class FileHasher:
         self._new: dict[str, list[object]] = {}
         self._memo: dict[str, str | None] = {}
         self._seen: dict[str, tuple[int, int]] = {}  # rel -> (size, mtime_ns) when its digest was taken
-        self.read_count = 0
         if store is not None:
             with contextlib.suppress(OSError, ValueError):
                 loaded = json.loads(store.read_text(encoding="utf-8"))
@@ -101,7 +100,6 @@ class FileHasher:
         return self._read(path) != digest
 
     def _read(self, path: str) -> str | None:
-        self.read_count += 1
         h = hashlib.sha256()
         try:
             with open(path, "rb") as fh:

@@ -44,12 +44,11 @@ class CommandError(ShipyardError):
     """A command failed. Carries the (redacted) command, exit code and the tail of stderr."""
 
     def __init__(self, argv: Sequence[str], exit_code: int, stderr: str, host: str = "local",
-                 redactor: Redactor = REDACTOR, stdout: str = "") -> None:
+                 redactor: Redactor = REDACTOR) -> None:
         self.argv = redactor.argv(argv)
         self.exit_code = exit_code
         self.host = host
         self.stderr_tail = redactor(tail(stderr))
-        self.stdout_tail = redactor(tail(stdout))
         first = self.stderr_tail.splitlines()[-1] if self.stderr_tail else "no error output"
         super().__init__(f"[{host}] `{one_line(self.argv)}` failed with exit code {exit_code}: {first}")
 
@@ -97,6 +96,5 @@ def log_command(host: str, argv: Sequence[str], redactor: Redactor = REDACTOR) -
 def finish(result: Result, check: bool, redactor: Redactor = REDACTOR) -> Result:
     log.debug("[%s] exit %d in %.2fs", result.host, result.exit_code, result.duration)
     if check and result.exit_code != 0:
-        raise CommandError(result.argv, result.exit_code, result.stderr, result.host, redactor,
-                           stdout=result.stdout)
+        raise CommandError(result.argv, result.exit_code, result.stderr, result.host, redactor)
     return result
