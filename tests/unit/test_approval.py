@@ -44,13 +44,15 @@ def test_the_policy(env: object, yes: bool, dry_run: bool, environ: dict[str, st
 
 @pytest.fixture(scope="module")
 def gated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The repository's own shipyard.yaml with every target's environment gated: dev (compose), production
-    (VM, gated already) and k8s-production (Kubernetes, gated already)."""
+    """The repository's own shipyard.yaml with every target's environment gated: dev and local (compose),
+    production (VM, gated already) and k8s-production (Kubernetes, gated already)."""
     root = tmp_path_factory.mktemp("gated")
     text = (ROOT / "shipyard.yaml").read_text()
     assert "  dev:\n    target: compose\n" in text and "require_approval: true" in text
-    (root / "shipyard.yaml").write_text(text.replace("  dev:\n    target: compose\n",
-                                                     "  dev:\n    target: compose\n    require_approval: true\n"))
+    assert "  local:" in text and "    releases: true\n" in text
+    text = text.replace("  dev:\n    target: compose\n", "  dev:\n    target: compose\n    require_approval: true\n")
+    (root / "shipyard.yaml").write_text(text.replace("    releases: true\n",
+                                                     "    releases: true\n    require_approval: true\n"))
     return root
 
 
@@ -59,6 +61,8 @@ CHANGES = [
     ("docker.down", ["docker.down", "--env", "dev"]),
     ("docker.restart", ["docker.restart", "--env", "dev"]),
     ("docker.clean", ["docker.clean", "--env", "dev"]),
+    ("deploy", ["deploy", "--env", "local"]),
+    ("rollback", ["rollback", "--env", "local"]),
     ("deploy", ["deploy", "--env", "production"]),
     ("deploy", ["deploy.production"]),
     ("rollback", ["rollback", "--env", "production"]),
