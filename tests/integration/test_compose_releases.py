@@ -60,6 +60,11 @@ def test_deploy_a_deploy_b_status_releases_rollback_to_a(stack: Stack) -> None:
     assert serving(stack) == (release_b, release_b)
     status = stack.invoke("status", "--env", "local").stdout
     assert f"release: {release_b[:12]} (deploy," in status, status
+    doc = json.loads(stack.invoke("status", "--env", "local", "--json").stdout)
+    assert doc["schema"] == "shipyard.compose-status/v1" and doc["ready"] is True, doc
+    assert doc["release"]["release"] == release_b[:12]
+    assert {s["service"]: s["image"] for s in doc["services"]}["api"].endswith(
+        doc["release"]["services"]["api"].split("@", 1)[1])  # the container runs the pinned digest
 
     doc = json.loads(stack.invoke("releases", "--env", "local", "--json").stdout)
     entries = doc["hosts"][0]["entries"]

@@ -357,3 +357,23 @@ def test_unreachable_hosts_end_in_one_line_and_json_needs_a_dry_run() -> None:
     plan_needs_dry_run(False, False)
     with pytest.raises(ShipyardError, match="--json prints the plan of a dry run"):
         plan_needs_dry_run(True, False)
+
+
+def test_compose_status_document() -> None:
+    from shipyard.facts.compose import ServiceState
+    from shipyard.report.compose import status_doc
+
+    states = [ServiceState("web", "p-web-1", "running", "starting", 0, "Up 3s", "r/web@sha256:ab"),
+              ServiceState("api", "p-api-1", "running", "healthy", 0, "Up 9s", "r/api@sha256:cd"),
+              ServiceState("redis", "p-redis-1", "running", "", 0, "Up 9s", "redis:7")]
+    live = Entry(at="2026-11-30T10:00:00Z", action="deploy", who="me@laptop", outcome="ok", host="local",
+                 release="0123456789ab", services={"api": "r/api@sha256:cd"})
+    doc = json.loads(dumps(status_doc("local", states, live, releases=True)))
+    assert doc["schema"] == "shipyard.compose-status/v1"
+    assert (doc["environment"], doc["releases"], doc["running"], doc["ready"]) == ("local", True, True, False)
+    assert doc["release"]["release"] == "0123456789ab" and doc["release"]["action"] == "deploy"
+    assert [s["service"] for s in doc["services"]] == ["api", "redis", "web"]
+    assert doc["services"][1] == {"service": "redis", "container": "p-redis-1", "state": "running", "health": None,
+                                  "condition": "running", "ready": True, "image": "redis:7"}
+    empty = status_doc("dev", [], None, releases=False)
+    assert (empty["running"], empty["ready"], empty["release"], empty["services"]) == (False, False, None, [])

@@ -131,19 +131,24 @@ class ComposeVerbs(Verbs):
         say(f"{self.env_name} runs {release}")
 
     def status(self, *, as_json: bool = False) -> None:
-        if as_json:
-            raise unsupported("status --json", self.env_name, self.kind,
-                              f"run `invoke status --env {self.env_name}` without --json")
+        """The containers (a table, or `shipyard.compose-status/v1`) and, with releases, the live release."""
+        from shipyard.targets import compose_release
+
         target = compose_target(self.config, self.env_name, False)
         states = target.status()
+        releases = bool(getattr(self.config.project.environments.get(self.env_name), "releases", False))
+        current = compose_release.live(compose_release.read(target)) if releases else None
+        if as_json:
+            from shipyard.report import dumps
+            from shipyard.report.compose import status_doc
+
+            print(dumps(status_doc(self.env_name, states, current, releases)))
+            return
         if not states:
             say(f"{self.env_name}: nothing is running (start it with `invoke docker.up`)")
             return
         show_table(states, f"{self.env_name}: containers", target.services)
-        if getattr(self.config.project.environments.get(self.env_name), "releases", False):
-            from shipyard.targets import compose_release
-
-            current = compose_release.live(compose_release.read(target))
+        if releases:
             say(f"release: {current.release} ({current.action}, {current.at})" if current
                 else "release: none deployed yet (invoke deploy --env " + self.env_name + ")")
 
