@@ -52,3 +52,5 @@ app_version  # unused variable (src/shipyard/facts/k8s.py:38)
 hashed_secret  # unused variable (src/shipyard/infra/secrets.py:57)
 garbage_collect  # unused function (src/shipyard/testbed/registry.py:140)
 delete_tag  # unused function (src/shipyard/testbed/registry.py:151)
+_.read_count  # unused attribute (src/shipyard/monorepo/hashing.py): tests/unit/test_monorepo_cache.py
+_.active  # unused property (src/shipyard/run/tunnel.py): tests/integration/test_run_tunnel.py

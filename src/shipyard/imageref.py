@@ -60,6 +60,12 @@ def pinned(ref: str, digest: str) -> str:
     return f"{repository_of(ref)}@{digest}"
 
 
+def tag_and_digest(ref: str, digest: str) -> str:
+    """`repo:tag` + `sha256:...` -> `repo:tag@sha256:...`: the digest decides what runs, the tag says which
+    release it is (what Kubernetes manifests show)."""
+    return f"{ref.split('@', 1)[0]}@{digest}"
+
+
 def retagged(ref: str, tag: str) -> str:
     """The same repository with `tag`: `repo@sha256:...` + `abc` -> `repo:abc`."""
     return f"{repository_of(ref)}:{tag}"

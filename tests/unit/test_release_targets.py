@@ -310,7 +310,7 @@ def test_exec_on_compose_runs_in_the_services_container(terminal: bool, flags: l
      "error: `exec` does not apply to 'k8s-staging' (target: kubernetes) (next: run it in a pod with kubectl:"
      " `kubectl --context do-staging -n shipyard exec"),
     (["exec", "--env", "staging", "-s", "api"], "error: --service and --command are required"),
-    (["exec", "--service", "api"], "error: --env is required (next: pass one of: dev, staging, production,"),
+    (["exec", "--service", "api"], "error: --env is required (next: pass one of: dev, local, staging, production,"),
 ])
 def test_invoke_exec_refusals_are_one_line(args: list[str], line: str, tmp_path: Path) -> None:
     import os

@@ -24,7 +24,7 @@ def run(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subp
 @pytest.mark.parametrize(("args", "message"), [
     (["deploy.production", "--sha", "abcd1234"],
      "deploy changes 'production', which requires approval, and none was given"),
-    (["deploy", "--sha", "abcd1234"], "--env is required (next: pass one of: dev, staging, production, k8s-"),
+    (["deploy", "--sha", "abcd1234"], "--env is required (next: pass one of: dev, local, staging, production, k8s-"),
     (["deploy", "--env", "staging", "--sha", "NOT-A-SHA"], "is not a git SHA (4 to 40 lowercase hex characters)"),
     (["deploy", "--env", "dev", "--sha", "abcd1234"], "`deploy` does not apply to 'dev' (target: compose)"),
     (["rollback", "--env", "nope"], "unknown environment 'nope'"),

@@ -46,13 +46,14 @@ def run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
      "error: k8s.deploy changes 'k8s-production', which requires approval"),
     # what a target does not have
     (["deploy", "--env", "dev"], "error: `deploy` does not apply to 'dev' (target: compose) (next: a compose"
-                                 " environment runs your working tree: `invoke docker.up --env dev`)"),
+                                 " environment runs your working tree: `invoke docker.up --env dev` (or set"
+                                 " environments.dev.releases: true to run release images there))"),
     (["rollback", "--env", "dev"], "error: `rollback` does not apply to 'dev' (target: compose)"),
     (["releases", "--env", "dev"], "error: `releases` does not apply to 'dev' (target: compose)"),
     (["deploy", "--env", "k8s-staging", "--wait", "5"], "error: `deploy --wait` does not apply to 'k8s-staging'"),
     (["logs", "--env", "k8s-staging"], "error: `logs without --service` does not apply to 'k8s-staging'"),
     # no environment, or an unknown one: never guessed
-    (["status"], "error: --env is required (next: pass one of: dev, staging, production, k8s-staging,"),
+    (["status"], "error: --env is required (next: pass one of: dev, local, staging, production, k8s-staging,"),
     (["releases", "--env", "nowhere"], "error: unknown environment 'nowhere' (defined in shipyard.yaml: dev,"),
 ])
 def test_one_verb_any_target(project: Path, args: list[str], line: str) -> None:

@@ -54,7 +54,7 @@ class Pin:
         for service in self.services:
             ref = imageref.image(self.registry.address, self.registry.namespace, service, self.tag)
             digest = self.digests.get(service)
-            out[service] = f"{ref}@{digest}" if digest else ref
+            out[service] = imageref.tag_and_digest(ref, digest) if digest else ref
         return out
 
     def chart_values(self) -> dict[str, Any]:

@@ -56,6 +56,7 @@ class FileHasher:
         self._new: dict[str, list[object]] = {}
         self._memo: dict[str, str | None] = {}
         self._seen: dict[str, tuple[int, int]] = {}  # rel -> (size, mtime_ns) when its digest was taken
+        self.read_count = 0  # files read and hashed (the tests' proof that stat data answered instead)
         if store is not None:
             with contextlib.suppress(OSError, ValueError):
                 loaded = json.loads(store.read_text(encoding="utf-8"))
@@ -100,6 +101,7 @@ class FileHasher:
         return self._read(path) != digest
 
     def _read(self, path: str) -> str | None:
+        self.read_count += 1
         h = hashlib.sha256()
         try:
             with open(path, "rb") as fh:

@@ -98,6 +98,12 @@ class ReverseTunnel:
         """Still forwarding: not closed, and its SSH connection is up."""
         return not self._closed and bool(self.transport.is_active())
 
+    @property
+    def active(self) -> int:
+        """Connections being relayed now."""
+        with self._lock:
+            return len(self._pairs)
+
     def close(self) -> None:
         """Stop listening on the host and cut every relayed connection (idempotent)."""
         with self._lock:
