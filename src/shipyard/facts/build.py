@@ -43,6 +43,8 @@ VERTEX_LINE = re.compile(r"^#(?P<id>\d+) (?:\d+\.\d+ )?(?P<text>.*)$")
 VERTEX_ERROR = re.compile(r"^#(?P<id>\d+) ERROR: (?P<error>.*)$")
 EXIT_CODE = re.compile(r"exit code:? (?P<code>\d+)")
 BUILDKIT_MARK = re.compile(r"^#\d+ (?:\[|DONE |ERROR|CACHED$)")
+ANY_HEADER = re.compile(r"^#\d+ \[")  # an instruction's or an internal vertex's header ([internal] load ...)
+VERTEX_END = re.compile(r"^(?:DONE \d|CACHED$)")
 DOCKERFILE_LINE = re.compile(r"^(?P<file>\S*Dockerfile\S*):(?P<line>\d+)$")
 NOISE = re.compile(r"^(Removing intermediate container|\s*--->|Sending build context|Successfully )")
 
@@ -147,15 +149,15 @@ def _buildkit_failure(lines: list[str]) -> BuildFailure:
         if header := VERTEX.match(line):
             headers.setdefault(header["id"], (header["step"], header["instruction"]))
             continue
-        if line.startswith("#") and BUILDKIT_MARK.match(line) and line.split(" ", 1)[1].startswith("["):
-            continue  # an internal vertex's header ([internal] load ...): not output
+        if ANY_HEADER.match(line):
+            continue  # an internal vertex's header: not output
         if problem := VERTEX_ERROR.match(line):
             if failed is None:
                 failed, error = problem["id"], problem["error"]
             continue
         if output := VERTEX_LINE.match(line):
             text = output["text"]
-            if not re.match(r"^(?:DONE \d|CACHED$)", text):
+            if not VERTEX_END.match(text):
                 body.setdefault(output["id"], []).append(text)
             continue
         if (where := DOCKERFILE_LINE.match(line.strip())) and dockerfile is None:

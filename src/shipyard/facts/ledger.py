@@ -67,6 +67,12 @@ def deployed(entries: list[Entry]) -> list[str]:
     return seen
 
 
+def last_live(entries: list[Entry], release: str | None = None) -> Entry | None:
+    """The entry that last put a release live (`release`: that release), None when none did."""
+    return next((e for e in reversed(entries) if e.live_changed and (release is None or e.release == release)),
+                None)
+
+
 def releases(entries: list[Entry]) -> list[str]:
     """Releases that went live, most recent first, each once."""
     seen: list[str] = []

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from shipyard.commands import compose as compose_cmd
 from shipyard.errors import ShipyardError
-from shipyard.facts.ledger import Entry, parse_ledger
+from shipyard.facts.ledger import Entry, last_live, parse_ledger
 from shipyard.targets.compose import ComposeTarget
 
 HOST = "local"  # the ledger's host field: the stack runs on this machine
@@ -28,11 +28,6 @@ def ledger_path(target: ComposeTarget) -> Path:
 def read(target: ComposeTarget) -> list[Entry]:
     path = ledger_path(target)
     return parse_ledger(path.read_text(encoding="utf-8")) if path.is_file() else []
-
-
-def live(entries: list[Entry]) -> Entry | None:
-    """The entry that last put a release live."""
-    return next((e for e in reversed(entries) if e.live_changed), None)
 
 
 def _append(target: ComposeTarget, entry: Entry) -> None:
@@ -54,8 +49,14 @@ def put_live(target: ComposeTarget, release: str, images: Mapping[str, str], *, 
              now: Callable[[], str], timeout: int = 180) -> None:
     """Run the stack on `release`'s images, health-gated; on failure, back to the release that was live (said,
     and recorded as switched-back). Every outcome is appended to the ledger."""
-    before = live(read(target))
+    before = last_live(read(target))
     started = time.monotonic()
+
+    def record(outcome: str, error: str | None = None) -> None:
+        _append(target, Entry(at=now(), action=action, who=who, outcome=outcome, host=HOST, release=release,
+                              previous=before.release if before else None, hosts=[HOST], services=dict(images),
+                              phases={"up": round(time.monotonic() - started, 3)}, error=error))
+
     try:
         target.up_release(_override(target, images), timeout=timeout)
     except ShipyardError as exc:
@@ -67,10 +68,6 @@ def put_live(target: ComposeTarget, release: str, images: Mapping[str, str], *, 
                 outcome = "switched-back"
             except ShipyardError as back:
                 target.say(f"could not put {before.release} back either: {back}")
-        _append(target, Entry(at=now(), action=action, who=who, outcome=outcome, host=HOST, release=release,
-                              previous=before.release if before else None, hosts=[HOST], services=dict(images),
-                              phases={"up": round(time.monotonic() - started, 3)}, error=str(exc)))
+        record(outcome, str(exc))
         raise
-    _append(target, Entry(at=now(), action=action, who=who, outcome="ok", host=HOST, release=release,
-                          previous=before.release if before else None, hosts=[HOST], services=dict(images),
-                          phases={"up": round(time.monotonic() - started, 3)}))
+    record("ok")

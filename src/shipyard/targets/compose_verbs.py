@@ -16,6 +16,7 @@ from typing import Any
 
 from shipyard.config.loader import Config
 from shipyard.errors import ShipyardError
+from shipyard.facts.ledger import last_live
 from shipyard.targets.base import Verbs, approve, refuse_given
 from shipyard.targets.compose import ComposeTarget
 from shipyard.targets.kinds import unsupported
@@ -66,15 +67,24 @@ def _who() -> str:
     return me("compose release").holder
 
 
+def _up_with(images: Mapping[str, str]) -> str:
+    """What a dry run says it would start."""
+    return "docker compose up --wait with " + ", ".join(f"{svc}={ref}" for svc, ref in sorted(images.items()))
+
+
 class ComposeVerbs(Verbs):
     """A compose environment: its containers' status, their logs, a command in a running service."""
 
     kind = "compose"
 
+    @property
+    def runs_releases(self) -> bool:
+        """`releases: true`: the environment runs release images, not the working tree."""
+        return bool(getattr(self.config.project.environments.get(self.env_name), "releases", False))
+
     def _releases(self, verb: str, instead: str) -> None:
-        """Deploy, rollback and releases need `releases: true`: the environment runs release images."""
-        env = self.config.project.environments.get(self.env_name)
-        if not getattr(env, "releases", False):
+        """Deploy, rollback and releases need `releases: true`."""
+        if not self.runs_releases:
             raise unsupported(verb, self.env_name, self.kind, f"a compose environment runs your working tree: {instead}"
                                                               f" (or set environments.{self.env_name}.releases: true"
                                                               " to run release images there)")
@@ -99,8 +109,7 @@ class ComposeVerbs(Verbs):
                              dry_run=dry_run, build=not sha, build_args=dict(build_args or {}), environ=os.environ,
                              platform=checked_platform(platform), builder=LocalRunner(echo=build_progress), say=say)
         if dry_run:
-            say(f"would run {self.env_name} on {release.tag}: docker compose up --wait with"
-                f" {', '.join(f'{svc}={ref}' for svc, ref in sorted(pinned.items()))}")
+            say(f"would run {self.env_name} on {release.tag}: {_up_with(pinned)}")
             return
         say(f"deploying {release.tag} to {self.env_name}")
         compose_release.put_live(target, release.tag, pinned, action="deploy", who=_who(), now=now_iso)
@@ -119,12 +128,12 @@ class ComposeVerbs(Verbs):
                      f"run `invoke rollback --env {self.env_name}` without {{flag}}")
         target = compose_target(self.config, self.env_name, dry_run, needs_secrets=True, change="rollback", yes=yes)
         entries = compose_release.read(target)
-        current = compose_release.live(entries)
+        current = last_live(entries)
         release = rollback_plan.choose(entries, current.release if current else None, sha)
-        entry = next(e for e in reversed(entries) if e.live_changed and e.release == release)
+        entry = last_live(entries, release)
+        assert entry is not None  # choose() picks among the releases that went live
         if dry_run:
-            say(f"would roll {self.env_name} back to {release}: docker compose up --wait with"
-                f" {', '.join(f'{svc}={ref}' for svc, ref in sorted(entry.services.items()))}")
+            say(f"would roll {self.env_name} back to {release}: {_up_with(entry.services)}")
             return
         say(f"rolling {self.env_name} back to {release}")
         compose_release.put_live(target, release, entry.services, action="rollback", who=_who(), now=now_iso)
@@ -136,8 +145,8 @@ class ComposeVerbs(Verbs):
 
         target = compose_target(self.config, self.env_name, False)
         states = target.status()
-        releases = bool(getattr(self.config.project.environments.get(self.env_name), "releases", False))
-        current = compose_release.live(compose_release.read(target)) if releases else None
+        releases = self.runs_releases
+        current = last_live(compose_release.read(target)) if releases else None
         if as_json:
             from shipyard.report import dumps
             from shipyard.report.compose import status_doc

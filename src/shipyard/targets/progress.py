@@ -8,6 +8,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from shipyard.facts.build import VERTEX
 from shipyard.plans.bluegreen import PHASES
 from shipyard.run.redact import REDACTOR
 
@@ -91,9 +92,7 @@ class BuildSteps:
     def __init__(self) -> None:
         self.shown: set[str] = set()
 
-    def __call__(self, line: str) -> None:
-        from shipyard.facts.build import VERTEX
-
+    def __call__(self, line: str) -> None:  # every line of a build's output: nothing imported here
         text = line.strip()
         if (vertex := VERTEX.match(text)) is not None:
             if text in self.shown:

@@ -14,7 +14,7 @@ from shipyard.commands import hoststate
 from shipyard.commands.layout import other
 from shipyard.errors import ShipyardError
 from shipyard.facts import containers as container_facts
-from shipyard.facts.ledger import Entry, parse_ledger, releases
+from shipyard.facts.ledger import Entry, last_live, parse_ledger, releases
 from shipyard.facts.lock import Lease, parse_lease
 from shipyard.plans import bluegreen as bg
 from shipyard.plans import prune as prune_plan
@@ -117,10 +117,10 @@ def plan_rollback(target: Target, requested: str | None, *, wait_lock: float = 0
     merged = sorted((e for result in read.values() if isinstance(result, list) for e in result), key=lambda e: e.at)
     if not any(isinstance(result, list) for result in read.values()):
         raise ShipyardError(f"no host of '{target.env_name}' answered; cannot read the ledger to roll back")
-    current = [e for e in merged if e.live_changed]
-    live = current[-1].release if current else None
-    release = rollback_plan.choose(merged, live, requested)
-    entry = next(e for e in reversed(merged) if e.live_changed and e.release == release)
+    current = last_live(merged)
+    release = rollback_plan.choose(merged, current.release if current else None, requested)
+    entry = last_live(merged, release)
+    assert entry is not None  # choose() picks among the releases that went live
     images = {svc: image for svc, image in entry.services.items() if svc in target.services}
     if not images:
         images = {svc: target.image(svc, release) for svc in target.services}
