@@ -220,3 +220,22 @@ def test_buildkit_progress_shows_each_instruction_once(capsys: pytest.CaptureFix
         "  [3/3] RUN test -f /etc/shipyard-ready",
         "  Step 2/9 : COPY . .",
     ]
+
+
+def test_build_progress_masks_secret_values(capsys: pytest.CaptureFixture[str]) -> None:
+    """A build step's line goes through the same redactor as every other line (a value put in a Dockerfile
+    instruction by hand, say)."""
+    from shipyard.run.redact import Redactor
+    from shipyard.targets import progress
+
+    canary = "canary-build-7f3e9a"
+    redactor = Redactor()
+    redactor.add(canary)
+    original, progress.REDACTOR = progress.REDACTOR, redactor
+    try:
+        progress.BuildSteps()(f"#7 [api 3/6] RUN echo {canary} > /dev/null")
+        progress.BuildSteps()(f"Step 3/6 : RUN echo {canary} > /dev/null")
+    finally:
+        progress.REDACTOR = original
+    out = capsys.readouterr().out
+    assert canary not in out and out.count("RUN echo ") == 2, out

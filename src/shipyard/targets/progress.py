@@ -105,7 +105,7 @@ class BuildSteps:
             return
         elif not text.startswith("Step "):
             return
-        sys.stdout.write(f"  {text[:110]}{'...' if len(text) > 110 else ''}\n")
+        sys.stdout.write(REDACTOR(f"  {text[:110]}{'...' if len(text) > 110 else ''}") + "\n")  # as say() does
         sys.stdout.flush()
 
 
