@@ -36,7 +36,9 @@ COPY apps/web/ apps/web/
 RUN npm run build --workspace apps/web
 
 FROM ${NODE_IMAGE} AS runtime
-ENV NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 PORT=3000 HOSTNAME=0.0.0.0
+# KEEP_ALIVE_TIMEOUT (ms, read by Next.js's standalone server): longer than the proxy keeps an idle connection to
+# the app, so that the proxy closes it first (Node's default, 5 s, races the proxy's reuse of the connection).
+ENV NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 PORT=3000 HOSTNAME=0.0.0.0 KEEP_ALIVE_TIMEOUT=75000
 COPY docker/add-user.sh /usr/local/bin/add-user
 RUN add-user /app && rm /usr/local/bin/add-user
 WORKDIR /app

@@ -3,15 +3,19 @@ that name the failing step, file and line in one line."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from docker_stack import Stack, copy_repo, git, layers_containing, new_canary, stack_env
+
+from ports import free_port
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -120,3 +124,33 @@ def test_build_args_from_shipyard_yaml_and_the_platform_check(repo: Stack) -> No
     # Shipyard's own check of the built image ("was built for linux/amd64, not linux/arm64"): one line either way
     assert len(error.splitlines()) == 1 and "linux/arm64" in error and "linux/amd64" in error, error
     assert bad.returncode == 1 and "--platform 'arm64' is not os/architecture" in bad.stderr
+
+
+def test_the_web_release_keeps_an_idle_connection_longer_than_node_s_five_seconds(repo: Stack) -> None:
+    """A proxy reuses idle connections to the app; the app must not be the one that closes them first (the
+    proxy's request would meet the close: tests/integration/test_proxy_keepalive.py). Next.js's standalone server
+    takes KEEP_ALIVE_TIMEOUT from the image; without it Node closes after 5 s, and the second request fails."""
+    sha = git(repo.root, "rev-parse", "HEAD").strip()[:12]
+    port = free_port()
+    name = f"sybuild-web-{uuid.uuid4().hex[:6]}"
+    repo.docker("run", "-d", "--name", name, "--publish", f"127.0.0.1:{port}:3000",
+                f"127.0.0.1:5000/shipyard/web:{sha}")
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            try:
+                conn.request("GET", "/api/health")
+                assert conn.getresponse().read()
+                break
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                assert time.monotonic() < deadline, repo.docker("logs", name)
+                time.sleep(0.5)
+        time.sleep(6.5)  # idle past Node's default keep-alive timeout
+        conn.auto_open = 0  # the same connection: http.client must not reconnect behind the test's back
+        conn.request("GET", "/api/health")
+        assert conn.getresponse().status == 200
+        conn.close()
+    finally:
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)

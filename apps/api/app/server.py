@@ -24,6 +24,7 @@ def serve(settings: Settings, *, app: str = "app.main:create_app", reload: bool 
         "proxy_headers": True,
         "server_header": False,
         "timeout_graceful_shutdown": settings.shutdown_timeout,
+        "timeout_keep_alive": settings.keep_alive_timeout,
     }
     if reload:
         options.update(reload=True, reload_dirs=[str(APP_DIR)], reload_includes=["*.py", "*.sql"])

@@ -29,6 +29,9 @@ class Settings:
     port: int = 8000
     log_level: str = "info"
     shutdown_timeout: float = 20.0
+    # Longer than a proxy keeps an idle connection to the app: the proxy, not the app, should close it first
+    # (a request the proxy sends as the app closes is never answered). uvicorn's own default is 5 s.
+    keep_alive_timeout: float = 75.0
     dependency_timeout: float = 2.0
     startup_wait: float = 30.0
 
@@ -82,6 +85,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         port=int(_number(env, "PORT", 8000, int)),
         log_level=(env.get("LOG_LEVEL") or "info").lower(),
         shutdown_timeout=_number(env, "SHUTDOWN_TIMEOUT", 20.0),
+        keep_alive_timeout=_number(env, "KEEP_ALIVE_SECONDS", 75.0),
         dependency_timeout=_number(env, "DEPENDENCY_TIMEOUT", 2.0),
         startup_wait=_number(env, "STARTUP_WAIT", 30.0),
     )

@@ -38,3 +38,9 @@ def test_secret_values_pick_names_that_look_secret() -> None:
     values = settings.secret_values({"POSTGRES_PASSWORD": "p4ssword", "STRIPE_API_KEY": "sk_live_x",
                                      "PATH": "/usr/bin", "SHORT_TOKEN": "abc"})
     assert values == ["sk_live_x", "p4ssword"]
+
+
+def test_keep_alive_outlasts_the_proxy_s_reuse_of_idle_connections() -> None:
+    """uvicorn closes an idle connection after 5 s by default, which races a proxy reusing it."""
+    assert settings.load(FULL).keep_alive_timeout == 75.0
+    assert settings.load({**FULL, "KEEP_ALIVE_SECONDS": "120"}).keep_alive_timeout == 120.0

@@ -23,6 +23,7 @@ HSTS = "max-age=31536000"
 # Backup twins get a literal address, set at each switch to the old colour's container address: HAProxy's
 # resolvers leave a disabled server that shares a name with another one unresolved (measured on 2.6).
 STANDBY_PLACEHOLDER = "127.0.0.1"
+RETRYABLE = "METH_GET || METH_HEAD || METH_OPTIONS"  # sent twice, they change nothing
 CHECK = "check inter 250ms fastinter 250ms downinter 250ms rise 2 fall 2"
 
 
@@ -66,6 +67,11 @@ def render_config(layout: HostLayout, backends: Sequence[Backend], public: str |
         "    mode http",
         "    option http-keep-alive",
         "    option idle-close-on-response",
+        # An app closes an idle keep-alive connection when its own timeout fires (Node and uvicorn: 5 s); a request
+        # HAProxy sends on that connection at the same moment gets no answer, and HAProxy would then close the
+        # client's connection without one (http-reuse safe). Retry such a request on a new connection instead;
+        # each backend limits these retries to methods that are safe to send twice.
+        "    retry-on conn-failure empty-response",
         "    timeout connect 5s",
         "    timeout client 60s",
         "    timeout server 60s",
@@ -108,6 +114,7 @@ def render_config(layout: HostLayout, backends: Sequence[Backend], public: str |
             "    option httpchk",
             f"    http-check send meth GET uri {backend.readiness} ver HTTP/1.1 hdr Host localhost",
             "    http-check expect status 200-399",
+            f"    http-request disable-l7-retry unless {RETRYABLE}",
         ]
         for colour in COLOURS:
             disabled = "" if backend.live == colour else " disabled"
