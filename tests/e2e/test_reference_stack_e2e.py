@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 import subprocess
 import sys
 import time
@@ -155,7 +156,8 @@ def test_release_a_from_nothing_serves_the_stack_on_every_host(ref: Ref) -> None
         items = httpx.get(ref.url(index, "/api/v1/items"), timeout=30).json()
         assert "kept-across-releases" in [item["name"] for item in items["items"]]
     for vm in ref.vms:  # HTTPS at every host's proxy, with the sandbox CA's certificate, and HSTS
-        secure = httpx.get(f"https://127.0.0.1:{vm.https_port}/", verify=ca_file(), timeout=30)
+        secure = httpx.get(f"https://127.0.0.1:{vm.https_port}/", verify=ssl.create_default_context(cafile=ca_file()),
+                           timeout=30)
         assert footer_release(secure.text) == release_a
         assert secure.headers["strict-transport-security"] == "max-age=31536000"
         assert "strict-transport-security" not in httpx.get(ref.url(0), timeout=30).headers  # not on plain HTTP
