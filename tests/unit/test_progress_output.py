@@ -72,3 +72,37 @@ def test_long_steps_say_when_they_start() -> None:
         "[web-1] healthy  wait until api/green is healthy ...",
         "[web-1] switch   switch api to green (0.12s)",
     ]
+
+
+def test_on_a_terminal_running_steps_show_in_a_live_panel_that_goes_away() -> None:
+    """A terminal gets a live line per host with the running step and its elapsed time (every step, not only
+    the long ones), masked like every printed line; the finished steps stay printed, the panel does not."""
+    import io
+    import time
+
+    from rich.console import Console
+
+    from shipyard.run.redact import REDACTOR
+    from shipyard.targets.progress import Progress
+
+    canary = "canary-Zq81-never-shown"
+    REDACTOR.add(canary)
+    out = io.StringIO()
+    console = Console(file=out, width=100, force_terminal=True, color_system=None, highlight=False)
+    with Progress(console) as progress:
+        assert progress.live
+        progress.begin("web-1", "pull", f"pull 127.0.0.1:5000/demo/api:{canary}")
+        progress.begin("web-2", "switch", "switch api to green")
+        time.sleep(0.6)  # the panel refreshes 4 times a second
+        frame = out.getvalue()
+        progress.step("web-2", "switch", "switch api to green", 0.12)
+        progress.step("web-1", "pull", "pull 127.0.0.1:5000/demo/api", 0.7)
+        progress.summary("deploy abc", {"web-1": ("abc", "ok", {"pull": 0.7})})
+    assert f"[web-1] pull     pull 127.0.0.1:5000/demo/api:{REDACTOR(canary)} ... 0." in frame
+    assert "[web-2] switch   switch api to green ... 0." in frame
+    assert "web-2] switch   switch api to green (0.12s)" in out.getvalue()
+    assert canary not in out.getvalue()
+    assert progress._panel is None  # stopped: the summary ended it
+    # no terminal, no panel: the plain lines of the test above
+    assert not Progress(Console(file=io.StringIO())).live
+    assert not Progress(console, quiet=True).live

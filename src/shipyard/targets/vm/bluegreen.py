@@ -426,6 +426,7 @@ def report(progress: Progress, request: Request, runs: Sequence[HostRun]) -> Non
 
 
 def deploy(target: Target, request: Request, progress: Progress) -> list[HostRun]:
-    runs = Deployment(target, request, progress).run()
-    report(progress, request, runs)
+    with progress:  # the live panel goes, however the deploy ends
+        runs = Deployment(target, request, progress).run()
+        report(progress, request, runs)
     return runs
