@@ -298,3 +298,33 @@ def test_cli_short_sha_is_expanded_or_refused(stubs: Path, registry: str) -> Non
                           "--dry-run"], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert bad.returncode == 1 and bad.stderr.count("\n") == 1
     assert "too short to be an image tag" in bad.stderr
+
+
+def test_cli_kustomize_rollback_to_a_sha_runs_each_image_by_its_digest(stubs: Path, registry: str) -> None:
+    """Kustomize keeps no revisions, so `rollback --sha` deploys that release again: through the same release step
+    as a deploy (nothing built; the images must be in the registry), each image pinned to the digest the registry
+    holds for its tag, as a VM rollback runs the digest its ledger recorded, never a tag that could have moved."""
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True,
+                          timeout=30).stdout.strip()
+    digests = {}
+    for service in ("api", "web"):
+        digests[service] = registry_digest(registry, f"shipyard/{service}", head[:12])
+        if digests[service] is None:  # only when missing: a real image of HEAD is never overwritten
+            push_manifest(registry, f"shipyard/{service}", head[:12])
+            digests[service] = registry_digest(registry, f"shipyard/{service}", head[:12])
+    proc = subprocess.run([sys.executable, "-m", "invoke", "rollback", "--env", "k8s-dev", "--sha", head[:7],
+                           "--dry-run"], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    for service, digest in digests.items():
+        assert f"#     digest: {digest}" in proc.stdout, proc.stdout
+        assert f"image {registry}/shipyard/{service}:{head[:12]}: already in the registry (reused)" in proc.stdout
+    assert "would run: kubectl --context minikube apply --kustomize" in proc.stdout
+    assert not [r for r in calls(stubs) if "apply" in r["argv"]]  # a dry run: the cluster was not touched
+
+
+def registry_digest(registry: str, repository: str, tag: str) -> str | None:
+    import httpx
+
+    response = httpx.head(f"http://{registry}/v2/{repository}/manifests/{tag}", timeout=10, headers={
+        "Accept": "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json"})
+    return response.headers["docker-content-digest"] if response.status_code == 200 else None

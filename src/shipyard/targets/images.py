@@ -70,7 +70,9 @@ def ensure(target: Shipping, release: Release, runner: Runner, probe: Runner, *,
                         retry=f"invoke deploy --env {target.env_name}", say=say)
         say(f"image {ref}: {'would push' if runner.dry_run else 'pushing'}")
         runner.run(docker.push(ref, config=config_dir), timeout=3600)
-    return images if runner.dry_run else pin(target, images, release.tag, say, known)
+    if runner.dry_run:  # what is in the registry already, by its digest; what would be pushed, by its tag
+        return {name: imageref.pinned(ref, known[name]) if name in known else ref for name, ref in images.items()}
+    return pin(target, images, release.tag, say, known)
 
 
 def pin(target: Shipping, images: Mapping[str, str], tag: str, say: Callable[[str], None] = print,

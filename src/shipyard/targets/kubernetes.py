@@ -184,11 +184,12 @@ class KubernetesTarget:
         self.echo(f"deployed {release.tag} to {self.env_name} (context {self.env.context}, "
                   f"namespace {self.env.namespace})" + (" [dry run]" if self.dry_run else ""))
 
-    def rollback(self, sha: str | None) -> None:
-        """To the previous revision, or to the release `sha` (re-rendered and deployed for Kustomize; the
-        retained Helm revision that deployed it for Helm)."""
+    def rollback(self, sha: str | None, pinned: Mapping[str, str] | None = None, *, checked: bool = False) -> None:
+        """To the previous revision, or to the release `sha` (re-rendered and deployed for Kustomize, each image
+        by its digest in `pinned`; the retained Helm revision that deployed it for Helm); `checked` as for
+        `deploy`."""
         if sha and self.source.kind == "kustomize":
-            self.deploy(Release(sha=sha))
+            self.deploy(Release(sha=sha), checked=checked, pinned=pinned)
             return
         self.preflight(changes=True)
         what = f"rollback of {self.env_name}"

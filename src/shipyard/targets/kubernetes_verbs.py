@@ -64,7 +64,21 @@ class KubernetesVerbs(Verbs):
             raise unsupported("rollback --wait/--json", self.env_name, self.kind,
                               f"run `invoke rollback --env {self.env_name}` without them")
         target = kubernetes_target(self.config, self.env_name, dry_run, change="k8s.rollback", yes=yes)
-        target.rollback(pick_release(target.root, sha, allow_dirty=False).sha if sha else None)
+        release = pick_release(target.root, sha, allow_dirty=False) if sha else None
+        pinned = None
+        if release is not None and target.source.kind == "kustomize":
+            # Kustomize keeps no revisions: the release is deployed again, each image by the digest the registry
+            # holds for its tag (found by the release step, which builds nothing here), as a VM rollback runs
+            # the digest its ledger recorded. Helm's retained revision already holds the digests it ran.
+            import os
+
+            from shipyard.targets import images
+            from shipyard.targets.shipping import Shipping
+
+            target.preflight(changes=True)
+            pinned = images.ship(Shipping.for_environment(target.config, target.env_name), release,
+                                 root=target.root, dry_run=dry_run, build=False, environ=os.environ)
+        target.rollback(release.sha if release else None, pinned, checked=pinned is not None)
 
     def status(self, *, as_json: bool = False) -> None:
         """Each workload's ready/desired pods and running images."""
