@@ -181,7 +181,7 @@ def test_indexed_affected_is_the_full_answer_and_follows_manifest_edits(
     quick = session.find_affected_indexed(LocalRunner(), "main")
     assert quick is not None and quick.to_json() == again.to_json()
     assert "apps/web/package.json" in quick.changed_files
-    assert ".shipyard/index/workspace.json" not in quick.changed_files  # the index ignores itself
+    assert ".shipyard/index/workspace.index" not in quick.changed_files  # the index ignores itself
 
 
 TASKS_PY = "import sys\n\nfrom shipyard.tasks import namespace\n\nns = namespace(sys.argv[1:])\n"

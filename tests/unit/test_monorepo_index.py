@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import marshal
 import os
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -138,21 +140,31 @@ def test_a_recent_manifest_is_never_indexed(root: Path, monkeypatch: pytest.Monk
     assert not index.index_file(root).exists()
 
 
-@pytest.mark.parametrize("damage", ["", "{", '{"v": 1}', "[]", "null"])
-def test_a_damaged_index_is_a_miss(root: Path, damage: str) -> None:
+@pytest.mark.parametrize("damage", [b"", b"{", b'{"v": 1}', b"[]", b"null", "right CRC, wrong shape",
+                                    "truncated", "a byte flipped"])
+def test_a_damaged_index_is_a_miss(root: Path, damage: bytes | str) -> None:
     build_index(root)
-    index.index_file(root).write_text(damage)
+    stored = index.index_file(root).read_bytes()
+    if damage == "truncated":
+        damage = stored[:len(stored) // 2]
+    elif damage == "a byte flipped":  # a package's name: marshal stores it once, so the graph stays consistent
+        at = stored.rindex(b"packages/b")
+        damage = stored[:at + 9] + b"z" + stored[at + 10:]
+    elif damage == "right CRC, wrong shape":
+        payload = marshal.dumps({"v": index.VERSION})
+        damage = index.MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload
+    assert isinstance(damage, bytes)
+    index.index_file(root).write_bytes(damage)
     assert indexed_graph(root) is None
     assert runs.indexed_setup() is None
     assert session.open_workspace(load(root / "shipyard.yaml")).graph == fresh_graph(root)
 
 
 def edit_index(root: Path, edit: Callable[[dict[str, Any]], object]) -> None:
-    """Change the index's first line (the checks and the graph) as a hand would, keeping the rest."""
-    core, _, rest = index.index_file(root).read_text().partition("\n")
-    data = json.loads(core)
+    """Change the index's core (the checks and the graph) as a hand would, keeping the rest."""
+    data, tasks_text = index.read_raw(root)
     edit(data)
-    index.index_file(root).write_text(json.dumps(data) + "\n" + rest)
+    index.write_raw(root, data, tasks_text)
 
 
 @pytest.mark.parametrize("edit", [
@@ -211,7 +223,7 @@ def test_a_manifest_changed_while_the_full_load_read_it_is_not_indexed(root: Pat
 
 def test_damaged_tasks_cost_a_run_its_shortcut_but_not_affected(root: Path) -> None:
     build_index(root)
-    core, _, _ = index.index_file(root).read_text().partition("\n")
-    index.index_file(root).write_text(core + "\n{not json")
-    assert indexed_graph(root) == fresh_graph(root)  # the first line is intact
+    core, _ = index.read_raw(root)
+    index.write_raw(root, core, "{not json")
+    assert indexed_graph(root) == fresh_graph(root)  # the core is intact
     assert runs.indexed_setup() is None  # and `monorepo.run` loads the configuration
