@@ -30,6 +30,18 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *(session.posargs or ["tests"]))
 
 
+@nox.session(python=PYTHON, tags=["coverage"])
+def coverage(session: nox.Session) -> None:
+    """Opt-in: the unit and integration tests under coverage (the CLI processes they start included), then every
+    function of the package that no test ran (`scripts/unrun_functions.py`): dead code that vulture cannot see."""
+    session.install("-e", ".[dev]")
+    session.run("coverage", "erase")
+    session.run("coverage", "run", "-m", "pytest", "-q", *(session.posargs or ["tests/unit", "tests/integration"]))
+    session.run("coverage", "combine", "--quiet")
+    session.run("coverage", "json", "--quiet", "-o", ".coverage-data/coverage.json")
+    session.run("python", "scripts/unrun_functions.py", ".coverage-data/coverage.json")
+
+
 @nox.session(python=PYTHON, tags=["iac"])
 def infra(session: nox.Session) -> None:
     """Offline IaC gates: Terraform (fmt, syntax, references, checkov), GitHub workflows, secret scan."""
