@@ -8,9 +8,11 @@ change, only once the approval policy allows it, before anything is rendered or 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from shipyard.config.loader import Config
 from shipyard.config.schema import KubernetesEnvironment
+from shipyard.release import Release
 from shipyard.targets.base import Verbs, approve, checked_platform, pick_release, refuse_given
 from shipyard.targets.kinds import unsupported
 from shipyard.targets.kubernetes import KubernetesTarget
@@ -29,6 +31,19 @@ def kubernetes_target(config: Config, env: str | None, dry_run: bool = False, *,
     return KubernetesTarget(config, env, DryRunRunner() if dry_run else LocalRunner())
 
 
+def ship(target: KubernetesTarget, release: Release, *, dry_run: bool, build: bool, **options: Any) -> dict[str, str]:
+    """The cluster and its context first (nothing is built or pushed for a refused change), then the release step
+    every target shares (`targets.images.ship`); the images by the digests the pods will run."""
+    import os
+
+    from shipyard.targets import images
+    from shipyard.targets.shipping import Shipping
+
+    target.preflight(changes=True)
+    return images.ship(Shipping.for_environment(target.config, target.env_name), release, root=target.root,
+                       dry_run=dry_run, build=build, environ=os.environ, **options)
+
+
 class KubernetesVerbs(Verbs):
     """A Kubernetes environment: the same release step as every target, then apply -k or helm upgrade."""
 
@@ -39,22 +54,16 @@ class KubernetesVerbs(Verbs):
                allow_dirty: bool = False, platform: str | None = None) -> None:
         """Ship the release as every target does (build what is missing, push, record digests), then apply -k or
         helm upgrade --install, wait for rollouts, check health, undo on failure."""
-        import os
-
         from shipyard.run import LocalRunner
-        from shipyard.targets import images
         from shipyard.targets.progress import build_progress
-        from shipyard.targets.shipping import Shipping
 
         refuse_given("deploy", self, [("--wait", wait), ("--force", force), ("--json", as_json)],
                      f"run `invoke deploy --env {self.env_name}` without {{flag}}")
         target = kubernetes_target(self.config, self.env_name, dry_run, change="k8s.deploy", yes=yes)
         platform = checked_platform(platform)
         release = pick_release(target.root, sha, allow_dirty=allow_dirty)
-        target.preflight(changes=True)  # the cluster and its context first: nothing is built for a refused deploy
-        pinned = images.ship(Shipping.for_environment(target.config, target.env_name), release, root=target.root,
-                             dry_run=dry_run, build=not sha, build_args=dict(build_args or {}), environ=os.environ,
-                             platform=platform, builder=LocalRunner(echo=build_progress))
+        pinned = ship(target, release, dry_run=dry_run, build=not sha, build_args=dict(build_args or {}),
+                      platform=platform, builder=LocalRunner(echo=build_progress))
         target.deploy(release, checked=True, pinned=pinned)  # each image by the digest recorded at its push
 
     def rollback(self, *, sha: str | None = None, yes: bool = False, dry_run: bool = False, as_json: bool = False,
@@ -70,14 +79,7 @@ class KubernetesVerbs(Verbs):
             # Kustomize keeps no revisions: the release is deployed again, each image by the digest the registry
             # holds for its tag (found by the release step, which builds nothing here), as a VM rollback runs
             # the digest its ledger recorded. Helm's retained revision already holds the digests it ran.
-            import os
-
-            from shipyard.targets import images
-            from shipyard.targets.shipping import Shipping
-
-            target.preflight(changes=True)
-            pinned = images.ship(Shipping.for_environment(target.config, target.env_name), release,
-                                 root=target.root, dry_run=dry_run, build=False, environ=os.environ)
+            pinned = ship(target, release, dry_run=dry_run, build=False)
         target.rollback(release.sha if release else None, pinned, checked=pinned is not None)
 
     def status(self, *, as_json: bool = False) -> None:

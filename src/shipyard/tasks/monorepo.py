@@ -134,9 +134,6 @@ def start_early(argv: Sequence[str]) -> None:
     """
     if not argv or argv[0] != "monorepo.affected":
         return
-    import gc
-
-    gc.disable()  # already while Invoke parses (it deep-copies every task's arguments): the task enables it again
     given: dict[str, str] = {}
     words = list(argv[1:])
     while words:
