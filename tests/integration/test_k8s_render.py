@@ -200,3 +200,29 @@ def test_helm_lint_catches_schema_violations_and_broken_templates(tmp_path: Path
     assert problems and any("broken.yaml" in p for p in problems)
     with pytest.raises(ShipyardError, match="helm render failed"):
         render_source(Source("helm", Path("chart"), (bad_values,)), root=tmp_path)
+
+
+def test_cli_render_and_validate(tmp_path: Path) -> None:
+    """The tasks a person runs: `k8s.render --output` writes the pinned manifests of the release asked for, and
+    `k8s.validate` prints one row per render and its verdict, exit 0."""
+    import subprocess
+    import sys
+
+    invoke = str(Path(sys.executable).with_name("invoke"))
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    out = tmp_path / "staging.yaml"
+    proc = subprocess.run([invoke, "k8s.render", "--env", "k8s-staging", "--sha", sha, "--output", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"wrote {out}"
+    docs = [d for d in yaml.safe_load_all(out.read_text()) if d]
+    images = {c["image"] for d in docs if d["kind"] == "Deployment"
+              for c in d["spec"]["template"]["spec"]["containers"]}
+    assert images == {f"127.0.0.1:5000/shipyard/{svc}:{sha[:12]}" for svc in ("api", "web")}, images
+    proc = subprocess.run([invoke, "k8s.validate", "--no-policy"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if line.strip().startswith(("kustomize ", "helm "))]
+    assert len(rows) == len(sources()), proc.stdout
+    assert proc.stdout.rstrip().endswith(f"k8s.validate: ok - {len(rows)} renders valid, policy scan SKIPPED "
+                                         "(--no-policy) and in parity")

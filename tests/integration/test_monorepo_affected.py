@@ -251,3 +251,31 @@ def test_git_starts_before_invoke_parses_only_for_a_plain_command_line(
     tasks_monorepo.start_early(["monorepo.affected", "--head", "HEAD", "--base", "main"])
     assert set(tasks_monorepo._EARLY) == {(config, "main", None), (config, "main", "HEAD")}
     assert tasks_monorepo._EARLY[(config, "main", None)]() == changes_since(LocalRunner(), repo, "main")
+
+
+def test_cli_graph_views_and_plain_affected(repo: Path) -> None:
+    """The views a person reads: the graph as text, as Mermaid with the affected packages coloured, as JSON, and the
+    affected set in plain text, each naming the edge that makes @demo/web depend on @demo/shared."""
+    commit_change(repo, "packages/shared/src/a.txt", "changed\n")
+    text = invoke(repo, "monorepo.graph")
+    assert text.returncode == 0, text.stderr
+    assert "@demo/web  (apps/web, node)\n  -> @demo/shared  [package.json]\n" in text.stdout
+    assert "@demo/shared  (packages/shared, node)\n  <- used by @demo/web\n" in text.stdout
+    assert text.stdout.rstrip().endswith("4 package(s), 2 dependency edge(s)")
+    mermaid = invoke(repo, "monorepo.graph", "--mermaid", "--highlight-affected", "--base", "main")
+    assert mermaid.returncode == 0, mermaid.stderr
+    lines = mermaid.stdout.splitlines()
+    ids = {line.split('["')[1].split("<br/>")[0]: line.split("[")[0].strip() for line in lines if '["' in line}
+    assert f"  {ids['@demo/web']} --> {ids['@demo/shared']}" in lines
+    assert lines[-1] == f"  class {ids['@demo/shared']},{ids['@demo/web']} affected"
+    as_json = invoke(repo, "monorepo.graph", "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    deps = {p["name"]: p["depends_on"] for p in json.loads(as_json.stdout)["packages"]}
+    assert deps == {"@demo/shared": [], "@demo/web": ["@demo/shared"], "demo-api": ["demo-models"],
+                    "demo-models": []}
+    plain = invoke(repo, "monorepo.affected", "--base", "main")
+    assert plain.returncode == 0, plain.stderr
+    rows = plain.stdout.splitlines()
+    assert rows[1] == "2 of 4 package(s) affected:"
+    assert rows[2].split() == ["@demo/shared", "packages/shared", "changed:", "packages/shared/src/a.txt"]
+    assert rows[3].split() == ["@demo/web", "apps/web", "depends", "on", "@demo/shared"]

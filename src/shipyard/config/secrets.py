@@ -30,12 +30,6 @@ class Secret:
 
     __str__ = __repr__
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other.name == self.name and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self.name)
-
     def __reduce__(self) -> tuple[object, ...]:
         raise TypeError("secrets cannot be pickled")
 

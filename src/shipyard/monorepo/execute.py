@@ -94,9 +94,6 @@ class TaskExecutor:
         self._replay(task_id, entry.log)
         return Outcome(task_id, CACHED, time.monotonic() - start, "hit", f"saved {entry.duration:.1f}s")
 
-    def __call__(self, task_id: str) -> Outcome:
-        return self.restore(task_id) or self.run(task_id)
-
     def run(self, task_id: str) -> Outcome:
         """Execute the task's command (no cache lookup) and save its outputs when it succeeds."""
         node = self.tasks.nodes[task_id]

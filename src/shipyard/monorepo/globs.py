@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 
 @functools.lru_cache(maxsize=4096)
@@ -89,6 +89,3 @@ class GlobSet:
             if hit == negate and rx.match(path):
                 hit = not negate
         return hit
-
-    def filter(self, paths: Iterable[str]) -> list[str]:
-        return [p for p in paths if self.match(p)]

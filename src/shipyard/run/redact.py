@@ -32,10 +32,6 @@ class Redactor:
                 self._values.append(value)
                 self._values.sort(key=len, reverse=True)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._values.clear()
-
     def __call__(self, text: str) -> str:
         if not text:
             return text
