@@ -62,10 +62,6 @@ def get_values(release: str, revision: int, *, context: str, namespace: str) -> 
     return [*base(context, namespace), "get", "values", release, f"--revision={revision}", "--output", "json"]
 
 
-def status(release: str, *, context: str, namespace: str) -> Argv:
-    return [*base(context, namespace), "status", release]
-
-
 def test(release: str, *, context: str, namespace: str, timeout: int = 180) -> Argv:
     """Run the chart's test hooks (the health check through the Services) and print their logs."""
     return [*base(context, namespace), "test", release, "--logs", f"--timeout={timeout}s"]

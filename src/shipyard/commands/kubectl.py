@@ -32,11 +32,6 @@ def server_version(context: str, timeout: str = "10s") -> Argv:
     return [*base(context), "version", "--output", "json", f"--request-timeout={timeout}"]
 
 
-def kustomize(directory: str) -> Argv:
-    """Render a Kustomize directory with the kustomize built into kubectl (no cluster needed)."""
-    return [KUBECTL, "kustomize", directory]
-
-
 def apply_kustomize(context: str, directory: str, *, server_dry_run: bool = False) -> Argv:
     argv = [*base(context), "apply", "--kustomize", directory]
     if server_dry_run:

@@ -67,7 +67,3 @@ def output(chdir: str, name: str | None = None) -> Argv:
     if name is not None:
         argv.append(name)
     return argv
-
-
-def version() -> Argv:
-    return [BINARY, "version", "-json"]
