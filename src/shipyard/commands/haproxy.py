@@ -24,7 +24,14 @@ HSTS = "max-age=31536000"
 # resolvers leave a disabled server that shares a name with another one unresolved (measured on 2.6).
 STANDBY_PLACEHOLDER = "127.0.0.1"
 RETRYABLE = "METH_GET || METH_HEAD || METH_OPTIONS"  # sent twice, they change nothing
-CHECK = "check inter 250ms fastinter 250ms downinter 250ms rise 2 fall 2"
+# Health checks: every 250 ms on a steady server, every 100 ms while it goes up or down or is down (a restarted
+# colour is seen up about 0.2 s after it listens). `rise` passes bring a server up, `fall` failures take it down.
+# HAProxy's health counter runs from 0 to RISE + FALL - 1 (HEALTH_FULL, reached at `rise` passes); leaving
+# maintenance sets it to RISE with no check made, and the first check after that moves it to HEALTH_FULL or to 0.
+RISE, FALL = 2, 2
+HEALTH_FULL = RISE + FALL - 1
+CHECK_INTERVAL = 0.25
+CHECK = f"check inter {int(CHECK_INTERVAL * 1000)}ms fastinter 100ms downinter 100ms rise {RISE} fall {FALL}"
 
 
 @dataclass(frozen=True)

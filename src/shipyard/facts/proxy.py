@@ -27,6 +27,7 @@ class ServerState:
     op_running: bool
     admin_bits: int
     check_passed: bool
+    check_health: int | None = None  # HAProxy's health counter (0 .. rise + fall - 1), when reported
 
     @property
     def admin(self) -> Admin:
@@ -73,9 +74,16 @@ def parse_servers_state(text: str) -> dict[tuple[str, str], ServerState]:
             op_running=int(row["srv_op_state"]) == OP_RUNNING,
             admin_bits=int(row["srv_admin_state"]),
             check_passed=int(row["srv_check_result"]) == CHECK_PASSED,
+            check_health=_health(row.get("srv_check_health", ""), line),
         )
         out[(state.backend, state.server)] = state
     return out
+
+
+def _health(value: str, line: str) -> int:
+    if not value.isdigit():
+        raise ValueError(f"servers-state line without a health counter: {line[:80]!r}")
+    return int(value)
 
 
 def colours(states: dict[tuple[str, str], ServerState], service: str) -> dict[Colour, ServerState]:

@@ -27,10 +27,13 @@ from shipyard.run.tunnel import ReverseTunnel
 from shipyard.targets.registry import HostLogin, login_host
 
 POLL = 0.1
-# Leaving maintenance, HAProxy reports a server "up" (and may still show a check result from before) until its
-# first new check completes. So healthy means: passing, at the container's current address, for STABLE seconds
-# (over two check intervals of 250 ms): a release that fails its first check can never be switched to.
-STABLE = 0.5
+# Leaving maintenance, HAProxy reports a server "up", with the check result from before and its health counter
+# at `rise`, until its first new check completes. So the gate reads the counter: healthy means up, at the
+# container's current address, with the counter full (its last checks passed, none failed since). When the wait
+# saw the server down first, the `rise` passes that filled the counter all came after that: healthy at once.
+# Otherwise (a kept container that never went down) the counter must stay full for SETTLE, over one more check
+# interval: a release that fails any check inside the gate can never be switched to.
+SETTLE = haproxy.CHECK_INTERVAL + POLL
 
 
 class StepFailed(ShipyardError):
@@ -208,11 +211,13 @@ class VmHost:
         return ""
 
     def wait_healthy(self, service: str, colour: Colour, timeout: float, what: str) -> None:
-        """Until the proxy's own HTTP check of the new container passes (inside the container network)."""
+        """Until the proxy's own HTTP checks of the new container pass (inside the container network): `rise`
+        checks made while it runs, none failed since (see SETTLE)."""
         deadline = time.monotonic() + timeout
         next_inspect = 0.0
         address: str | None = None
         passing_since: float | None = None
+        seen_down = False
         while True:
             now = time.monotonic()
             if now >= next_inspect:
@@ -222,9 +227,12 @@ class VmHost:
                                      logs=self.logs_tail(service, colour), phase="healthy")
                 next_inspect = now + 1.0
             state = self.servers(service).get((service, colour))
-            if state is not None and state.healthy and address and state.address == address:
+            if state is not None and (not state.op_running or (state.check_health or 0) < haproxy.RISE):
+                seen_down = True
+            if state is not None and state.healthy and state.check_health == haproxy.HEALTH_FULL \
+                    and address and state.address == address:
                 passing_since = passing_since or now
-                if now - passing_since >= STABLE:
+                if seen_down or now - passing_since >= SETTLE:
                     return
             else:
                 passing_since = None
