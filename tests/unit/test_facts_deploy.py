@@ -15,6 +15,7 @@ RECORDED = Path(__file__).parent / "recorded"
 
 
 def test_servers_state_decodes_admin_bits_and_checks() -> None:
+    # Health counters as the proxy keeps them with `rise 2 fall 2` (full at 3; leaving maintenance sets 2).
     states = proxy.parse_servers_state((RECORDED / "servers_state_switch.txt").read_text())
     blue, green = states[("app", "blue")], states[("app", "green")]
     assert (blue.admin, blue.healthy, blue.serving) == ("ready", True, True)

@@ -80,3 +80,24 @@ def test_a_pass_at_another_address_is_not_this_container() -> None:
     host = Scripted([state(False, 0), state(True, FULL, address="172.18.0.7")])
     with pytest.raises(StepFailed, match="never passed"):
         host.wait_healthy("app", "blue", 0.3, "wait")
+
+
+def test_healthy_is_read_from_the_counter_not_the_last_result() -> None:
+    """Lines as HAProxy wrote them on the sandbox: a steady server mid-check (result 0, "unknown", while the
+    check runs) is healthy; the stale "passed" right after leaving maintenance (counter at rise) is not."""
+    from shipyard.facts.proxy import parse_servers_state
+
+    header = ("1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight"
+              " srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state"
+              " srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl"
+              " srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n")
+
+    def line(result: int, health: int, check_state: int) -> str:
+        return (f"3 app 1 blue {ADDRESS} 2 8 1 1 40 15 {result} {health} {check_state} 0 0 0 app-blue 8000 -"
+                " 0 0 - - 0\n")
+
+    mid_check = parse_servers_state(header + line(0, FULL, 7))[("app", "blue")]
+    steady = parse_servers_state(header + line(3, FULL, 6))[("app", "blue")]
+    left_maintenance = parse_servers_state(header + line(3, haproxy.RISE, 6))[("app", "blue")]
+    assert (mid_check.healthy, steady.healthy, left_maintenance.healthy) == (True, True, False)
+    assert not mid_check.check_passed  # what the old rule read: a standby mid-check looked unhealthy

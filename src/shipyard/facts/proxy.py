@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal, cast
 
+from shipyard.commands.haproxy import HEALTH_FULL
 from shipyard.commands.layout import COLOURS, Colour
 
 # srv_admin_state bits (HAProxy's SRV_ADMF_*). CMAINT only remembers that the config said `disabled`.
@@ -39,8 +40,12 @@ class ServerState:
 
     @property
     def healthy(self) -> bool:
-        """Up, and its last health check actually passed (leaving maintenance starts 'up' before any check)."""
-        return self.op_running and self.check_passed
+        """Up, with its health counter full: its last checks passed, none failed since. Not the check result alone:
+        a check in progress shows "unknown" there, and leaving maintenance shows the result from before any new
+        check (with the counter at `rise`, not full)."""
+        if self.check_health is None:  # a state built without the counter (tests of plans)
+            return self.op_running and self.check_passed
+        return self.op_running and self.check_health == HEALTH_FULL
 
     @property
     def serving(self) -> bool:

@@ -213,35 +213,40 @@ class VmHost:
     def wait_healthy(self, service: str, colour: Colour, timeout: float, what: str) -> None:
         """Until the proxy's own HTTP checks of the new container pass (inside the container network): `rise`
         checks made while it runs, none failed since (see SETTLE)."""
+        from concurrent.futures import ThreadPoolExecutor
+
         deadline = time.monotonic() + timeout
         next_inspect = 0.0
         address: str | None = None
         passing_since: float | None = None
         seen_down = False
-        while True:
-            now = time.monotonic()
-            if now >= next_inspect:
-                status, address = self.container_status(service, colour)
-                if status not in {"running", "created"}:
-                    raise StepFailed(self.name, f"{service}/{colour} stopped ({status}) before it became healthy",
-                                     logs=self.logs_tail(service, colour), phase="healthy")
-                next_inspect = now + 1.0
-            state = self.servers(service).get((service, colour))
-            if state is not None and (not state.op_running or (state.check_health or 0) < haproxy.RISE):
-                seen_down = True
-            if state is not None and state.healthy and state.check_health == haproxy.HEALTH_FULL \
-                    and address and state.address == address:
-                passing_since = passing_since or now
-                if seen_down or now - passing_since >= SETTLE:
-                    return
-            else:
-                passing_since = None
-            if now >= deadline:
-                seen = f"proxy says {state.admin}, {'up' if state.op_running else 'down'}" if state else "no server"
-                raise StepFailed(self.name, f"{service}/{colour} never passed its readiness check within "
-                                            f"{timeout:g}s ({seen})", logs=self.logs_tail(service, colour),
-                                 phase="healthy")
-            time.sleep(POLL)
+        with ThreadPoolExecutor(1, thread_name_prefix=f"inspect-{self.name}") as pool:
+            while True:
+                now = time.monotonic()
+                # the container's state (once a second) and the proxy's view, asked at the same time
+                inspect = pool.submit(self.container_status, service, colour) if now >= next_inspect else None
+                state = self.servers(service).get((service, colour))
+                if inspect is not None:
+                    status, address = inspect.result()
+                    if status not in {"running", "created"}:
+                        raise StepFailed(self.name, f"{service}/{colour} stopped ({status}) before it became "
+                                                    "healthy", logs=self.logs_tail(service, colour), phase="healthy")
+                    next_inspect = now + 1.0
+                if state is not None and (not state.op_running or (state.check_health or 0) < haproxy.RISE):
+                    seen_down = True
+                if state is not None and state.healthy and address and state.address == address:
+                    passing_since = passing_since or now
+                    if seen_down or now - passing_since >= SETTLE:
+                        return
+                else:
+                    passing_since = None
+                if now >= deadline:
+                    seen = (f"proxy says {state.admin}, {'up' if state.op_running else 'down'}" if state
+                            else "no server")
+                    raise StepFailed(self.name, f"{service}/{colour} never passed its readiness check within "
+                                                f"{timeout:g}s ({seen})", logs=self.logs_tail(service, colour),
+                                     phase="healthy")
+                time.sleep(POLL)
 
     def verify(self, step: Step) -> None:
         assert step.service and step.colour
