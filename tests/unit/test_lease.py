@@ -182,3 +182,33 @@ def test_a_lost_lease_stops_the_next_change_and_a_reclaimed_one_does_not(tmp_pat
     subprocess.run(hoststate.lock(HostLayout("demo", root=str(tmp_path)), "break"), check=True, capture_output=True)
     held.reclaim()  # broken meanwhile: it stays lost
     assert held.lost is not None
+
+
+def test_then_runs_in_the_same_round_trip_only_once_the_lease_is_ours(tmp_path: Path) -> None:
+    """A deploy reads its facts with the lock: `then` runs once the lease is taken, and never for a refused one.
+    A `then` that fails still leaves the lease taken (and so released at the end), its failure kept for the
+    caller."""
+    calls: list[list[str]] = []
+
+    class Counting(LocalRunner):
+        def run(self, argv: Any, **kwargs: Any) -> Any:
+            calls.append(list(argv))
+            return super().run(argv, **kwargs)
+
+    held = lock(tmp_path, Counting())
+    held.acquire(then=["sh", "-c", 'echo "facts of $1"; echo more', "x", "h1"])
+    assert len(calls) == 1 and held.then is not None
+    assert (held.then.exit_code, held.then.stdout) == (0, "facts of h1\nmore\n")
+    assert held.then.argv == ("sh", "-c", 'echo "facts of $1"; echo more', "x", "h1")
+    other = lock(tmp_path)
+    with pytest.raises(LockHeld):
+        other.acquire(then=["sh", "-c", "echo should-not-run; exit 9"])
+    assert other.then is None and other.lease is None
+    held.release()
+    failing = lock(tmp_path)
+    failing.acquire(then=["sh", "-c", "echo half; exit 4"])
+    assert failing.lease is not None and failing.then is not None
+    assert (failing.then.exit_code, failing.then.stdout) == (4, "half\n")
+    assert lock(tmp_path).read() is not None  # still held until released
+    failing.release()
+    assert lock(tmp_path).read() is None

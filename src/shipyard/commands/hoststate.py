@@ -22,6 +22,17 @@ def lock(layout: HostLayout, mode: str, expect: str = "") -> Argv:
     return ["sh", "-c", program("lock.sh"), "shipyard-lock", layout.state_dir, mode, expect]
 
 
+THEN_MARK = "@@shipyard:then@@"
+
+
+def lock_then(layout: HostLayout, mode: str, expect: str, then: Argv) -> Argv:
+    """`lock` and, only when it took the lease, `then` in the same round trip: a mark line, then its output (the
+    deploy reads the host's facts this way as soon as it holds the lock). The exit status is the lock's when it
+    did not take the lease, else `then`'s."""
+    script = f'sh -c "$1" shipyard-lock "$2" "$3" "$4" || exit $?; shift 4; echo "{THEN_MARK}"; exec "$@"'
+    return ["sh", "-c", script, "shipyard-lock-then", program("lock.sh"), layout.state_dir, mode, expect, *then]
+
+
 def read_lock(layout: HostLayout) -> Argv:
     """The lease, if any, then its age by the host's clock (`age=<seconds>`); nothing when the host is not locked."""
     return lock(layout, "read")

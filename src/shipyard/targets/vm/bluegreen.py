@@ -169,7 +169,8 @@ class Deployment:
         def take(run: HostRun) -> None:
             started = time.monotonic()
             self._fault("before", "lock", run)
-            run.lock.acquire(wait=self.request.wait_lock)
+            # the host's facts come back with the lease, in the same round trip (observe() reads them)
+            run.lock.acquire(wait=self.request.wait_lock, then=run.host.facts_argv(self.request.images))
             run.phases["lock"] = time.monotonic() - started
             self._fault("after", "lock", run)
             if note := run.lock.record_takeover():  # a stale lease taken over: said, and in the ledger
@@ -192,7 +193,7 @@ class Deployment:
         hook_owner: list[str] = []
 
         def look(run: HostRun) -> None:
-            run.facts = run.host.facts(self.request.images)
+            run.facts = run.host.facts(self.request.images, read=run.lock.then)
             if not run.facts.proxy_up:
                 raise StepFailed(run.name, "the proxy is not running on this host",
                                  phase="setup") from None

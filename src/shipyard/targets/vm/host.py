@@ -22,11 +22,11 @@ from shipyard.facts import containers as container_facts
 from shipyard.facts import proxy as proxy_facts
 from shipyard.facts import sections
 from shipyard.plans.bluegreen import ServiceFacts, Step
-from shipyard.run.base import Runner
+from shipyard.run.base import Result, Runner, finish
 from shipyard.run.tunnel import ReverseTunnel
 from shipyard.targets.registry import HostLogin, login_host
 
-POLL = 0.1
+POLL = 0.05  # between two reads of the proxy (each is one SSH round trip, about 50 ms)
 # Leaving maintenance, HAProxy reports a server "up", with the check result from before and its health counter
 # at `rise`, until its first new check completes. So the gate reads the counter: healthy means up, at the
 # container's current address, with the counter full (its last checks passed, none failed since). When the wait
@@ -147,9 +147,15 @@ class VmHost:
             raise StepFailed(self.name, f"unexpected answer from the proxy: {exc}") from None
 
     # --- facts ---------------------------------------------------------------------------------------------
-    def facts(self, images: dict[str, str]) -> HostFacts:
-        """Containers, persisted and runtime proxy state, image presence: one round trip."""
-        out = self.runner.run(hostfacts.gather(self.layout, sorted(set(images.values()))), timeout=60).stdout
+    def facts_argv(self, images: dict[str, str]) -> list[str]:
+        return hostfacts.gather(self.layout, sorted(set(images.values())))
+
+    def facts(self, images: dict[str, str], read: Result | None = None) -> HostFacts:
+        """Containers, persisted and runtime proxy state, image presence: one round trip (none with `read`, the
+        result of `facts_argv` already run, as the deploy lock runs it)."""
+        if read is None:
+            read = self.runner.run(self.facts_argv(images), timeout=60)
+        out = finish(read, check=True).stdout
         parts = sections.split(out)
         ps = container_facts.parse_ps(parts.get("ps", ""))
         grouped = container_facts.by_service(ps)

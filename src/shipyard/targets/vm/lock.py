@@ -20,7 +20,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -113,14 +113,16 @@ class HostLock:
         self.took_over: Lease | None = None
         self.took_over_why = ""
         self.lost: str | None = None  # why the lease can no longer be trusted (a renewal failed or was refused)
+        self.then: Result | None = None  # what acquire(then=...) ran once it held the lease (output after the mark)
 
     def read(self) -> Lease | None:
         return parse_lease(self.runner.run(hoststate.read_lock(self.layout), timeout=30).stdout)
 
-    def acquire(self, wait: float = 0.0) -> Lease:
+    def acquire(self, wait: float = 0.0, then: Sequence[str] | None = None) -> Lease:
         """Optimistic: try to create the lease first; the script answers with the holder's lease (and its age by
         the host's clock) when it is taken, and only then is the decision (refuse, or take over a dead or expired
-        lease) made on what it said."""
+        lease) made on what it said. `then`: a command run on the host in the same round trip once the lease is
+        ours (a deploy's facts); its result is kept in `self.then`."""
         deadline = time.monotonic() + wait
         seen: str | None = None  # the current lease's JSON and age, once the host has told us
         while True:
@@ -135,12 +137,17 @@ class HostLock:
             if decision.action != "refuse":
                 new = lock_plan.lease(uuid.uuid4().hex, self.who, now, self.ttl)
                 mode = "acquire" if decision.action == "acquire" else "replace"
-                result = self.runner.run(hoststate.lock(self.layout, mode, decision.expect), input=new.to_json(),
-                                         timeout=30, check=False)
-                if result.ok:
+                argv = hoststate.lock(self.layout, mode, decision.expect) if then is None else \
+                    hoststate.lock_then(self.layout, mode, decision.expect, list(then))
+                result = self.runner.run(argv, input=new.to_json(), timeout=60 if then else 30, check=False)
+                marked = then is not None and hoststate.THEN_MARK in result.stdout
+                if result.ok or marked:  # the mark: the lease is ours, whatever `then` did
                     self.lease = new
                     self.took_over = decision.current if decision.action == "takeover" else None
                     self.took_over_why = decision.why
+                    if then is not None:
+                        self.then = replace(result, argv=tuple(then),
+                                            stdout=result.stdout.split(hoststate.THEN_MARK + "\n", 1)[-1])
                     return new
                 if result.exit_code != hoststate.LOCK_HELD:
                     raise ShipyardError(f"[{self.runner.host}] cannot take the deploy lock: "
