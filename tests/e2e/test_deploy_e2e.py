@@ -127,10 +127,11 @@ def test_failure_inside_watch_window_switches_back(bed: Bed, state: HostState) -
     assert any(reason in output for reason in caught) and "switched-back" in output, output
     assert report.releases[FLAKY] > 0, report.summary()  # it did take traffic before failing
     assert report.last_seen[FLAKY] < report.last_seen[A]  # and A has it back
-    # FLAKY answers 500 to real requests from the moment its readiness fails. HAProxy's checks (every 250 ms, then
-    # 100 ms after a failure; down after 2 failures) take it out, and the old colour, kept as a backup server, takes every request at
-    # once: the only failures are FLAKY's own 500s inside that detection time. Without the backup the proxy
-    # would answer 503 until Shipyard switched back; a dropped connection would show as reopened.
+    # FLAKY answers 500 to real requests from the moment its readiness fails. HAProxy's checks (every 250 ms,
+    # then 100 ms after a failure; down after 2 failures) take it out, and the old colour, kept as a backup
+    # server, takes every request at once: the only failures are FLAKY's own 500s inside that detection time.
+    # Without the backup the proxy would answer 503 until Shipyard switched back; a dropped connection would show
+    # as reopened.
     assert report.reopened == 0, report.summary()
     assert set(report.errors) <= {f"HTTP 500: {FLAKY} is unhealthy"}, report.summary()
     if report.failure_times:
