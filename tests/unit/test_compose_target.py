@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import sys
@@ -153,3 +154,26 @@ def test_env_example_documents_every_compose_variable() -> None:
     for line in (REPO / ".env.example").read_text().splitlines():  # placeholders only
         if line.startswith("POSTGRES_PASSWORD="):
             assert line == "POSTGRES_PASSWORD=change-me-locally"
+
+
+class ScriptedLogs(DryRunRunner):
+    """Answers `compose logs` with the next scripted text, as a crash-looping container's log grows."""
+
+    def __init__(self, answers: list[str]) -> None:
+        super().__init__(printer=lambda _line: None)
+        self.answers = answers
+
+    def run(self, argv, **kwargs):  # type: ignore[no-untyped-def]
+        result = super().run(argv, **kwargs)
+        return dataclasses.replace(result, stdout=self.answers.pop(0)) if "logs" in argv else result
+
+
+def test_last_log_lines_are_read_until_two_reads_agree(root: Path) -> None:
+    cut = "Traceback (most recent call last):\n  File x\n"  # the next crash, caught while it is being written
+    whole = cut + "ValueError: Unknown level: 'BOGUS'\n"
+    probe = ScriptedLogs([cut, whole, whole, "never read"])
+    compose = ComposeTarget.from_config(load(root / "shipyard.yaml"), "dev", DryRunRunner(printer=lambda _l: None),
+                                        probe=probe, say=lambda _line: None)
+    assert compose._settled_logs("api", 40, pause=0) == whole
+    assert probe.answers == ["never read"]
+    assert probe.commands[0] == ["docker", "compose", *FILES, "logs", "--no-color", "--tail", "40", "api"]

@@ -29,6 +29,7 @@ from shipyard.targets.dotenv import DotenvError, parse_dotenv
 
 Say = Callable[[str], None]
 SKIP_DIRS = {".git", "node_modules", ".next", ".venv", "__pycache__", ".nox", ".shipyard"}
+LAST_LINES = 40  # of a service that would not start, shown by `docker.up`
 
 
 class BuildFailed(ShipyardError):
@@ -259,16 +260,28 @@ class ComposeTarget:
         refused = facts.auth_failure(self._run(compose_cmd.logs(self.files, self.project, wanted, tail=50),
                                                runner=self.probe, timeout=60, check=False))
         for service in bad:
-            logs = self._run(compose_cmd.logs(self.files, self.project, [service], tail=30), runner=self.probe,
-                             timeout=60, check=False)
+            logs = self._settled_logs(service, LAST_LINES)
             condition = next((s.condition for s in states if s.service == service), "not created")
             self.say(f"--- {service}: {condition}; last log lines:")
-            for line in REDACTOR(logs).splitlines()[-30:]:
+            for line in REDACTOR(logs).splitlines()[-LAST_LINES:]:
                 self.say(f"  {line}")
         if refused:
             raise StaleDataVolume(f"not healthy: {', '.join(bad)}: the database refused the password in .env; its"
                                   " data volume was initialised with another one (a new or changed .env)")
         raise StackUnhealthy(bad, hint=f"invoke docker.logs {bad[0]}, fix the cause, then invoke docker.up")
+
+    def _settled_logs(self, service: str, lines: int, *, reads: int = 5, pause: float = 0.2) -> str:
+        """The service's last lines once two reads agree: a crash-looping container may be writing its next
+        traceback at the moment of a single read, which then ends mid-trace and hides the error line."""
+        argv = compose_cmd.logs(self.files, self.project, [service], tail=lines)
+        logs = self._run(argv, runner=self.probe, timeout=60, check=False)
+        for _ in range(reads - 1):
+            time.sleep(pause)
+            again = self._run(argv, runner=self.probe, timeout=60, check=False)
+            if again == logs:
+                break
+            logs = again
+        return logs
 
     def down(self, *, volumes: bool = False) -> None:
         self._run(compose_cmd.down(self.files, self.project, volumes=volumes), timeout=300)
