@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from shipyard.commands.haproxy import Backend
+from shipyard.commands.haproxy import HEALTH_FULL, Backend
 from shipyard.commands.layout import HostLayout
 from shipyard.errors import ShipyardError
 from shipyard.facts.containers import Container
@@ -69,7 +69,7 @@ def test_every_step_of_a_plan_has_a_listed_point() -> None:
     """A full plan (stale colour, pull, env file, release command, hook, backup switch, public probe, retire):
     each step's point is one of faults.STEPS, so the matrix test reaches every step by name."""
     def server(colour: str, admin: int) -> ServerState:
-        return ServerState("app", colour, "172.18.0.2", 8000, True, admin, True)
+        return ServerState("app", colour, "172.18.0.2", 8000, True, admin, HEALTH_FULL)
 
     containers = {c: Container(f"demo-app-{c}", f"r/app:{rel}", "running", "", "app", c, rel, "app")  # type: ignore[arg-type]
                   for c, rel in (("blue", "a"), ("green", "old"))}

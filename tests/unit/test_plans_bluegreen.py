@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from shipyard.commands.haproxy import Backend
+from shipyard.commands.haproxy import HEALTH_FULL, Backend
 from shipyard.commands.layout import HostLayout
 from shipyard.commands.programs import program
 from shipyard.facts.containers import Container
@@ -19,7 +19,7 @@ ADMIN = {"ready": 0, "drain": FDRAIN, "maint": FMAINT | CMAINT}
 
 
 def server(colour: str, admin: str = "ready", up: bool = True, passed: bool = True) -> ServerState:
-    return ServerState("app", colour, "172.18.0.2", 8000, up, ADMIN[admin], passed)
+    return ServerState("app", colour, "172.18.0.2", 8000, up, ADMIN[admin], HEALTH_FULL if passed else 0)
 
 
 def container(colour: str, release: str, running: bool = True) -> Container:

@@ -14,7 +14,6 @@ FMAINT, IMAINT, CMAINT, FDRAIN, IDRAIN, RMAINT, HMAINT = 0x01, 0x02, 0x04, 0x08,
 MAINT_BITS = FMAINT | IMAINT | RMAINT | HMAINT
 DRAIN_BITS = FDRAIN | IDRAIN
 OP_RUNNING = 2
-CHECK_PASSED = 3  # srv_check_result CHK_RES_PASSED
 
 Admin = Literal["ready", "drain", "maint"]
 
@@ -27,8 +26,7 @@ class ServerState:
     port: int | None
     op_running: bool
     admin_bits: int
-    check_passed: bool
-    check_health: int | None = None  # HAProxy's health counter (0 .. rise + fall - 1), when reported
+    check_health: int  # HAProxy's health counter: 0 .. rise + fall - 1
 
     @property
     def admin(self) -> Admin:
@@ -43,8 +41,6 @@ class ServerState:
         """Up, with its health counter full: its last checks passed, none failed since. Not the check result alone:
         a check in progress shows "unknown" there, and leaving maintenance shows the result from before any new
         check (with the counter at `rise`, not full)."""
-        if self.check_health is None:  # a state built without the counter (tests of plans)
-            return self.op_running and self.check_passed
         return self.op_running and self.check_health == HEALTH_FULL
 
     @property
@@ -78,7 +74,6 @@ def parse_servers_state(text: str) -> dict[tuple[str, str], ServerState]:
             port=int(port) if port.isdigit() and port != "0" else None,
             op_running=int(row["srv_op_state"]) == OP_RUNNING,
             admin_bits=int(row["srv_admin_state"]),
-            check_passed=int(row["srv_check_result"]) == CHECK_PASSED,
             check_health=_health(row.get("srv_check_health", ""), line),
         )
         out[(state.backend, state.server)] = state

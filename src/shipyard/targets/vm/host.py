@@ -238,7 +238,7 @@ class VmHost:
                         raise StepFailed(self.name, f"{service}/{colour} stopped ({status}) before it became "
                                                     "healthy", logs=self.logs_tail(service, colour), phase="healthy")
                     next_inspect = now + 1.0
-                if state is not None and (not state.op_running or (state.check_health or 0) < haproxy.RISE):
+                if state is not None and (not state.op_running or state.check_health < haproxy.RISE):
                     seen_down = True
                 if state is not None and state.healthy and address and state.address == address:
                     passing_since = passing_since or now
