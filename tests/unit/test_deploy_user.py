@@ -15,6 +15,7 @@ import pytest
 from shipyard.commands import haproxy, hoststate, proxy
 from shipyard.commands.layout import HostLayout
 from shipyard.errors import ShipyardError
+from shipyard.facts.proxy import proxy_differs
 from shipyard.run.base import Result
 from shipyard.targets.vm import setup as vm_setup
 
@@ -161,3 +162,24 @@ def test_the_certificate_is_compared_by_hash_and_mode(tmp_path: Path) -> None:
     assert sh(hoststate.file_sha256_mode(str(pem))).stdout.split() == [want, "600"]
     pem.chmod(0o640)
     assert sh(hoststate.file_sha256_mode(str(pem))).stdout.split() == [want, "640"]
+
+
+def running_proxy(aliases: list[str]) -> dict[str, object]:
+    """`proxy.inspect`'s object for a proxy started by setup (Docker adds the container's short id as an alias)."""
+    return {"running": True, "image": "haproxy:2.8", "groups": ["997"],
+            "ports": {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "80"}]},
+            "networks": {LAYOUT.network: {"Aliases": [*aliases, "3f2a9c1b0d4e"]}}}
+
+
+def differs(state: dict[str, object], aliases: list[str]) -> list[str]:
+    return proxy_differs(state, image="haproxy:2.8", publish="0.0.0.0:80:80", https_port=None, group="997",
+                         network=LAYOUT.network, aliases=aliases)
+
+
+def test_the_proxy_is_started_again_when_a_service_has_no_alias_on_it() -> None:
+    """A service added to shipyard.yaml after `deploy.setup`: the others reach it by name through the proxy, so
+    setup starts the proxy again with its alias (and only then)."""
+    assert differs(running_proxy(["api", "web"]), ["api", "web"]) == []
+    assert differs(running_proxy(["web"]), ["api", "web"]) == ["no network alias for api"]
+    assert differs({**running_proxy(["api"]), "image": "haproxy:2.9"}, ["api"]) == ["image"]
+    assert '"networks": {{json .NetworkSettings.Networks}}' in proxy.inspect(LAYOUT)[-2]

@@ -47,7 +47,8 @@ def run(layout: HostLayout, image: str, *, bind: str, http_port: int, aliases: S
 def inspect(layout: HostLayout) -> Argv:
     """One JSON object with what decides whether the running proxy matches the wanted one."""
     fmt = ('{"running": {{json .State.Running}}, "image": {{json .Config.Image}}, '
-           '"ports": {{json .HostConfig.PortBindings}}, "groups": {{json .HostConfig.GroupAdd}}}')
+           '"ports": {{json .HostConfig.PortBindings}}, "groups": {{json .HostConfig.GroupAdd}}, '
+           '"networks": {{json .NetworkSettings.Networks}}}')
     return ["docker", "inspect", "--type", "container", "--format", fmt, layout.proxy_container]
 
 

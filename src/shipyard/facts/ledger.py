@@ -12,7 +12,7 @@ class Entry:
     at: str  # ISO 8601, UTC
     action: str  # deploy | rollback | unlock | takeover | prune
     who: str
-    outcome: str  # ok | failed | switched-back | aborted | converged | forced
+    outcome: str  # ok | failed | switched-back | switch-back-failed | aborted | converged | forced
     host: str
     release: str | None = None
     previous: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, cast
 
@@ -148,6 +149,30 @@ def parse_stat(text: str) -> dict[tuple[str, str], Counters]:
         out[(fields[px], fields[sv])] = Counters(answered + errors, number(fields, classes[4]) + errors,
                                                  number(fields, rtime))
     return out
+
+
+def proxy_differs(state: dict[str, object], *, image: str, publish: str, https_port: int | None, group: str,
+                  network: str, aliases: Sequence[str]) -> list[str]:
+    """What of the running proxy container (`commands.proxy.inspect`'s object) differs from the wanted one; empty:
+    it matches. Its network aliases must include every service (one added after setup is reached through it);
+    Docker's own extra aliases are fine."""
+    ports = cast(dict[str, list[dict[str, str]]], state.get("ports") or {})
+    bound = (ports.get("80/tcp") or [{}])[0]
+    host_ip, host_port = bound.get("HostIp", ""), bound.get("HostPort", "")
+    https = (ports.get("443/tcp") or [{}])[0].get("HostPort", "")
+    networks = cast(dict[str, dict[str, list[str] | None]], state.get("networks") or {})
+    has = set((networks.get(network) or {}).get("Aliases") or [])
+    differs = []
+    if state.get("image") != image:
+        differs.append("image")
+    if not publish.startswith(f"{host_ip}:{host_port}" if ":" not in host_ip else f"[{host_ip}]:{host_port}") \
+            or https != (str(https_port) if https_port else ""):
+        differs.append("ports")
+    if (state.get("groups") or []) != [group]:
+        differs.append("group")
+    if missing := sorted(set(aliases) - has):
+        differs.append(f"no network alias for {', '.join(missing)}")
+    return differs
 
 
 def split_state_and_stat(text: str) -> tuple[str, str]:

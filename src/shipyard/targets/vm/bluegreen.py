@@ -87,6 +87,7 @@ class Deployment:
         self.policy = target.env.deploy
         self.faults = Injector.from_env()  # a test hook: off unless SHIPYARD_FAULT is set
         self.interrupted: str | None = None  # the signal that asked this deploy to stop at a step boundary
+        self.stopping = threading.Event()  # set with `interrupted`: ends a watch window early
         self.schema_changed: list[str] = []  # services whose release command reported a schema change
         self.who = me(f"{request.action} {request.release} to {target.env_name}")
         tunnel = loopback_registry(target.registry)
@@ -209,7 +210,8 @@ class Deployment:
                 continue
             assert run.facts is not None
             wants_hook = self.request.hooks and not hook_owner
-            desired = self.target.desired(self.request.images, self.request.release, hooks=wants_hook)
+            # every plan knows the hooks (a host that fails before its hook hands them on, see hooks()); one runs them
+            desired = self.target.desired(self.request.images, self.request.release, hooks=self.request.hooks)
             # A rollback puts a kept previous release (deploy.previous_colour: stop, standby) back as it ran.
             run.plan = bg.plan_host(run.name, desired, run.facts.services, run_hooks=False, force=self.request.force,
                                     reuse=self.request.action == "rollback")
@@ -264,8 +266,19 @@ class Deployment:
             assert run.plan and run.ctx
             self._steps(run, bg.release_steps(run.plan, run.ctx))
 
-    def hooks(self, runs: Sequence[HostRun]) -> None:
-        for run in runs:
+    def hooks(self, batch: Sequence[HostRun], ready: Sequence[HostRun]) -> None:
+        """The pre-cutover hooks, once, on the batch's hook host; if that host failed before them (its new colour
+        never became healthy, under on_host_failure: continue), on the first ready host with the hooks to run, so
+        that no host switches without them."""
+        owner_failed = any(r.plan and r.plan.run_hooks for r in batch) and not any(
+            r.plan and r.plan.run_hooks for r in ready)
+        if owner_failed:
+            heir = next((r for r in ready if r.plan and any(s.desired.hook for s in r.plan.changes)), None)
+            if heir is not None:
+                assert heir.plan is not None
+                heir.plan = bg.HostPlan(heir.plan.host, heir.plan.services, run_hooks=True)
+                self.progress.note(heir.name, "runs the pre-cutover hook: the host chosen for it failed before it")
+        for run in ready:
             assert run.plan and run.ctx
             if run.plan.run_hooks:
                 self._steps(run, bg.hook_steps(run.plan, run.ctx))
@@ -282,9 +295,12 @@ class Deployment:
                 started = time.monotonic()
                 self.progress.begin(run.name, "watch", watch.what)
                 problems = run.host.watch([(s.service, s.target) for s in run.plan.changes], watch.timeout,
-                                          max_error_rate=self.target.env.deploy.max_error_rate,
+                                          self.stopping, max_error_rate=self.target.env.deploy.max_error_rate,
                                           max_response_time=self.target.env.deploy.max_response_time)
                 run.phases["watch"] = time.monotonic() - started
+                if self.interrupted or run.lock.lost:  # inside the window: switched back, like a failure
+                    why = f"interrupted by {self.interrupted}" if self.interrupted else str(run.lock.lost)
+                    raise StepFailed(run.name, f"{why} inside the watch window", phase="watch")
                 if problems:
                     raise StepFailed(run.name, "; ".join(problems), phase="watch")
                 self.progress.step(run.name, "watch", watch.what, run.phases["watch"])
@@ -298,14 +314,20 @@ class Deployment:
 
     def switch_back(self, run: HostRun, reason: BaseException | str) -> None:
         assert run.ctx
+        stuck: list[str] = []
         for service in reversed(run.switched):
             try:
                 self._steps(run, bg.switch_back_steps(service, run.ctx, run.live), cleanup=True)
             except ShipyardError as exc:
-                self.progress.note(run.name, f"could not switch {service.service} back: {exc}")
+                stuck.append(f"could not switch {service.service} back: {exc}")
+                self.progress.note(run.name, stuck[-1])
         switched = bool(run.switched)
         run.switched = []
         message = reason if isinstance(reason, BaseException) else ShipyardError(reason)
+        if stuck:  # the host may still serve the failing release: said so, never recorded as switched back
+            message = ShipyardError(f"{str(message).removeprefix(f'[{run.name}] ')}; {'; '.join(stuck)}")
+            self._fail(run, message, "switch-back-failed")
+            return
         self._fail(run, message, "switched-back" if switched else "failed")
 
     def retire(self, runs: Sequence[HostRun]) -> None:
@@ -357,6 +379,7 @@ class Deployment:
             if self.interrupted:
                 raise KeyboardInterrupt(f"{name} again: stopping now")
             self.interrupted = name
+            self.stopping.set()
             self.progress.note("deploy", f"{name}: stopping at the next step boundary (send it again to stop now)")
 
         previous: dict[int, Any] = {}
@@ -395,7 +418,7 @@ class Deployment:
                 stopped = True
                 continue
             try:
-                self.hooks(ready)
+                self.hooks(batch, ready)
             except ShipyardError as exc:
                 for run in ready:
                     assert run.plan

@@ -26,7 +26,7 @@ from shipyard.commands import docker as docker_cmd
 from shipyard.commands import haproxy, hoststate
 from shipyard.commands import proxy as proxy_cmd
 from shipyard.errors import ShipyardError
-from shipyard.facts.proxy import parse_config_live
+from shipyard.facts.proxy import parse_config_live, proxy_differs
 from shipyard.run import on_hosts
 from shipyard.run.base import CommandError, Runner
 from shipyard.targets.vm.host import VmHost, vm_hosts
@@ -180,16 +180,12 @@ def _ensure_proxy(target: Target, host: VmHost, act: Runner, report: SetupReport
     https_port = proxy.tls.https_port if proxy.tls is not None else None
     state = json.loads(inspect.stdout) if inspect.ok and inspect.stdout.strip() else None
     if state is not None:
-        ports = state.get("ports") or {}
-        bindings = ports.get("80/tcp") or [{}]
-        host_ip, host_port = bindings[0].get("HostIp", ""), bindings[0].get("HostPort", "")
-        https = (ports.get("443/tcp") or [{}])[0].get("HostPort", "")
-        matches = state.get("image") == proxy.image and want_port.startswith(
-            f"{host_ip}:{host_port}" if ":" not in host_ip else f"[{host_ip}]:{host_port}") and \
-            https == (str(https_port) if https_port else "") and (state.get("groups") or []) == [group]
-        if not matches:
+        differs = proxy_differs(state, image=proxy.image, publish=want_port, https_port=https_port, group=group,
+                                network=layout.network, aliases=sorted(target.services))
+        if differs:
             act.run(proxy_cmd.remove(layout), timeout=60)
-            report.changed.append("removed the proxy container (image, ports or group changed; brief interruption)")
+            report.changed.append(f"removed the proxy container ({'; '.join(differs)}: it is started again with"
+                                  " them; brief interruption)")
             state = None
     if state is None:
         if not host.images_present([proxy.image]).get(proxy.image, False):
