@@ -74,6 +74,13 @@ CHANGES = [
     ("k8s.deploy", ["k8s.deploy", "--env", "k8s-production", "--sha", "0123456789abcdef"]),
     ("k8s.rollback", ["k8s.rollback", "--env", "k8s-production"]),
     ("k8s.secrets", ["k8s.secrets", "--env", "k8s-production"]),
+    # a one-off command can change the environment too (a migration, a restore)
+    ("exec", ["exec", "--env", "dev", "--service", "api", "--command", "true"]),
+    ("exec", ["exec", "--env", "production", "--service", "api", "--command", "true"]),
+    ("exec", ["deploy.exec", "--env", "production", "--service", "api", "--command", "true"]),
+    ("exec", ["exec", "--env", "k8s-production", "--service", "api", "--command", "true"]),
+    ("deploy.accessories.exec", ["deploy.accessories.exec", "--env", "production", "--name", "postgres",
+                                 "--command", "true"]),
 ]
 
 

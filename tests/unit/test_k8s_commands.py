@@ -3,6 +3,7 @@ printed by the dry-run runner, plus the pure builders they use."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from shipyard.commands import helm, kubectl, kustomize
 from shipyard.config import load
+from shipyard.errors import ShipyardError
 from shipyard.release import Release
 from shipyard.run import DryRunRunner
 from shipyard.targets.kubernetes import KubernetesTarget
@@ -149,3 +151,28 @@ def test_release_overlay_pins_images_and_namespace() -> None:
     pinned = kustomize.release_overlay("x", namespace="n", images={"api": f"r/acme/api:abc123@{digest}"}, version="v")
     assert pinned["images"] == [{"name": "shipyard/api", "newName": "r/acme/api", "newTag": "abc123",
                                  "digest": digest}]
+
+
+def test_exec_runs_in_the_first_running_pod_of_the_service(config) -> None:  # type: ignore[no-untyped-def]
+    """`invoke exec --env k8s-staging --service api`: the release's running api pods by selector (a read), then
+    `kubectl exec` into the first by name, in the container named after the service."""
+    target, runner, _ = dry_target(config, "k8s-staging")
+    reads: list[list[str]] = []
+
+    class Pods(DryRunRunner):
+        def run(self, argv, **kwargs):  # type: ignore[no-untyped-def]
+            reads.append(list(argv))
+            return dataclasses.replace(super().run(argv, **kwargs),
+                                       stdout="pod/shipyard-api-7d9f-x2k\npod/shipyard-api-7d9f-a1b\n")
+
+    target.local = Pods(printer=lambda _line: None)
+    assert target.exec("api", ["sh", "-c", "python -m app migrate"], stdin=True) == 0
+    ctx = ["kubectl", "--context", "do-staging", "--namespace", "shipyard"]
+    assert reads == [[*ctx, "get", "pods", "--selector",
+                      "app.kubernetes.io/instance=shipyard,app.kubernetes.io/component=api",
+                      "--field-selector=status.phase=Running", "--output", "name"]]
+    assert runner.commands == [[*ctx, "exec", "--stdin", "pod/shipyard-api-7d9f-a1b", "--container", "api", "--",
+                                "sh", "-c", "python -m app migrate"]]
+    target.local = DryRunRunner(printer=lambda _line: None)  # no running pod
+    with pytest.raises(ShipyardError, match=r"^no running pod of api in shipyard \(next: invoke status --env k8s-"):
+        target.exec("api", ["true"])

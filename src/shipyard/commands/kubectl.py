@@ -82,6 +82,19 @@ def logs(context: str, namespace: str, selector: str, *, tail: int = 100, follow
     return argv
 
 
+def running_pods(context: str, namespace: str, selector: str) -> Argv:
+    """The names (`pod/NAME`) of the running pods a selector picks."""
+    return [*base(context, namespace), "get", "pods", "--selector", selector, "--field-selector=status.phase=Running",
+            "--output", "name"]
+
+
+def exec_(context: str, namespace: str, pod: str, container: str, command: Sequence[str], *,
+          stdin: bool = False) -> Argv:
+    """Run `command` in one container of a pod; `stdin`: attach this process's standard input."""
+    return [*base(context, namespace), "exec", *(["--stdin"] if stdin else []), pod, "--container", container, "--",
+            *command]
+
+
 def get_namespace(context: str, namespace: str) -> Argv:
     return [*base(context), "get", "namespace", namespace, "--output", "name"]
 

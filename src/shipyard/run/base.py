@@ -89,6 +89,16 @@ class Runner(Protocol):
             stream: bool = False) -> Result: ...
 
 
+def attached(runner: Runner, argv: Sequence[str], *, cwd: str | None = None,
+             env: Mapping[str, str] | None = None) -> int:
+    """Run `argv` attached to this terminal through `runner` (local and dry-run runners can); its exit code."""
+    interactive = getattr(runner, "interactive", None)
+    if interactive is None:
+        raise ShipyardError(f"{runner.host}: this runner cannot attach a terminal")
+    code: int = interactive(argv, cwd=cwd, env=env)
+    return code
+
+
 def log_command(host: str, argv: Sequence[str], redactor: Redactor = REDACTOR) -> None:
     log.info("[%s] $ %s", host, shlex.join(redactor.argv(argv)))
 

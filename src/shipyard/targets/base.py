@@ -74,8 +74,9 @@ class ReleaseTarget(Protocol):
         ...
 
     def exec(self, *, service: str | None = None, command: str = "", host: str | None = None,
-             live: bool = False) -> int:
-        """Run `command` (by sh -c) once where the service's live release runs; its exit code."""
+             live: bool = False, yes: bool = False) -> int:
+        """Run `command` (by sh -c) once where the service's live release runs; its exit code. It can change the
+        environment (a migration, a restore), so an approval-gated environment needs `yes`."""
         ...
 
 

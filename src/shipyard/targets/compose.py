@@ -23,7 +23,7 @@ from shipyard.errors import ShipyardError
 from shipyard.facts import build as build_facts
 from shipyard.facts import compose as facts
 from shipyard.release import Release
-from shipyard.run.base import CommandError, Runner
+from shipyard.run.base import CommandError, Runner, attached
 from shipyard.run.redact import REDACTOR
 from shipyard.targets.dotenv import DotenvError, parse_dotenv
 
@@ -319,11 +319,7 @@ class ComposeTarget:
         argv = compose_cmd.exec_(self.files, service,
                                  list(command) or ["sh", "-c", "command -v bash >/dev/null && exec bash || exec sh"],
                                  self.project, tty=tty)
-        interactive = getattr(self.runner, "interactive", None)
-        if interactive is None:
-            raise ShipyardError(f"{self.runner.host}: this runner cannot attach a terminal")
-        code: int = interactive(argv, cwd=str(self.root), env=self.env)
-        return code
+        return attached(self.runner, argv, cwd=str(self.root), env=self.env)
 
 
 def run_build(root: Path, service: str, argv: Sequence[str], runner: Runner, *, retry: str,

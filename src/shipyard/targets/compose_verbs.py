@@ -182,7 +182,7 @@ class ComposeVerbs(Verbs):
         target.logs([service] if service else [], follow=follow, tail=tail)
 
     def exec(self, *, service: str | None = None, command: str = "", host: str | None = None,
-             live: bool = False) -> int:
+             live: bool = False, yes: bool = False) -> int:
         """In the service's running container (the stack has one per service), attached to this terminal."""
         refuse_given("exec", self, [("--host", host)], "drop --host: the stack runs on this machine")
         if not service or not command:
@@ -190,5 +190,5 @@ class ComposeVerbs(Verbs):
                                 hint=f"invoke exec --env {self.env_name} --service api --command 'python -V'")
         import sys
 
-        target = compose_target(self.config, self.env_name, False, needs_secrets=True)
+        target = compose_target(self.config, self.env_name, False, needs_secrets=True, change="exec", yes=yes)
         return target.shell(service, ["sh", "-c", command], tty=sys.stdin.isatty())  # a pipe in: no terminal

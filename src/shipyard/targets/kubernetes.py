@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from shipyard.k8s.sources import Source, for_environment
 from shipyard.plans import approval
 from shipyard.plans import k8s as plans
 from shipyard.release import Release
-from shipyard.run.base import CommandError, Runner
+from shipyard.run.base import CommandError, Runner, attached
 from shipyard.run.local import LocalRunner
 
 
@@ -256,6 +256,22 @@ class KubernetesTarget:
         selector = f"app.kubernetes.io/instance={self.source.release},app.kubernetes.io/component={service}"
         self.runner.run(kubectl_cmd.logs(self.env.context, self.env.namespace, selector, tail=tail,
                                          follow=follow, since=since), timeout=None if follow else 120, stream=True)
+
+    def exec(self, service: str, command: Sequence[str], *, stdin: bool = False) -> int:
+        """`command` once in the service's container of one running pod of the release (the first by name), its
+        output written as is; its exit code. `stdin`: this process's standard input goes to the command."""
+        if service not in self.services():
+            raise ShipyardError(f"unknown service '{service}' (services: {', '.join(self.services())})")
+        self.preflight(changes=False)
+        assert self.local is not None
+        selector = f"app.kubernetes.io/instance={self.source.release},app.kubernetes.io/component={service}"
+        pods = sorted(self.local.run(kubectl_cmd.running_pods(self.env.context, self.env.namespace, selector),
+                                     timeout=60).stdout.split())
+        if not pods:
+            raise ShipyardError(f"no running pod of {service} in {self.env.namespace}",
+                                hint=f"invoke status --env {self.env_name}")
+        return attached(self.runner, kubectl_cmd.exec_(self.env.context, self.env.namespace, pods[0], service,
+                                                         command, stdin=stdin))
 
     def diff(self, release: Release) -> bool:
         """True when the cluster differs from the render."""

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from shipyard.config.loader import Config
-from shipyard.config.schema import KubernetesEnvironment
+from shipyard.errors import ShipyardError
 from shipyard.release import Release
 from shipyard.targets.base import Verbs, approve, checked_platform, pick_release, refuse_given
 from shipyard.targets.kinds import unsupported
@@ -114,12 +114,17 @@ class KubernetesVerbs(Verbs):
         kubernetes_target(self.config, self.env_name).logs(service, tail=tail, follow=follow, since=since)
 
     def exec(self, *, service: str | None = None, command: str = "", host: str | None = None,
-             live: bool = False) -> int:
-        env = self.config.environment(self.env_name)
-        where = f"--context {env.context} -n {env.namespace}" if isinstance(env, KubernetesEnvironment) else ""
-        raise unsupported("exec", self.env_name, self.kind,
-                          f"run it in a pod with kubectl: `kubectl {where} exec deploy/NAME -- sh -c '...'`"
-                          f" (`invoke k8s.status --env {self.env_name}` lists the workloads)")
+             live: bool = False, yes: bool = False) -> int:
+        """In the service's container of one running pod of the release (a pipe on standard input goes to it)."""
+        import sys
+
+        refuse_given("exec", self, [("--host", host), ("--live", live)],
+                     "drop {flag}: the command runs in a running pod the service's selector picks")
+        if not service or not command:
+            raise ShipyardError("--service and --command are required",
+                                hint=f"invoke exec --env {self.env_name} --service api --command 'python -V'")
+        target = kubernetes_target(self.config, self.env_name, change="exec", yes=yes)
+        return target.exec(service, ["sh", "-c", command], stdin=not sys.stdin.isatty())
 
 
 def kubernetes_verbs(config: Config, env: str | None) -> KubernetesVerbs:

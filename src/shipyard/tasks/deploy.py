@@ -125,13 +125,14 @@ def logs(c: Any, env: str | None = None, service: str | None = None, host: str |
     "env": ENV_HELP, "service": "the service whose live release runs the command",
     "command": "the command line, run by sh -c (quote it), e.g. 'python -m app migrate'",
     "host": "the host to run it on (default: the first)",
-    "live": "run inside the running container instead of a one-off container of its image"})
+    "live": "run inside the running container instead of a one-off container of its image",
+    "yes": YES_HELP})
 def exec_(c: Any, env: str | None = None, service: str | None = None, command: str = "", host: str | None = None,
-          live: bool = False) -> None:
+          live: bool = False, yes: bool = False) -> None:
     """Run a command once, on one host, in a one-off container of the live release (its env, its network)."""
     from invoke.exceptions import Exit
 
-    code = _vm(env).exec(service=service, command=command, host=host, live=live)
+    code = _vm(env).exec(service=service, command=command, host=host, live=live, yes=yes)
     if code:
         raise Exit(code=code)
 
@@ -213,8 +214,9 @@ def acc_remove(c: Any, env: str | None = None, name: str | None = None, volume: 
 
 
 @task(name="exec", help={**ACC_HELP, "name": "the accessory", "command": "run by sh -c inside its container, e.g."
-                         " 'pg_dump -U shipyard shipyard' (stdout is written as is: redirect it to a file)"})
-def acc_exec(c: Any, env: str | None = None, name: str | None = None, command: str = "") -> None:
+                         " 'pg_dump -U shipyard shipyard' (stdout is written as is: redirect it to a file)",
+                         "yes": YES_HELP})
+def acc_exec(c: Any, env: str | None = None, name: str | None = None, command: str = "", yes: bool = False) -> None:
     """Run a command inside an accessory's container (backups: pg_dump > file; restores: psql < file)."""
     import sys
 
@@ -226,7 +228,7 @@ def acc_exec(c: Any, env: str | None = None, name: str | None = None, command: s
         raise ShipyardError("--name and --command are required",
                             hint="invoke deploy.accessories.exec --env staging --name postgres --command 'pg_dump"
                                  " -U shipyard shipyard' > backup.sql")
-    result = _vm(env).accessories().exec_(name, command)
+    result = _vm(env).accessories(change="deploy.accessories.exec", yes=yes).exec_(name, command)
     sys.stdout.write(result.stdout)
     sys.stderr.write(result.stderr)
     if not result.ok:

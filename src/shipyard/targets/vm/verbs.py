@@ -155,7 +155,7 @@ class VmVerbs(Verbs):
         show_logs(self.target, service, host, tail=tail, follow=follow, since=since, say=print)
 
     def exec(self, *, service: str | None = None, command: str = "", host: str | None = None,
-             live: bool = False) -> int:
+             live: bool = False, yes: bool = False) -> int:
         """On one host (default: the first), in a one-off container of the live release (its env, its network), or
         with `live` inside the running container; its output written as is."""
         import sys
@@ -167,6 +167,7 @@ class VmVerbs(Verbs):
         if not service or not command:
             raise ShipyardError("--service and --command are required",
                                 hint="invoke deploy.exec --env staging --service api --command 'python -m app migrate'")
+        self.approve("exec", yes, False)
         chosen = pick_hosts(target, host)[0]
         runner = next(r for r in target.runners() if r.host == chosen)
         result = run_exec(target, VmHost(runner, target.layout), service, ["sh", "-c", command], in_place=live)
