@@ -78,7 +78,7 @@ class Stack:
         self.git(self.root, "add", "-A")
         self.git(self.root, "-c", "user.email=bench@example.invalid", "-c", "user.name=bench", "commit", "-q",
                  "--allow-empty", "-m", message)
-        return self.git(self.root, "rev-parse", "HEAD").strip()
+        return self.git(self.root, "rev-parse", "HEAD").strip()[:12]  # the release tag: the version the app reports
 
     def up(self) -> vms.SandboxState:
         self.releases.append(self.commit("release A"))

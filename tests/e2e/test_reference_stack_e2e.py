@@ -65,7 +65,7 @@ class Ref:
     def commit(self, message: str) -> str:
         git(self.root, "-c", "user.email=test@example.invalid", "-c", "user.name=test", "commit", "-q",
             "--allow-empty", "-m", message)
-        return git(self.root, "rev-parse", "HEAD").strip()
+        return git(self.root, "rev-parse", "HEAD").strip()[:12]  # the release tag: the version the app reports
 
     def url(self, index: int, path: str = "/") -> str:
         return f"http://127.0.0.1:{self.vms[index].http_port}{path}"
@@ -139,7 +139,7 @@ def assert_clean(reports: list[LoadReport], must_see: str) -> None:
 
 
 def test_release_a_from_nothing_serves_the_stack_on_every_host(ref: Ref) -> None:
-    release_a = git(ref.root, "rev-parse", "HEAD").strip()
+    release_a = git(ref.root, "rev-parse", "HEAD").strip()[:12]  # the release tag: the version the app reports
     out = ref.invoke("deploy", "--env", "sandbox").stdout
     assert "accessory postgres" in out and "accessory redis" in out
     for index in range(HOSTS):
@@ -166,14 +166,14 @@ def test_release_a_from_nothing_serves_the_stack_on_every_host(ref: Ref) -> None
 
 
 def test_release_b_then_rollback_to_a_under_load_drop_nothing(ref: Ref) -> None:
-    release_a = git(ref.root, "rev-parse", "HEAD").strip()
+    release_a = git(ref.root, "rev-parse", "HEAD").strip()[:12]  # the release tag: the version the app reports
     release_b = ref.commit("release B")  # only the version stamp differs: the build reuses every other layer
     reports = under_load(ref, {release_a, release_b}, "deploy", "--env", "sandbox")
     assert_clean(reports, release_b)
     assert all(footer_release(httpx.get(ref.url(i), timeout=30).text) == release_b for i in range(HOSTS))
     assert "kept-across-releases" in ref.items(0)
 
-    reports = under_load(ref, {release_a, release_b}, "rollback", "--env", "sandbox", "--sha", release_a[:12])
+    reports = under_load(ref, {release_a, release_b}, "rollback", "--env", "sandbox", "--sha", release_a)
     assert_clean(reports, release_a)
     assert all(footer_release(httpx.get(ref.url(i), timeout=30).text) == release_a for i in range(HOSTS))
     assert "kept-across-releases" in ref.items(1)

@@ -22,7 +22,7 @@ FOOTER_RE = re.compile(r"web (?:<!-- -->)?([0-9a-f]{12,40})")
 def commit(stack: Stack, message: str) -> str:
     git(stack.root, "-c", "user.email=test@example.invalid", "-c", "user.name=test", "commit", "-q", "--allow-empty",
         "-m", message)
-    return git(stack.root, "rev-parse", "HEAD").strip()
+    return git(stack.root, "rev-parse", "HEAD").strip()[:12]  # the release tag: the version the app reports
 
 
 def serving(stack: Stack) -> tuple[str, str]:
@@ -48,7 +48,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, base_images: dict[str, str],
 
 
 def test_deploy_a_deploy_b_status_releases_rollback_to_a(stack: Stack) -> None:
-    release_a = git(stack.root, "rev-parse", "HEAD").strip()
+    release_a = git(stack.root, "rev-parse", "HEAD").strip()[:12]  # the release tag: the version the app reports
     first = stack.invoke("deploy", "--env", "local", timeout=1200)
     assert "pinned to sha256:" in first.stdout and f"local runs {release_a[:12]}" in first.stdout, first.stdout
     assert serving(stack) == (release_a, release_a)

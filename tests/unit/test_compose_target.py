@@ -110,7 +110,7 @@ def test_release_build_command(root: Path) -> None:
                        "-t"]  # build.platform's default: what droplets run
     assert api[8] == "127.0.0.1:5000/shipyard/api:0123456789ab"
     assert "PYTHON_IMAGE=mirror/python:3.12" in api
-    assert f"GIT_SHA={release.sha}" in api
+    assert f"GIT_SHA={release.tag}" in api  # the version the app reports, as on every target
     assert "org.opencontainers.image.revision=" + release.sha in api
     assert "dev.shipyard.service=api" in api
     assert api[-1] == "."

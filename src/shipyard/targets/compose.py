@@ -350,14 +350,16 @@ def select_services(services: Mapping[str, Service], requested: Sequence[str]) -
 
 def build_args(root: Path, service: Service, release: Release, environ: Mapping[str, str],
                defaults: Mapping[str, str] | None = None) -> dict[str, str]:
-    """GIT_SHA/BUILD_DATE from the release, and every other ARG the Dockerfile declares that is set in
+    """GIT_SHA (the release's tag: the version the running app reports, the same string as the image tag, the
+    Kubernetes ConfigMap's APP_VERSION and the ledgers; the full SHA goes in the OCI revision label) and
+    BUILD_DATE from the release, and every other ARG the Dockerfile declares that is set in
     the environment or .env (base images such as PYTHON_IMAGE/NODE_IMAGE, exactly as Compose passes them),
     falling back to `defaults` (shipyard.yaml's build.args)."""
     dockerfile = (root / service.dockerfile).read_text(encoding="utf-8")
     values = {**(defaults or {}), **{k: v for k, v in compose_values(root, environ).items() if v}}
     args = {name: values[name] for name in build_facts.declared_args(dockerfile)
             if values.get(name) and name not in ("GIT_SHA", "BUILD_DATE")}
-    args["GIT_SHA"] = release.sha
+    args["GIT_SHA"] = release.tag
     args["BUILD_DATE"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return args
 
