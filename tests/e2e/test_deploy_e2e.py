@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import time
@@ -279,6 +280,14 @@ def test_status_and_releases(bed: Bed, state: HostState) -> None:
     assert A in status.stdout and "healthy" in status.stdout and "lock: free" in status.stdout
     releases = bed.shipyard("deploy.releases", "--env", "sandbox")
     assert releases.returncode == 0 and A in releases.stdout and "deploy" in releases.stdout
+    # the top-level verbs every target has read the same hosts
+    top = bed.shipyard("releases", "--env", "sandbox", "--json")
+    assert top.returncode == 0, top.stderr
+    doc = json.loads(top.stdout)
+    assert doc["schema"] == "shipyard.releases/v1"
+    assert A in [entry["release"] for host in doc["hosts"] for entry in host["entries"]], doc
+    status = bed.shipyard("status", "--env", "sandbox")
+    assert status.returncode == 0 and A in status.stdout and "lock: free" in status.stdout, status.stderr
 
 
 def test_setup_is_idempotent(bed: Bed) -> None:
