@@ -28,6 +28,7 @@ from _stats import Row, context, exit_code, short, table
 #: name -> (module, default arguments); the order is cheapest first.
 BENCHES: dict[str, tuple[str, list[str]]] = {
     "startup": ("bench_startup", []),
+    "bad-inputs": ("bench_bad_inputs", []),
     "testbed": ("bench_testbed", []),
     "infra": ("bench_infra", []),
     "k8s": ("bench_k8s_validate", []),
