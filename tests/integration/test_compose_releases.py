@@ -72,6 +72,13 @@ def test_deploy_a_deploy_b_status_releases_rollback_to_a(stack: Stack) -> None:
         ("deploy", release_a[:12], "ok"), ("deploy", release_b[:12], "ok")]
     assert all("@sha256:" in image for e in entries for image in e["services"].values())  # pinned digests
 
+    plan = json.loads(stack.invoke("rollback", "--env", "local", "--dry-run", "--json").stdout)  # changes nothing
+    assert (plan["schema"], plan["action"], plan["target"], plan["release"]) == (
+        "shipyard.plan/v1", "rollback", "compose", release_a)
+    assert plan["images"] == entries[0]["services"]  # A's pinned digests, from the ledger
+    assert plan["commands"][0]["argv"][:2] == ["docker", "compose"] and "--wait" in plan["commands"][0]["argv"]
+    assert serving(stack) == (release_b, release_b)
+
     back = stack.invoke("rollback", "--env", "local", timeout=600)  # no --sha: the release before the live one
     assert f"rolling local back to {release_a[:12]}" in back.stdout
     assert "building" not in back.stdout  # the pinned images of A, nothing built

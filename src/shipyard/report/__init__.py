@@ -51,6 +51,18 @@ def fail_unreachable(bad: list[str], total: int, what: str) -> None:
                             hint="check the hosts' address, SSH key and known_hosts; `invoke deploy.status`")
 
 
+def commands_plan_doc(action: str, release: str | None, environment: str, target: str, images: dict[str, str],
+                      commands: list[list[str]], log: list[str]) -> dict[str, Any]:
+    """A shipyard.plan document for a target that changes things through commands run here (compose, Kubernetes):
+    no hosts, the exact commands instead (already redacted by the dry-run runner that recorded them)."""
+    import shlex
+
+    return {"schema": schema("plan"), "action": action, "release": release, "environment": environment,
+            "target": target, "strategy": None, "on_host_failure": None, "images": dict(images), "ok": True,
+            "log": list(log), "warnings": [], "accessories": [], "hosts": [],
+            "commands": [{"argv": argv, "command": shlex.join(argv)} for argv in commands]}
+
+
 def plan_needs_dry_run(as_json: bool, dry_run: bool) -> None:
     """`--json` on deploy or rollback prints the plan of a dry run; a real one reports its progress as text."""
     if as_json and not dry_run:

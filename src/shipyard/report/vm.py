@@ -264,6 +264,7 @@ def plan_doc(info: PlanInfo, hosts: Sequence[HostPlanView], *, accessories: Sequ
     built or pushed, the registry login, the accessories' commands)."""
     ok = all(v.error is None for v in hosts) and all(r.unreadable is None for r in accessories)
     return {"schema": schema("plan"), "action": info.action, "release": info.release,
-            "environment": info.environment, "strategy": info.strategy, "on_host_failure": info.on_host_failure,
+            "environment": info.environment, "target": "vm", "commands": [],
+            "strategy": info.strategy, "on_host_failure": info.on_host_failure,
             "images": dict(info.images), "ok": ok, "log": list(log), "warnings": list(info.warnings),
             "accessories": [_accessories_doc(r) for r in accessories], "hosts": [_host_doc(v) for v in hosts]}

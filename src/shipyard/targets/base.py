@@ -19,7 +19,8 @@ Keep this module light: the tasks import it only when they run.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from shipyard.errors import ShipyardError
@@ -148,3 +149,20 @@ def checked_platform(value: str | None) -> str | None:
         raise ShipyardError(f"--platform {value!r} is not os/architecture[/variant]",
                             hint="for example --platform linux/amd64 (what droplets run) or linux/arm64")
     return value
+
+
+@contextlib.contextmanager
+def plan_output(as_json: bool) -> Iterator[list[str]]:
+    """Around a dry run of a target that runs its commands here (compose, Kubernetes): under `--json`, every line it
+    prints is kept in the list (the plan document's `log`) instead of shown, so standard output carries the
+    document alone; otherwise the lines are printed as usual."""
+    import io
+
+    if not as_json:
+        yield []
+        return
+    log: list[str] = []
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):  # a failure is the usual one-line error: nothing else is shown
+        yield log
+    log += [line for line in buffer.getvalue().splitlines() if line.strip()]

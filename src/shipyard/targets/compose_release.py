@@ -37,16 +37,29 @@ def _append(target: ComposeTarget, entry: Entry) -> None:
         ledger.write(entry.to_json() + "\n")
 
 
+UP_TIMEOUT = 180  # seconds for the stack to become healthy on a release's images
+
+
+def override_path(target: ComposeTarget) -> Path:
+    """The Compose file that runs each built service from its release image (written by a real run only)."""
+    return target.root / ".shipyard" / "compose" / f"{target.env_name}.release.yaml"
+
+
+def up_argv(target: ComposeTarget) -> list[str]:
+    """The command that puts a release live: `compose up --wait` over the environment's files and the override."""
+    return compose_cmd.up([*target.files, str(override_path(target))], target.project, wait=True,
+                          wait_timeout=UP_TIMEOUT)
+
+
 def _override(target: ComposeTarget, images: Mapping[str, str]) -> str:
-    folder = target.root / ".shipyard" / "compose"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{target.env_name}.release.yaml"
+    path = override_path(target)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(compose_cmd.release_override(images), encoding="utf-8")
     return str(path)
 
 
 def put_live(target: ComposeTarget, release: str, images: Mapping[str, str], *, action: str, who: str,
-             now: Callable[[], str], timeout: int = 180) -> None:
+             now: Callable[[], str], timeout: int = UP_TIMEOUT) -> None:
     """Run the stack on `release`'s images, health-gated; on failure, back to the release that was live (said,
     and recorded as switched-back). Every outcome is appended to the ledger."""
     before = last_live(read(target))

@@ -17,7 +17,8 @@ from typing import Any
 from shipyard.config.loader import Config
 from shipyard.errors import ShipyardError
 from shipyard.facts.ledger import last_live
-from shipyard.targets.base import Verbs, approve, refuse_given
+from shipyard.report import commands_plan_doc, dumps, plan_needs_dry_run
+from shipyard.targets.base import Verbs, approve, plan_output, refuse_given
 from shipyard.targets.compose import ComposeTarget
 from shipyard.targets.kinds import unsupported
 from shipyard.targets.progress import build_progress, say
@@ -101,15 +102,23 @@ class ComposeVerbs(Verbs):
         from shipyard.targets.vm.lock import now_iso
 
         self._releases("deploy", f"`invoke docker.up --env {self.env_name}`")
-        refuse_given("deploy", self, [("--wait", wait), ("--force", force), ("--json", as_json)],
+        refuse_given("deploy", self, [("--wait", wait), ("--force", force)],
                      f"run `invoke deploy --env {self.env_name}` without {{flag}}")
-        target = compose_target(self.config, self.env_name, dry_run, needs_secrets=True, change="deploy", yes=yes)
-        release = pick_release(target.root, sha, allow_dirty=allow_dirty)
-        pinned = images.ship(Shipping.for_environment(self.config, self.env_name), release, root=target.root,
-                             dry_run=dry_run, build=not sha, build_args=dict(build_args or {}), environ=os.environ,
-                             platform=checked_platform(platform), builder=LocalRunner(echo=build_progress), say=say)
+        plan_needs_dry_run(as_json, dry_run)
+        with plan_output(as_json) as log:
+            target = compose_target(self.config, self.env_name, dry_run, needs_secrets=True, change="deploy",
+                                    yes=yes)
+            release = pick_release(target.root, sha, allow_dirty=allow_dirty)
+            pinned = images.ship(Shipping.for_environment(self.config, self.env_name), release, root=target.root,
+                                 dry_run=dry_run, build=not sha, build_args=dict(build_args or {}),
+                                 environ=os.environ, platform=checked_platform(platform),
+                                 builder=LocalRunner(echo=build_progress), say=say)
+            if dry_run:
+                say(f"would run {self.env_name} on {release.tag}: {_up_with(pinned)}")
         if dry_run:
-            say(f"would run {self.env_name} on {release.tag}: {_up_with(pinned)}")
+            if as_json:
+                print(dumps(commands_plan_doc("deploy", release.tag, self.env_name, "compose", pinned,
+                                              [compose_release.up_argv(target)], log)))
             return
         say(f"deploying {release.tag} to {self.env_name}")
         compose_release.put_live(target, release.tag, pinned, action="deploy", who=_who(), now=now_iso)
@@ -124,8 +133,8 @@ class ComposeVerbs(Verbs):
         from shipyard.targets.vm.lock import now_iso
 
         self._releases("rollback", f"check out the commit, then `invoke docker.up --env {self.env_name}`")
-        refuse_given("rollback", self, [("--wait", wait), ("--json", as_json)],
-                     f"run `invoke rollback --env {self.env_name}` without {{flag}}")
+        refuse_given("rollback", self, [("--wait", wait)], f"run `invoke rollback --env {self.env_name}` without it")
+        plan_needs_dry_run(as_json, dry_run)
         target = compose_target(self.config, self.env_name, dry_run, needs_secrets=True, change="rollback", yes=yes)
         entries = compose_release.read(target)
         current = last_live(entries)
@@ -133,7 +142,12 @@ class ComposeVerbs(Verbs):
         entry = last_live(entries, release)
         assert entry is not None  # choose() picks among the releases that went live
         if dry_run:
-            say(f"would roll {self.env_name} back to {release}: {_up_with(entry.services)}")
+            line = f"would roll {self.env_name} back to {release}: {_up_with(entry.services)}"
+            if as_json:
+                print(dumps(commands_plan_doc("rollback", release, self.env_name, "compose", dict(entry.services),
+                                              [compose_release.up_argv(target)], [line])))
+            else:
+                say(line)
             return
         say(f"rolling {self.env_name} back to {release}")
         compose_release.put_live(target, release, entry.services, action="rollback", who=_who(), now=now_iso)

@@ -13,7 +13,7 @@ from typing import Any
 from shipyard.config.loader import Config
 from shipyard.errors import ShipyardError
 from shipyard.release import Release
-from shipyard.targets.base import Verbs, approve, checked_platform, pick_release, refuse_given
+from shipyard.targets.base import Verbs, approve, checked_platform, pick_release, plan_output, refuse_given
 from shipyard.targets.kinds import unsupported
 from shipyard.targets.kubernetes import KubernetesTarget
 
@@ -54,33 +54,42 @@ class KubernetesVerbs(Verbs):
                allow_dirty: bool = False, platform: str | None = None) -> None:
         """Ship the release as every target does (build what is missing, push, record digests), then apply -k or
         helm upgrade --install, wait for rollouts, check health, undo on failure."""
+        from shipyard.report import plan_needs_dry_run
         from shipyard.run import LocalRunner
         from shipyard.targets.progress import build_progress
 
-        refuse_given("deploy", self, [("--wait", wait), ("--force", force), ("--json", as_json)],
+        refuse_given("deploy", self, [("--wait", wait), ("--force", force)],
                      f"run `invoke deploy --env {self.env_name}` without {{flag}}")
-        target = kubernetes_target(self.config, self.env_name, dry_run, change="k8s.deploy", yes=yes)
-        platform = checked_platform(platform)
-        release = pick_release(target.root, sha, allow_dirty=allow_dirty)
-        pinned = ship(target, release, dry_run=dry_run, build=not sha, build_args=dict(build_args or {}),
-                      platform=platform, builder=LocalRunner(echo=build_progress))
-        target.deploy(release, checked=True, pinned=pinned)  # each image by the digest recorded at its push
+        plan_needs_dry_run(as_json, dry_run)
+        with plan_output(as_json) as log:
+            target = kubernetes_target(self.config, self.env_name, dry_run, change="k8s.deploy", yes=yes)
+            platform = checked_platform(platform)
+            release = pick_release(target.root, sha, allow_dirty=allow_dirty)
+            pinned = ship(target, release, dry_run=dry_run, build=not sha, build_args=dict(build_args or {}),
+                          platform=platform, builder=LocalRunner(echo=build_progress))
+            target.deploy(release, checked=True, pinned=pinned)  # each image by the digest recorded at its push
+        if as_json:
+            print_plan("deploy", release.tag, self.env_name, target, pinned, log)
 
     def rollback(self, *, sha: str | None = None, yes: bool = False, dry_run: bool = False, as_json: bool = False,
                  wait: float = 0.0) -> None:
         """To the previous revision, or to a given release SHA; waits for rollouts and checks health."""
-        if wait or as_json:
-            raise unsupported("rollback --wait/--json", self.env_name, self.kind,
-                              f"run `invoke rollback --env {self.env_name}` without them")
-        target = kubernetes_target(self.config, self.env_name, dry_run, change="k8s.rollback", yes=yes)
-        release = pick_release(target.root, sha, allow_dirty=False) if sha else None
-        pinned = None
-        if release is not None and target.source.kind == "kustomize":
-            # Kustomize keeps no revisions: the release is deployed again, each image by the digest the registry
-            # holds for its tag (found by the release step, which builds nothing here), as a VM rollback runs
-            # the digest its ledger recorded. Helm's retained revision already holds the digests it ran.
-            pinned = ship(target, release, dry_run=dry_run, build=False)
-        target.rollback(release.sha if release else None, pinned, checked=pinned is not None)
+        from shipyard.report import plan_needs_dry_run
+
+        refuse_given("rollback", self, [("--wait", wait)], f"run `invoke rollback --env {self.env_name}` without it")
+        plan_needs_dry_run(as_json, dry_run)
+        with plan_output(as_json) as log:
+            target = kubernetes_target(self.config, self.env_name, dry_run, change="k8s.rollback", yes=yes)
+            release = pick_release(target.root, sha, allow_dirty=False) if sha else None
+            pinned = None
+            if release is not None and target.source.kind == "kustomize":
+                # Kustomize keeps no revisions: the release is deployed again, each image by the digest the
+                # registry holds for its tag (found by the release step, which builds nothing here), as a VM
+                # rollback runs the digest its ledger recorded. Helm's retained revision holds the digests it ran.
+                pinned = ship(target, release, dry_run=dry_run, build=False)
+            target.rollback(release.sha if release else None, pinned, checked=pinned is not None)
+        if as_json:  # without --sha: the previous revision, which the cluster (not this dry run) knows
+            print_plan("rollback", release.tag if release else None, self.env_name, target, pinned or {}, log)
 
     def status(self, *, as_json: bool = False) -> None:
         """Each workload's ready/desired pods and running images."""
@@ -125,6 +134,15 @@ class KubernetesVerbs(Verbs):
                                 hint=f"invoke exec --env {self.env_name} --service api --command 'python -V'")
         target = kubernetes_target(self.config, self.env_name, change="exec", yes=yes)
         return target.exec(service, ["sh", "-c", command], stdin=not sys.stdin.isatty())
+
+
+def print_plan(action: str, release: str | None, env: str, target: KubernetesTarget, images: Mapping[str, str],
+               log: list[str]) -> None:
+    """The dry run as one shipyard.plan document: the kubectl and helm commands it would run, in order."""
+    from shipyard.report import commands_plan_doc, dumps
+
+    commands = getattr(target.runner, "commands", [])  # the dry-run runner's record (redacted)
+    print(dumps(commands_plan_doc(action, release, env, "kubernetes", dict(images), commands, log)))
 
 
 def kubernetes_verbs(config: Config, env: str | None) -> KubernetesVerbs:
