@@ -218,9 +218,10 @@ def tiny_image(ref: str, marker: str) -> None:
 
 
 def push_manifest(address: str, repository: str, tag: str) -> None:
-    """A minimal image (a config blob, no layers) under `repository:tag`, through the registry's HTTP API."""
+    """A minimal image (a config blob, no layers) under `repository:tag`, through the registry's HTTP API; its
+    config names the tag, so two tags are two digests."""
     config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []},
-                         "config": {}}).encode()
+                         "config": {"Labels": {"tag": tag}}}).encode()
     digest = "sha256:" + hashlib.sha256(config).hexdigest()
     base = f"http://{address}/v2/{repository}"
     with httpx.Client(timeout=10) as http:

@@ -20,6 +20,7 @@ import pytest
 from k8s_support import ROOT, config, need_renderers
 from private_registry import push_manifest
 
+from shipyard.commands import kubectl
 from shipyard.errors import ShipyardError
 from shipyard.release import Release
 from shipyard.run import LocalRunner
@@ -62,6 +63,8 @@ if tool == "kubectl":
         sys.exit(0 if os.environ.get("STUB_NAMESPACE_EXISTS") else 1)
     elif "get" in args and "replicasets" in args:
         print(os.environ.get("STUB_REPLICASETS", '{{"items": []}}'))
+    elif "get" in args and "deployments,statefulsets" in args and os.environ.get("STUB_WORKLOADS"):
+        print(open(os.environ["STUB_WORKLOADS"]).read())
 elif tool == "helm":
     if args[:1] == ["version"]:
         print(os.environ.get("STUB_HELM_VERSION", "v4.0.1"))
@@ -338,3 +341,64 @@ def registry_digest(registry: str, repository: str, tag: str) -> str | None:
     response = httpx.head(f"http://{registry}/v2/{repository}/manifests/{tag}", timeout=10, headers={
         "Accept": "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json"})
     return response.headers["docker-content-digest"] if response.status_code == 200 else None
+
+
+def test_cli_the_release_scenario_through_the_top_level_verbs(stubs: Path, registry: str,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deploy A, deploy B, status, releases, rollback to A: the same top-level commands as on the compose and VM
+    targets, on a Kubernetes environment, by the exact kubectl commands they run (the cluster test runs them
+    against a real cluster where one exists). Each deploy applies its own release, each image by its digest."""
+    def sha(ref: str) -> str:
+        return subprocess.run(["git", "rev-parse", ref], cwd=ROOT, capture_output=True, text=True, check=True,
+                              timeout=30).stdout.strip()
+
+    def invoke(*args: str) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run([sys.executable, "-m", "invoke", *args], cwd=ROOT, capture_output=True, text=True,
+                              timeout=180, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return proc
+
+    def applied(since: int) -> list[list[str]]:
+        return [r["argv"] for r in calls(stubs, "kubectl")[since:] if "apply" in r["argv"]]
+
+    a, b = sha("HEAD~1")[:12], sha("HEAD")[:12]
+    digests: dict[str, dict[str, str]] = {}
+    for tag in (a, b):
+        for service in ("api", "web"):
+            if registry_digest(registry, f"shipyard/{service}", tag) is None:  # a real image is never overwritten
+                push_manifest(registry, f"shipyard/{service}", tag)
+            digest = registry_digest(registry, f"shipyard/{service}", tag)
+            assert digest is not None
+            digests.setdefault(tag, {})[service] = digest
+    ctx = ["--context", "minikube"]
+    for tag in (a, b):
+        before = len(calls(stubs))
+        out = invoke("deploy", "--env", "k8s-dev", "--sha", tag).stdout
+        assert [argv[:3] for argv in applied(before)] == [[*ctx, "apply"]], applied(before)
+        assert applied(before)[0][3] == "--kustomize"
+        rollouts = [r["argv"] for r in calls(stubs, "kubectl")[before:] if "rollout" in r["argv"]]
+        assert [argv[-2] for argv in rollouts] == ["deployment/shipyard-redis", "statefulset/shipyard-postgres",
+                                                   "deployment/shipyard-api", "deployment/shipyard-web"]
+        assert all(f"image 127.0.0.1:5000/shipyard/{s}:{tag}: pinned to {digests[tag][s]}" in out
+                   for s in ("api", "web")), out
+
+    monkeypatch.setenv("STUB_WORKLOADS", str(Path(__file__).parents[1] / "unit" / "recorded" / "k8s" /
+                                             "get_workloads.json"))
+    before = len(calls(stubs))
+    status = invoke("status", "--env", "k8s-dev").stdout
+    assert "deployment/shipyard-api" in status
+    reads = [r["argv"] for r in calls(stubs, "kubectl")[before:] if "get" in r["argv"]]
+    assert reads == [kubectl.get_json("minikube", "shipyard", ["deployments", "statefulsets"],
+                                      "app.kubernetes.io/part-of=shipyard")[1:]], reads
+
+    history = {"items": [replicaset("shipyard-api", 1, a, 0), replicaset("shipyard-api", 2, b, 2)]}
+    monkeypatch.setenv("STUB_REPLICASETS", json.dumps(history))
+    releases = json.loads(invoke("releases", "--env", "k8s-dev", "--json").stdout)
+    assert [(r["release"], r["live"]) for r in releases["revisions"]] == [(a, False), (b, True)]
+
+    before = len(calls(stubs))
+    back = invoke("rollback", "--env", "k8s-dev", "--sha", a).stdout
+    assert [argv[:3] for argv in applied(before)] == [[*ctx, "apply"]]
+    for service, digest in digests[a].items():  # A again, each image by its digest, never a tag that moved
+        assert f"image 127.0.0.1:5000/shipyard/{service}:{a}: pinned to {digest}" in back, back
+    assert digests[a] != digests[b]

@@ -7,9 +7,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from shipyard.errors import ShipyardError
 
-class FactError(ValueError):
-    """Output that does not look like what the command prints."""
+
+class FactError(ShipyardError, ValueError):
+    """Output that does not look like what the command prints: a one-line error, never a traceback."""
 
 
 def parse_contexts(stdout: str) -> list[str]:
