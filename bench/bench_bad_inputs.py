@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import argparse
 import re
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from _stats import Row, Runs, main_of, repeat
@@ -22,24 +20,14 @@ from _stats import Row, Runs, main_of, repeat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "unit")]
 
-from test_bad_inputs import CASES, INVOKE, Bed, Case  # noqa: E402
-
-from ports import free_port  # noqa: E402 - the test helpers, found through the path above
+from test_bad_inputs import CASES, Case, run_case  # noqa: E402 - a test module, found through the path above
 
 TARGET = 1.0
 
 
 def timed(case: Case) -> float:
     with tempfile.TemporaryDirectory(prefix="shipyard-bad-input-") as tmp:
-        root = Path(tmp)
-        bed = Bed(root, root / "shipyard.yaml", free_port())
-        bed.config.write_bytes((ROOT / "shipyard.yaml").read_bytes())
-        (root / "tasks.py").write_text("from shipyard.tasks import namespace\n\nns = namespace()\n")
-        case.prepare(bed)
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(root), **case.env}
-        started = time.monotonic()
-        proc = subprocess.run([INVOKE, *case.argv], cwd=root, capture_output=True, text=True, timeout=60, env=env)
-        took = time.monotonic() - started
+        bed, proc, took = run_case(case, Path(tmp))
         lines = proc.stderr.strip().splitlines()
         if proc.returncode != case.code or len(lines) != 1 or not re.fullmatch(case.expected(bed), lines[0]):
             raise AssertionError(f"exit {proc.returncode}, stderr {proc.stderr.strip()[:120]!r}")

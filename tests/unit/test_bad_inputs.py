@@ -138,16 +138,22 @@ CASES = [
 ]
 
 
+def run_case(case: Case, root: Path) -> tuple[Bed, subprocess.CompletedProcess[str], float]:
+    """The case in a fresh project at `root` (a copy of this repository's shipyard.yaml): the bed, the finished
+    `invoke` process and how long it took (bench/bench_bad_inputs.py times the same runs)."""
+    bed = Bed(root, root / "shipyard.yaml", free_port())
+    bed.config.write_bytes((ROOT / "shipyard.yaml").read_bytes())
+    (root / "tasks.py").write_text("from shipyard.tasks import namespace\n\nns = namespace()\n")
+    case.prepare(bed)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(root), **case.env}
+    started = time.monotonic()
+    proc = subprocess.run([INVOKE, *case.argv], cwd=root, capture_output=True, text=True, timeout=60, env=env)
+    return bed, proc, time.monotonic() - started
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_a_bad_input_is_one_line_and_an_honest_exit(case: Case, tmp_path: Path) -> None:
-    bed = Bed(tmp_path, tmp_path / "shipyard.yaml", free_port())
-    bed.config.write_bytes((ROOT / "shipyard.yaml").read_bytes())
-    (tmp_path / "tasks.py").write_text("from shipyard.tasks import namespace\n\nns = namespace()\n")
-    case.prepare(bed)
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **case.env}
-    started = time.monotonic()
-    proc = subprocess.run([INVOKE, *case.argv], cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env)
-    took = time.monotonic() - started
+    bed, proc, took = run_case(case, tmp_path)
     output = proc.stdout + proc.stderr
     assert "Traceback" not in output, output
     lines = proc.stderr.strip().splitlines()
