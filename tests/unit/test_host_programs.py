@@ -128,7 +128,8 @@ def inline_scripts() -> dict[str, str]:
     found: dict[str, str] = {}
     for argv in (hoststate.file_sha256_mode("/x"),
                  hoststate.read_ledger(LAYOUT, 5), docker.pull_pinned(pinned_ref, "t1"),
-                 testbed.install_file("vm", "/usr/local/bin/x"), hostfacts.gather(LAYOUT, ["r/a:1"])):
+                 testbed.install_file("vm", "/usr/local/bin/x"), hostfacts.gather(LAYOUT, ["r/a:1"]),
+                 docker.images_present(["r/a:1"]), docker.stop_and_remove("demo-app-blue")):
         at = next(i for i in range(len(argv) - 1) if argv[i:i + 2] == ["sh", "-c"])
         found[f"{argv[at + 3]}/{len(found)}"] = argv[at + 2]
     return found

@@ -72,6 +72,19 @@ def image_exists(ref: str) -> Argv:
     return ["docker", "image", "inspect", "--format", "{{.Id}}", ref]
 
 
+def images_present(refs: Sequence[str]) -> Argv:
+    """One line per image: `yes <ref>` when the host has it, `no <ref>` when not (one round trip for all)."""
+    script = 'for i in "$@"; do if docker image inspect "$i" >/dev/null 2>&1; then echo "yes $i"; ' \
+             'else echo "no $i"; fi; done'
+    return ["sh", "-c", script, "shipyard-images", *refs]
+
+
+def stop_and_remove(name: str, timeout: int = 10) -> Argv:
+    """Stop the container (`timeout` seconds to exit) and remove it; succeeds when it is already gone."""
+    script = f'docker stop --time {int(timeout)} "$1" >/dev/null 2>&1; docker rm --force "$1" >/dev/null 2>&1; true'
+    return ["sh", "-c", script, "shipyard-retire", name]
+
+
 def remove_image(ref: str) -> Argv:
     return ["docker", "image", "rm", ref]
 

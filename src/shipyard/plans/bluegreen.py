@@ -365,8 +365,7 @@ def _remove_old(plan: ServicePlan, ctx: Context) -> list[Step]:
         _admin("retire", f"take {d.service}/{old} out of the proxy (maint)", haproxy.isolate(d.service, old), ctx,
                d.service, old, "isolate-old"),
         Step("retire", "run", f"stop and remove the {old} container ({plan.live_release or 'none'})",
-             tuple(["sh", "-c", 'docker stop --time 10 "$1" >/dev/null 2>&1; docker rm --force "$1" >/dev/null 2>&1;'
-                    " true", "shipyard-retire", ctx.layout.container(d.service, old)]),
+             tuple(docker_cmd.stop_and_remove(ctx.layout.container(d.service, old))),
              service=d.service, colour=old, timeout=60, name="remove-old"),
     ]
 

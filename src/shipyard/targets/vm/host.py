@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from shipyard.commands import bluegreen as bgc
+from shipyard.commands import docker as docker_cmd
 from shipyard.commands import haproxy, hostfacts
 from shipyard.commands.layout import Colour, HostLayout
 from shipyard.config.schema import Registry
@@ -176,9 +177,7 @@ class VmHost:
     def images_present(self, images: Sequence[str]) -> dict[str, bool]:
         if not images:
             return {}
-        script = 'for i in "$@"; do if docker image inspect "$i" >/dev/null 2>&1; then echo "yes $i"; ' \
-                 'else echo "no $i"; fi; done'
-        out = self.runner.run(["sh", "-c", script, "shipyard-images", *images], timeout=60).stdout
+        out = self.runner.run(docker_cmd.images_present(images), timeout=60).stdout
         return {line.split(" ", 1)[1]: line.startswith("yes ") for line in out.splitlines() if " " in line}
 
     def logs_tail(self, service: str, colour: Colour, lines: int = 20) -> str:
