@@ -6,6 +6,7 @@ import dataclasses
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -177,3 +178,41 @@ def test_last_log_lines_are_read_until_two_reads_agree(root: Path) -> None:
     assert compose._settled_logs("api", 40, pause=0) == whole
     assert probe.answers == ["never read"]
     assert probe.commands[0] == ["docker", "compose", *FILES, "logs", "--no-color", "--tail", "40", "api"]
+
+
+def test_compose_up_shows_a_live_panel_on_a_terminal(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a terminal, a service on its way (created, starting) sits in the live panel; a healthy one is printed
+    as a finished step. Elsewhere the same changes are plain lines."""
+    from shipyard.facts.compose import ServiceState
+    from shipyard.targets import progress
+
+    shown: list[tuple[str, str, str]] = []
+
+    class Panel:
+        def __init__(self, **_options: object) -> None:
+            pass
+
+        def begin(self, host: str, phase: str, what: str) -> None:
+            shown.append(("begin", host, what))
+
+        def step(self, host: str, phase: str, what: str, seconds: float) -> None:
+            shown.append(("step", host, what))
+
+        def close(self) -> None:
+            shown.append(("close", "", ""))
+
+    answers = [[ServiceState("api", "p-api-1", "running", "starting", 0, "Up", "i")],
+               [ServiceState("api", "p-api-1", "running", "healthy", 0, "Up", "i")]]
+    lines: list[str] = []
+    monkeypatch.setattr(progress, "Progress", Panel)
+    compose = ComposeTarget.from_config(load(root / "shipyard.yaml"), "dev", DryRunRunner(printer=lambda _l: None),
+                                        say=lines.append)
+    compose.runner = type("Real", (), {"dry_run": False})()  # type: ignore[assignment]
+    monkeypatch.setattr(compose, "status", lambda: answers.pop(0) if answers else [])
+    with compose.watch_conditions(["api"], time.monotonic(), every=0.01, live=True):
+        deadline = time.monotonic() + 5
+        while answers and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.05)
+    assert shown == [("begin", "api", "starting"), ("step", "api", "healthy"), ("close", "", "")]
+    assert lines == []  # the panel replaces the plain lines on a terminal

@@ -6,6 +6,7 @@ Facts come from `docker compose config/ps` and `docker image inspect`; every cha
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -223,13 +224,18 @@ class ComposeTarget:
         return [] if self.runner.dry_run else self.status()
 
     @contextmanager
-    def watch_conditions(self, wanted: Sequence[str], started: float, every: float = 1.0) -> Iterator[None]:
+    def watch_conditions(self, wanted: Sequence[str], started: float, every: float = 1.0,
+                         live: bool | None = None) -> Iterator[None]:
         """While `compose up --wait` runs: one line each time a service's condition changes (created, starting,
-        healthy, exited(1)...), so a long wait is never silent. Reads only; a failed read is skipped."""
+        healthy, exited(1)...), so a long wait is never silent; on a terminal, a live panel also shows each
+        service still on its way and for how long. Reads only; a failed read is skipped."""
         if self.runner.dry_run:
             yield
             return
+        from shipyard.targets.progress import Progress
+
         done = threading.Event()
+        panel = Progress(live=True) if (sys.stdout.isatty() if live is None else live) else None
 
         def watch() -> None:
             seen: dict[str, str] = {}
@@ -241,7 +247,13 @@ class ComposeTarget:
                 for state in states:
                     if state.service in wanted and seen.get(state.service) != state.condition:
                         seen[state.service] = state.condition
-                        self.say(f"  {state.service}: {state.condition} ({time.monotonic() - started:.1f}s)")
+                        took = time.monotonic() - started
+                        if panel is None:
+                            self.say(f"  {state.service}: {state.condition} ({took:.1f}s)")
+                        elif state.condition in ("healthy", "running"):
+                            panel.step(state.service, "up", state.condition, took)
+                        else:
+                            panel.begin(state.service, "up", state.condition)
 
         thread = threading.Thread(target=watch, name="compose-conditions", daemon=True)
         thread.start()
@@ -250,6 +262,8 @@ class ComposeTarget:
         finally:
             done.set()
             thread.join(timeout=every + 60)
+            if panel is not None:
+                panel.close()
 
     def explain_unhealthy(self, wanted: list[str], exc: CommandError) -> None:
         states = self.status()
