@@ -7,7 +7,8 @@ HAProxy is restarted on each host and `deploy.setup` re-run: the same release mu
 live colour recorded in haproxy.cfg must be the one the proxy's runtime serves (persisted state = runtime
 state). The ledger must parse line by line after every run. Every point must really fire (a point no deploy
 reaches would be a test that checks nothing): the release command, the hook, a pull (the target image is
-removed from the hosts first) and a stale colour (left by a killed deploy first) are all arranged for.
+removed from the hosts first), a stale colour (left by a killed deploy first) and the recovery steps (a failure
+causing them first) are all arranged for.
 
 The points are spread over LANES independent sandboxes (2 VMs each) that run side by side; with `kill`, a
 `before-` point is the same state as the `after-` point of the step before it, so only `before-lock` and the
@@ -41,6 +42,9 @@ SHIPYARD = str(Path(sys.executable).with_name("shipyard"))
 LANES = int(os.environ.get("SHIPYARD_FAULT_LANES", "2"))
 PULL_POINTS = {"before-pull", "after-pull"}
 STALE_POINTS = {f"{w}-{s}" for w in ("before", "after") for s in ("isolate-stale", "remove-stale")}
+# The recovery steps run only after a failure: each is reached with the fault that causes it first
+CAUSES = {"abandon-isolate": "fail@before-healthy", "abandon-remove": "fail@before-healthy",
+          "switch-back": "fail@before-watch"}
 # Steps that only a kept previous colour has (deploy.previous_colour): run in environments with that policy
 KEEP_POINTS = {f"{w}-{s}": env for w in ("before", "after")
                for s, env in (("stop-old", "faults-stop"), ("standby-old", "faults-standby"),
@@ -188,8 +192,9 @@ def one(lane: Lane, action: str, point: str) -> tuple[bool, list[str]]:
         load.__enter__()
     try:
         time.sleep(0.3)
-        faulted = lane.shipyard(*command, fault=f"{action}@{point}")
-        fired = "fault injected" in faulted.stderr
+        cause = CAUSES.get(point.split("-", 1)[1])
+        faulted = lane.shipyard(*command, fault=f"{cause},{action}@{point}" if cause else f"{action}@{point}")
+        fired = f"fault injected: {action}@{point} on " in faulted.stderr
         converged = lane.shipyard("deploy", "--env", "faults", "--sha", target)
         time.sleep(0.3)
     finally:

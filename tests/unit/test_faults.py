@@ -96,3 +96,22 @@ def test_every_step_of_a_plan_has_a_listed_point() -> None:
     assert set(points) <= set(faults.STEPS), set(points) - set(faults.STEPS)
     # a name that is not a step would be a point no deploy reaches: the list holds nothing else
     assert set(faults.STEPS) - set(points) == {"lock", "ledger"}
+    # the recovery steps: a prepared colour undone, a switched one switched back (which also undoes it)
+    switched = next(s for s in plan.changes)
+    recovery = [step.point for step in bg.switch_back_steps(switched, ctx, {"app": "blue"})]
+    recovery += [step.point for step in bg.abandon_steps(switched, ctx)]
+    assert set(recovery) - {"record"} == set(faults.RECOVERY)
+
+
+def test_several_faults_each_fire_once_in_their_order() -> None:
+    """A recovery step runs only after a failure: one fault causes it, the next one hits the recovery."""
+    injector = faults.Injector.from_env({faults.ENV: "fail@before-watch,drop@after-switch-back"})
+    with pytest.raises(StepFailed, match="fail@before-watch"):
+        injector.at("before", "watch", "h1")
+    injector.at("before", "watch", "h1")  # fired already
+    closed: list[bool] = []
+    with pytest.raises(StepFailed, match="drop@after-switch-back"):
+        injector.at("after", "switch-back", "h1", drop=lambda: closed.append(True))
+    assert closed == [True]
+    with pytest.raises(ShipyardError, match="unknown point 'after-lunch'"):
+        faults.Injector.from_env({faults.ENV: "fail@before-watch,kill@after-lunch"})

@@ -1,6 +1,6 @@
 """Fault injection for deploys and rollbacks: a documented test hook, off unless SHIPYARD_FAULT is set.
 
-    SHIPYARD_FAULT=<action>@<point>[@<host>]
+    SHIPYARD_FAULT=<action>@<point>[@<host>][,<action>@<point>[@<host>]...]
 
 Actions:
   kill  SIGKILL of the deploying process (what a crashed laptop or a killed CI runner does);
@@ -8,7 +8,10 @@ Actions:
   fail  the step fails: at a `before-` point it never runs, at an `after-` point it ran and is reported failed.
 Points: `before-<step>` and `after-<step>` for every step name in POINTS (the order a deploy runs them on a
 host); `<host>` limits the fault to one host (default: the first host that reaches the point). A fault fires
-once per process. Nothing here runs unless the variable is set; a malformed value is a one-line error.
+once per process. Several faults, comma-separated, each fire once: the recovery steps (RECOVERY: undoing a
+prepared colour, switching back) only run after a failure, so their points are reached with a fault that causes
+one first, e.g. `fail@before-watch,kill@after-switch-back`. Nothing here runs unless the variable is set; a
+malformed value is a one-line error.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from shipyard.errors import ShipyardError
@@ -32,7 +35,10 @@ ACTIONS = ("kill", "drop", "fail")
 STEPS = ("lock", "pull", "env-file", "release-command", "isolate-stale", "remove-stale", "drain-new",
          "restart-kept", "start", "healthy", "hook", "switch", "record", "verify-proxy", "verify-http", "watch",
          "isolate-old", "remove-old", "stop-old", "standby-old", "ledger")
-POINTS = tuple(f"{when}-{step}" for step in STEPS for when in ("before", "after"))
+#: The steps that undo a deploy on a host after a failure: a prepared colour taken out of the proxy and removed
+#: (also what a later deploy does to a leftover colour), a switched one switched back.
+RECOVERY = ("abandon-isolate", "abandon-remove", "switch-back")
+POINTS = tuple(f"{when}-{step}" for step in (*STEPS, *RECOVERY) for when in ("before", "after"))
 
 
 @dataclass(frozen=True)
@@ -62,32 +68,39 @@ def parse(text: str) -> Fault:
 
 def listing() -> str:
     """The points, for `deploy --dry-run`."""
-    return (f"fault injection points ({ENV}=<{'|'.join(ACTIONS)}>@<point>[@<host>], a test hook, off unless set): "
-            + ", ".join(POINTS))
+    return (f"fault injection points ({ENV}=<{'|'.join(ACTIONS)}>@<point>[@<host>][,...], a test hook, off unless"
+            " set; the recovery points need a fault that causes a failure first): " + ", ".join(POINTS))
 
 
 class Injector:
-    """Fires the configured fault once, at its point, on its host (or the first host to reach the point)."""
+    """Fires each configured fault once, at its point, on its host (or the first host to reach the point)."""
 
-    def __init__(self, fault: Fault | None) -> None:
-        self.fault = fault
+    def __init__(self, faults: Sequence[Fault] = ()) -> None:
+        self.faults = tuple(faults)
         self._lock = threading.Lock()
-        self._fired = False
+        self._fired: set[int] = set()
+
+    @property
+    def fault(self) -> Fault | None:
+        return self.faults[0] if self.faults else None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Injector:
         text = (os.environ if environ is None else environ).get(ENV, "")
-        return cls(parse(text) if text.strip() else None)
+        return cls([parse(part) for part in text.split(",")] if text.strip() else [])
 
     def at(self, when: str, step: str, host: str, *, drop: object = None) -> None:
         """Called before and after each step on `host`; `drop` closes that host's connection (a callable)."""
-        fault = self.fault
-        if fault is None or fault.point != f"{when}-{step}" or (fault.host and fault.host != host):
-            return
-        with self._lock:
-            if self._fired:
-                return
-            self._fired = True
+        for index, fault in enumerate(self.faults):
+            if fault.point == f"{when}-{step}" and (not fault.host or fault.host == host):
+                with self._lock:
+                    if index in self._fired:
+                        continue
+                    self._fired.add(index)
+                self._fire(fault, host, step, drop)
+
+    @staticmethod
+    def _fire(fault: Fault, host: str, step: str, drop: object) -> None:
         message = f"fault injected: {fault} on {host}"
         print(f"[{host}] {message}", file=sys.stderr, flush=True)
         if fault.action == "kill":
