@@ -323,8 +323,8 @@ def test_cli_kustomize_rollback_to_a_sha_runs_each_image_by_its_digest(stubs: Pa
         assert f"image {registry}/shipyard/{service}:{head[:12]}: already in the registry (reused)" in proc.stdout
     assert "would run: kubectl --context minikube apply --kustomize" in proc.stdout
     assert not [r for r in calls(stubs) if "apply" in r["argv"]]  # a dry run: the cluster was not touched
-    # --json: the same plan as one shipyard.plan document, and nothing else on stdout
-    doc = subprocess.run([sys.executable, "-m", "invoke", "rollback", "--env", "k8s-dev", "--sha", head[:7],
+    # --json: the same plan as one shipyard.plan document, and nothing else on stdout (the k8s.* alias too)
+    doc = subprocess.run([sys.executable, "-m", "invoke", "k8s.rollback", "--env", "k8s-dev", "--sha", head[:7],
                           "--dry-run", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert doc.returncode == 0, doc.stderr
     plan = json.loads(doc.stdout)

@@ -87,6 +87,18 @@ def test_the_hook_runs_once_on_its_own_host_when_that_host_is_ready(monkeypatch:
     assert (len(hooks_ran(h1)), len(hooks_ran(h2))) == (1, 0)
 
 
+def test_rolling_batches_hand_the_hook_on_to_a_later_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """strategy: rolling, batch_size: 1: the hook's host fails alone in the first batch (nothing ready there to
+    take the hook); the next batch's host runs it before it switches."""
+    h1, h2, h3 = Host("h1"), Host("h2"), Host("h3")
+    deploy, _ = deployment([h1, h2, h3], monkeypatch)
+    first, second, third = deploy.runs
+    deploy.hooks([first], [])
+    deploy.hooks([second], [second])
+    deploy.hooks([third], [third])
+    assert (len(hooks_ran(h1)), len(hooks_ran(h2)), len(hooks_ran(h3))) == (0, 1, 0)
+
+
 def test_a_batch_without_the_hook_host_runs_no_hook(monkeypatch: pytest.MonkeyPatch) -> None:
     """Rolling batches: the hook ran in an earlier batch; a later batch (no hook host in it) runs none."""
     h1, h2 = Host("h1"), Host("h2")
@@ -144,6 +156,15 @@ def test_a_signal_inside_the_watch_window_switches_back(monkeypatch: pytest.Monk
     assert run.outcome == "switched-back"
     assert run.error == "interrupted by SIGTERM inside the watch window"
     assert seen[-1].startswith("cleanup")  # the new colour undone (no colour was live before: it is removed)
+
+
+def test_a_lease_lost_inside_the_watch_window_changes_nothing_there(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another deployer may hold the host now: no switch-back from here (retire then stops before its step)."""
+    deploy, _ = deployment([Host("h1")], monkeypatch)
+    deploy.runs[0].lock.lost = "the lease was taken over"
+    seen = watched(deploy, signal_inside=False)
+    assert deploy.runs[0].outcome == "pending"
+    assert not any(phase.startswith("cleanup") for phase in seen)
 
 
 def test_a_quiet_watch_window_keeps_the_new_colour(monkeypatch: pytest.MonkeyPatch) -> None:

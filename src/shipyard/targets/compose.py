@@ -250,10 +250,12 @@ class ComposeTarget:
                         took = time.monotonic() - started
                         if panel is None:
                             self.say(f"  {state.service}: {state.condition} ({took:.1f}s)")
-                        elif state.condition in ("healthy", "running"):
-                            panel.step(state.service, "up", state.condition, took)
-                        else:
+                        elif done.is_set():  # the wait is over and the panel gone: nothing draws again
+                            return
+                        elif state.condition in ("created", "starting"):
                             panel.begin(state.service, "up", state.condition)
+                        else:  # healthy, running, exited(1), unhealthy...: a line that stays
+                            panel.step(state.service, "up", state.condition, took)
 
         thread = threading.Thread(target=watch, name="compose-conditions", daemon=True)
         thread.start()

@@ -93,22 +93,24 @@ def diff(c: Any, env: str | None = None, sha: str | None = None) -> None:
     "dry_run": "print the exact commands and change nothing",
     "allow_dirty": "deploy a dirty tree (tag gets -dirty; never for production)", "yes": YES_HELP,
     "build_arg": "KEY=VALUE for the image builds (repeatable), over shipyard.yaml's build.args and .env",
-    "platform": "build for this platform (default: build.platform in shipyard.yaml, else linux/amd64)"})
+    "platform": "build for this platform (default: build.platform in shipyard.yaml, else linux/amd64)",
+    "json": "with --dry-run: " + JSON_HELP.format(kind="plan")})
 def deploy(c: Any, env: str | None = None, sha: str | None = None, dry_run: bool = False,
            allow_dirty: bool = False, yes: bool = False, build_arg: list[str] | None = None,
-           platform: str | None = None) -> None:
+           platform: str | None = None, json: bool = False) -> None:
     """Ship the release as every target does (build what is missing, push, record digests), then apply -k or helm
     upgrade --install, wait for rollouts, check health, undo on failure."""
     _verbs(env).deploy(sha=sha, yes=yes, dry_run=dry_run, build_args=build_args(build_arg), allow_dirty=allow_dirty,
-                       platform=platform)
+                       platform=platform, as_json=json)
 
 
 @task(help={"env": ENV_HELP, "sha": "go back to this release (default: the previous revision)",
-            "dry_run": "print the exact commands and change nothing", "yes": YES_HELP})
+            "dry_run": "print the exact commands and change nothing", "yes": YES_HELP,
+            "json": "with --dry-run: " + JSON_HELP.format(kind="plan")})
 def rollback(c: Any, env: str | None = None, sha: str | None = None, dry_run: bool = False,
-             yes: bool = False) -> None:
+             yes: bool = False, json: bool = False) -> None:
     """Roll back to the previous revision, or to a given release SHA; waits for rollouts and checks health."""
-    _verbs(env).rollback(sha=sha, yes=yes, dry_run=dry_run)
+    _verbs(env).rollback(sha=sha, yes=yes, dry_run=dry_run, as_json=json)
 
 
 @task(help={"env": ENV_HELP, "json": JSON_HELP.format(kind="k8s-status")})

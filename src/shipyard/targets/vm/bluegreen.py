@@ -88,6 +88,7 @@ class Deployment:
         self.faults = Injector.from_env()  # a test hook: off unless SHIPYARD_FAULT is set
         self.interrupted: str | None = None  # the signal that asked this deploy to stop at a step boundary
         self.stopping = threading.Event()  # set with `interrupted`: ends a watch window early
+        self.hook_pending = False  # the hook's host failed before running it: the next ready host runs it
         self.schema_changed: list[str] = []  # services whose release command reported a schema change
         self.who = me(f"{request.action} {request.release} to {target.env_name}")
         tunnel = loopback_registry(target.registry)
@@ -270,13 +271,15 @@ class Deployment:
         """The pre-cutover hooks, once, on the batch's hook host; if that host failed before them (its new colour
         never became healthy, under on_host_failure: continue), on the first ready host with the hooks to run, so
         that no host switches without them."""
-        owner_failed = any(r.plan and r.plan.run_hooks for r in batch) and not any(
-            r.plan and r.plan.run_hooks for r in ready)
-        if owner_failed:
+        owner_ready = any(r.plan and r.plan.run_hooks for r in ready)
+        if any(r.plan and r.plan.run_hooks for r in batch) and not owner_ready:
+            self.hook_pending = True  # handed on to a ready host of this batch, or of a later one (rolling)
+        if self.hook_pending and not owner_ready:
             heir = next((r for r in ready if r.plan and any(s.desired.hook for s in r.plan.changes)), None)
             if heir is not None:
                 assert heir.plan is not None
                 heir.plan = bg.HostPlan(heir.plan.host, heir.plan.services, run_hooks=True)
+                self.hook_pending = False
                 self.progress.note(heir.name, "runs the pre-cutover hook: the host chosen for it failed before it")
         for run in ready:
             assert run.plan and run.ctx
@@ -298,9 +301,10 @@ class Deployment:
                                           self.stopping, max_error_rate=self.target.env.deploy.max_error_rate,
                                           max_response_time=self.target.env.deploy.max_response_time)
                 run.phases["watch"] = time.monotonic() - started
-                if self.interrupted or run.lock.lost:  # inside the window: switched back, like a failure
-                    why = f"interrupted by {self.interrupted}" if self.interrupted else str(run.lock.lost)
-                    raise StepFailed(run.name, f"{why} inside the watch window", phase="watch")
+                if self.interrupted:  # inside the window: switched back, like a failure. (A lost lease is not:
+                    # another deployer may hold the host now; the retire step stops before touching it.)
+                    raise StepFailed(run.name, f"interrupted by {self.interrupted} inside the watch window",
+                                     phase="watch")
                 if problems:
                     raise StepFailed(run.name, "; ".join(problems), phase="watch")
                 self.progress.step(run.name, "watch", watch.what, run.phases["watch"])
