@@ -110,8 +110,8 @@ def test_a_verb_a_target_lacks_is_one_line_with_what_to_run(config: Any) -> None
             call(ComposeVerbs(config, "dev"))
         assert info.value.message == f"`{verb}` does not apply to 'dev' (target: compose)" and info.value.hint
         assert "\n" not in str(info.value)
-    with pytest.raises(ShipyardError, match=r"^`exec` does not apply to 'k8s-staging' \(target: kubernetes\)"):
-        KubernetesVerbs(config, "k8s-staging").exec(service="api", command="true")
+    with pytest.raises(ShipyardError, match=r"^`exec --host` does not apply to 'k8s-staging' \(target: kubernetes\)"):
+        KubernetesVerbs(config, "k8s-staging").exec(service="api", command="true", host="h1")  # pods, not hosts
     with pytest.raises(ShipyardError, match=r"^`deploy --force` does not apply to 'k8s-staging'"):
         KubernetesVerbs(config, "k8s-staging").plan(force=True)  # the dry run of a deploy: the same refusal
 
@@ -180,7 +180,7 @@ def top(name: str) -> Any:
      "deploy", {"sha": "abc123", "yes": False, "dry_run": True, "as_json": True, "wait": 0.0, "force": False,
                 "build_args": {"A": "1"}, "allow_dirty": False, "platform": "linux/arm64"}),
     ("exec", {"service": "api", "command": "true", "host": "h1"}, "exec",
-     {"service": "api", "command": "true", "host": "h1", "live": False}),
+     {"service": "api", "command": "true", "host": "h1", "live": False, "yes": False}),
 ])
 def test_a_top_level_task_calls_one_verb_of_the_target_it_is_given(
         recorded: list[tuple[str | None, Recorder]], task: str, flags: dict[str, Any], verb: str,
@@ -244,11 +244,12 @@ def test_no_task_module_imports_another_task_module(tmp_path: Path) -> None:
     ("deploy", "logs", {"env": "staging", "service": "api", "host": "h1"}, VmVerbs, "logs",
      {"service": "api", "host": "h1", "tail": 100, "follow": False, "since": None}),
     ("deploy", "exec_", {"env": "staging", "service": "api", "command": "true", "live": True}, VmVerbs, "exec",
-     {"service": "api", "command": "true", "host": None, "live": True}),
+     {"service": "api", "command": "true", "host": None, "live": True, "yes": False}),
     ("k8s", "deploy", {"env": "k8s-staging", "sha": "abc123"}, KubernetesVerbs, "deploy",
-     {"sha": "abc123", "yes": False, "dry_run": False, "build_args": {}, "allow_dirty": False, "platform": None}),
+     {"sha": "abc123", "yes": False, "dry_run": False, "build_args": {}, "allow_dirty": False, "platform": None,
+      "as_json": False}),
     ("k8s", "rollback", {"env": "k8s-staging", "dry_run": True}, KubernetesVerbs, "rollback",
-     {"sha": None, "yes": False, "dry_run": True}),
+     {"sha": None, "yes": False, "dry_run": True, "as_json": False}),
     ("k8s", "status", {"env": "k8s-staging"}, KubernetesVerbs, "status", {"as_json": False}),
     ("k8s", "releases", {"env": "k8s-staging", "json": True}, KubernetesVerbs, "history", {"as_json": True}),
     ("k8s", "logs", {"env": "k8s-staging"}, KubernetesVerbs, "logs",
@@ -306,9 +307,9 @@ def test_exec_on_compose_runs_in_the_services_container(terminal: bool, flags: l
     (["exec", "--env", "dev"], "error: --service and --command are required (next: invoke exec --env dev"),
     (["exec", "--env", "dev", "-s", "api", "--command", "true", "--host", "h1"],
      "error: `exec --host` does not apply to 'dev' (target: compose)"),
-    (["exec", "--env", "k8s-staging", "-s", "api", "--command", "true"],
-     "error: `exec` does not apply to 'k8s-staging' (target: kubernetes) (next: run it in a pod with kubectl:"
-     " `kubectl --context do-staging -n shipyard exec"),
+    (["exec", "--env", "k8s-staging", "-s", "api", "--command", "true", "--live"],
+     "error: `exec --live` does not apply to 'k8s-staging' (target: kubernetes) (next: drop --live: the command"
+     " runs in a running pod the service's selector picks)"),
     (["exec", "--env", "staging", "-s", "api"], "error: --service and --command are required"),
     (["exec", "--service", "api"], "error: --env is required (next: pass one of: dev, local, staging, production,"),
 ])
