@@ -80,10 +80,6 @@ class Injector:
         self._lock = threading.Lock()
         self._fired: set[int] = set()
 
-    @property
-    def fault(self) -> Fault | None:
-        return self.faults[0] if self.faults else None
-
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Injector:
         text = (os.environ if environ is None else environ).get(ENV, "")

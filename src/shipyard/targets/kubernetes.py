@@ -249,22 +249,24 @@ class KubernetesTarget:
                                                    "app.kubernetes.io/part-of=shipyard"), timeout=60).stdout
         return facts.parse_rollout_history(text)
 
-    def logs(self, service: str, *, tail: int, follow: bool, since: str | None) -> None:
+    def _pods_of(self, service: str) -> str:
+        """The selector of a service's pods in this release (an unknown service is refused, before the cluster is
+        read)."""
         if service not in self.services():
             raise ShipyardError(f"unknown service '{service}' (services: {', '.join(self.services())})")
         self.preflight(changes=False)
-        selector = f"app.kubernetes.io/instance={self.source.release},app.kubernetes.io/component={service}"
+        return f"app.kubernetes.io/instance={self.source.release},app.kubernetes.io/component={service}"
+
+    def logs(self, service: str, *, tail: int, follow: bool, since: str | None) -> None:
+        selector = self._pods_of(service)
         self.runner.run(kubectl_cmd.logs(self.env.context, self.env.namespace, selector, tail=tail,
                                          follow=follow, since=since), timeout=None if follow else 120, stream=True)
 
     def exec(self, service: str, command: Sequence[str], *, stdin: bool = False) -> int:
         """`command` once in the service's container of one running pod of the release (the first by name), its
         output written as is; its exit code. `stdin`: this process's standard input goes to the command."""
-        if service not in self.services():
-            raise ShipyardError(f"unknown service '{service}' (services: {', '.join(self.services())})")
-        self.preflight(changes=False)
+        selector = self._pods_of(service)
         assert self.local is not None
-        selector = f"app.kubernetes.io/instance={self.source.release},app.kubernetes.io/component={service}"
         pods = sorted(self.local.run(kubectl_cmd.running_pods(self.env.context, self.env.namespace, selector),
                                      timeout=60).stdout.split())
         if not pods:

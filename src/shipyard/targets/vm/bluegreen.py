@@ -148,9 +148,10 @@ class Deployment:
                            raise_on_failure=False)
         return {host: value for host, value in results.items() if isinstance(value, BaseException)}
 
-    def _fail(self, run: HostRun, exc: BaseException, outcome: str = "failed") -> None:
+    def _fail(self, run: HostRun, exc: BaseException, outcome: str = "failed", *, also: Sequence[str] = ()) -> None:
+        """The host's outcome and why (`also`: what went wrong after, e.g. a switch-back that failed too)."""
         run.outcome = outcome
-        run.error = getattr(exc, "reason", None) or str(exc).removeprefix(f"[{run.name}] ")
+        run.error = "; ".join([getattr(exc, "reason", None) or str(exc).removeprefix(f"[{run.name}] "), *also])
         self.progress.failed(run.name, run.error, getattr(exc, "logs", ""))
 
     def _ledger(self, run: HostRun) -> None:
@@ -328,11 +329,9 @@ class Deployment:
         switched = bool(run.switched)
         run.switched = []
         message = reason if isinstance(reason, BaseException) else ShipyardError(reason)
-        if stuck:  # the host may still serve the failing release: said so, never recorded as switched back
-            message = ShipyardError(f"{str(message).removeprefix(f'[{run.name}] ')}; {'; '.join(stuck)}")
-            self._fail(run, message, "switch-back-failed")
-            return
-        self._fail(run, message, "switched-back" if switched else "failed")
+        # A failed switch-back: the host may still serve the failing release, so it is never recorded as switched back
+        self._fail(run, message, "switch-back-failed" if stuck else "switched-back" if switched else "failed",
+                   also=stuck)
 
     def retire(self, runs: Sequence[HostRun]) -> None:
         def body(run: HostRun) -> None:
